@@ -1,0 +1,476 @@
+/**
+ * Every data operation, validated once, for a store and for a transaction
+ * alike. Subclasses only say where writes go.
+ */
+import { decodeCursor, decodeStringCursor, encodeCursor } from './cursor.js';
+import type { DriverReader, EventCountQuery, EventPosition, WriteOp } from './driver.js';
+import { IntegrityError, InvalidArgumentError, NotFoundError } from './errors.js';
+import { hashObject } from './hash.js';
+import {
+  buildEvent,
+  buildRepository,
+  buildUser,
+  checkEventRecord,
+  checkRepositoryRecord,
+  checkUserRecord,
+  normalizeEmail,
+  patchRepository,
+  patchUser,
+  type EventInput,
+  type RepositoryInput,
+  type RepositoryPatch,
+  type UserInput,
+  type UserPatch,
+} from './inputs.js';
+import type { OperationKind, OperationMetrics } from './metrics.js';
+import type {
+  AuditEvent,
+  EventFilter,
+  GitObject,
+  ObjectFormat,
+  ObjectStat,
+  Page,
+  PageOptions,
+  Ref,
+  RefUpdate,
+  Repository,
+  RepositoryFilter,
+  User,
+  UserFilter,
+} from './types.js';
+import {
+  checkBytes,
+  checkDate,
+  checkHexPrefix,
+  checkLimit,
+  checkObjectId,
+  checkObjectType,
+  checkOffset,
+  checkPrefix,
+  checkRefName,
+  checkText,
+} from './validate.js';
+
+export interface ObjectInput extends GitObject {
+  /** When given, the content must hash to it or the write is refused. */
+  id?: string;
+}
+
+export interface ListOptions {
+  prefix?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+const SCAN_PAGE = 1000;
+const MAX_SYMREF_DEPTH = 5;
+
+function checkPaging(options: PageOptions): { limit: number; offset: number } {
+  if (options.cursor !== undefined && options.offset !== undefined && options.offset !== 0) {
+    throw new InvalidArgumentError('pass either cursor or offset, not both');
+  }
+  return { limit: checkLimit(options.limit), offset: checkOffset(options.offset) };
+}
+
+function pageOf<T>(items: T[], limit: number, cursorOf: (last: T) => string): Page<T> {
+  if (items.length <= limit) return { items };
+  const kept = items.slice(0, limit);
+  return { items: kept, nextCursor: cursorOf(kept[kept.length - 1]) };
+}
+
+export abstract class Operations {
+  protected constructor(
+    protected readonly format: ObjectFormat,
+    protected readonly stats: OperationMetrics,
+  ) {}
+
+  /** Where reads go; checked open on every call. */
+  protected abstract reader(): DriverReader;
+  /** Applies ops atomically. */
+  protected abstract apply(ops: WriteOp[]): Promise<void>;
+
+  protected read<T>(weight: number, fn: (r: DriverReader) => Promise<T>): Promise<T> {
+    const r = this.reader();
+    return this.stats.track('read', weight, () => fn(r));
+  }
+
+  protected write(kind: OperationKind, ops: WriteOp[]): Promise<void> {
+    this.reader();
+    return this.stats.track(kind, Math.max(1, ops.length), () => this.apply(ops));
+  }
+
+  /** Checks type and content, computes the id, and refuses a mismatching given id. */
+  protected checkObjectInput(object: ObjectInput): WriteOp {
+    if (!object || typeof object !== 'object') throw new InvalidArgumentError('object must be {type, data}');
+    const type = checkObjectType(object.type);
+    const data = checkBytes('object data', object.data);
+    const id = hashObject(type, data, this.format);
+    if (object.id !== undefined && object.id !== id) {
+      throw new IntegrityError(`object content hashes to ${id}, not to the given id ${String(object.id)}; nothing was written`, {
+        expected: object.id,
+        actual: id,
+      });
+    }
+    return { op: 'putObject', object: { id, type, data } };
+  }
+
+  // ---- objects ----
+
+  /** Stores an object and returns its id. Idempotent. */
+  async putObject(object: ObjectInput): Promise<string> {
+    const op = this.checkObjectInput(object);
+    await this.write('write', [op]);
+    return (op as { object: { id: string } }).object.id;
+  }
+
+  /** Stores many objects in one atomic write; returns their ids in order. */
+  async putObjects(objects: ObjectInput[]): Promise<string[]> {
+    if (!Array.isArray(objects)) throw new InvalidArgumentError('putObjects takes an array');
+    const ops = objects.map((o) => this.checkObjectInput(o));
+    if (ops.length > 0) await this.write('write', ops);
+    return ops.map((op) => (op as { object: { id: string } }).object.id);
+  }
+
+  async getObject(id: string): Promise<GitObject | undefined> {
+    checkObjectId(id, this.format);
+    return this.read(1, (r) => r.getObject(id));
+  }
+
+  /** Like getObject, but a missing object is an error. */
+  async requireObject(id: string): Promise<GitObject> {
+    const found = await this.getObject(id);
+    if (!found) throw new NotFoundError(`object ${id} is not in the store`, { id });
+    return found;
+  }
+
+  /** The objects found, by id; missing ids are absent from the map. */
+  async getObjects(ids: string[]): Promise<Map<string, GitObject>> {
+    for (const id of ids) checkObjectId(id, this.format);
+    if (ids.length === 0) return new Map();
+    return this.read(ids.length, (r) => r.getObjects([...new Set(ids)]));
+  }
+
+  async hasObject(id: string): Promise<boolean> {
+    checkObjectId(id, this.format);
+    return (await this.read(1, (r) => r.hasObjects([id])))[0];
+  }
+
+  async hasObjects(ids: string[]): Promise<boolean[]> {
+    for (const id of ids) checkObjectId(id, this.format);
+    if (ids.length === 0) return [];
+    return this.read(ids.length, (r) => r.hasObjects(ids));
+  }
+
+  async statObject(id: string): Promise<ObjectStat | undefined> {
+    checkObjectId(id, this.format);
+    return this.read(1, (r) => r.statObject(id));
+  }
+
+  async deleteObject(id: string): Promise<void> {
+    checkObjectId(id, this.format);
+    await this.write('delete', [{ op: 'deleteObject', id }]);
+  }
+
+  /** One page of object ids in ascending order. */
+  async listObjectsPage(options: ListOptions = {}): Promise<Page<string>> {
+    const prefix = checkHexPrefix(options.prefix ?? '');
+    const limit = checkLimit(options.limit);
+    const after = decodeStringCursor('objects', options.cursor);
+    const ids = await this.read(1, (r) => r.listObjectIds({ prefix, after, limit: limit + 1 }));
+    return pageOf(ids, limit, (last) => encodeCursor('objects', last));
+  }
+
+  /** Streams object ids in ascending order; `limit` caps the total. */
+  async *listObjects(options: { prefix?: string; limit?: number } = {}): AsyncGenerator<string> {
+    const prefix = checkHexPrefix(options.prefix ?? '');
+    if (options.limit !== undefined && (!Number.isInteger(options.limit) || options.limit < 1)) {
+      throw new InvalidArgumentError(`limit must be a positive integer; got ${options.limit}`);
+    }
+    let remaining = options.limit ?? Infinity;
+    let after: string | undefined;
+    while (remaining > 0) {
+      const size = Math.min(SCAN_PAGE, remaining);
+      const ids = await this.read(1, (r) => r.listObjectIds({ prefix, after, limit: size }));
+      for (const id of ids) yield id;
+      remaining -= ids.length;
+      if (ids.length < size) return;
+      after = ids[ids.length - 1];
+    }
+  }
+
+  // ---- refs ----
+
+  private checkRepositoryId(id: string): string {
+    return checkText('repository id', id, 128);
+  }
+
+  async getRef(repositoryId: string, name: string): Promise<Ref | undefined> {
+    this.checkRepositoryId(repositoryId);
+    checkRefName(name);
+    return this.read(1, (r) => r.getRef(repositoryId, name));
+  }
+
+  /** Follows symbolic refs (HEAD -> refs/heads/main) to a direct ref. */
+  async resolveRef(repositoryId: string, name: string): Promise<Ref | undefined> {
+    let ref = await this.getRef(repositoryId, name);
+    for (let depth = 0; ref && ref.type === 'symbolic'; depth++) {
+      if (depth >= MAX_SYMREF_DEPTH) throw new IntegrityError(`symbolic ref ${name} nests deeper than ${MAX_SYMREF_DEPTH}`);
+      ref = await this.getRef(repositoryId, ref.target);
+    }
+    return ref;
+  }
+
+  async listRefsPage(repositoryId: string, options: ListOptions = {}): Promise<Page<Ref>> {
+    this.checkRepositoryId(repositoryId);
+    const prefix = checkPrefix('ref prefix', options.prefix);
+    const limit = checkLimit(options.limit);
+    const after = decodeStringCursor('refs', options.cursor);
+    const refs = await this.read(1, (r) => r.listRefs(repositoryId, { prefix, after, limit: limit + 1 }));
+    return pageOf(refs, limit, (last) => encodeCursor('refs', last.name));
+  }
+
+  /** Streams every ref under `prefix` in name order. */
+  async *listRefs(repositoryId: string, prefix = ''): AsyncGenerator<Ref> {
+    this.checkRepositoryId(repositoryId);
+    checkPrefix('ref prefix', prefix);
+    let after: string | undefined;
+    for (;;) {
+      const refs = await this.read(1, (r) => r.listRefs(repositoryId, { prefix, after, limit: SCAN_PAGE }));
+      yield* refs;
+      if (refs.length < SCAN_PAGE) return;
+      after = refs[refs.length - 1].name;
+    }
+  }
+
+  /**
+   * Applies every update or none. A stale `old` throws ConflictError; the
+   * repository must exist (NotFoundError).
+   */
+  async updateRefs(repositoryId: string, updates: RefUpdate[]): Promise<void> {
+    await this.write('write', [this.checkRefUpdates(repositoryId, updates)]);
+  }
+
+  async setSymbolicRef(repositoryId: string, name: string, target: string): Promise<void> {
+    await this.updateRefs(repositoryId, [{ name, new: target, symbolic: true }]);
+  }
+
+  protected checkRefUpdates(repositoryId: string, updates: RefUpdate[]): WriteOp {
+    this.checkRepositoryId(repositoryId);
+    if (!Array.isArray(updates) || updates.length === 0) throw new InvalidArgumentError('updateRefs needs at least one update');
+    const seen = new Set<string>();
+    const clean = updates.map((u) => {
+      const name = checkRefName(u.name);
+      if (seen.has(name)) throw new InvalidArgumentError(`ref ${name} appears twice in one update`);
+      seen.add(name);
+      const symbolic = u.symbolic === true;
+      if (u.new !== null) {
+        if (symbolic) checkRefName(u.new);
+        else checkObjectId(u.new, this.format);
+      }
+      if (u.old !== undefined && u.old !== null && typeof u.old !== 'string') {
+        throw new InvalidArgumentError(`expected old value of ${name} must be a string, null or undefined`);
+      }
+      return { name, old: u.old, new: u.new, symbolic };
+    });
+    return { op: 'updateRefs', repositoryId, updates: clean };
+  }
+
+  // ---- repositories ----
+
+  async createRepository(input: RepositoryInput): Promise<Repository> {
+    const repository = buildRepository(input);
+    await this.write('write', [{ op: 'putRepository', repository, mode: 'create' }]);
+    return repository;
+  }
+
+  async updateRepository(id: string, patch: RepositoryPatch): Promise<Repository> {
+    const existing = await this.getRepository(id);
+    if (!existing) throw new NotFoundError(`repository ${id} does not exist`, { id });
+    const repository = patchRepository(existing, patch);
+    await this.write('write', [{ op: 'putRepository', repository, mode: 'update' }]);
+    return repository;
+  }
+
+  /** Writes a full record as given (restores, migrations): creates or replaces. */
+  async saveRepository(record: Repository): Promise<void> {
+    await this.write('write', [{ op: 'putRepository', repository: checkRepositoryRecord(record), mode: 'upsert' }]);
+  }
+
+  async getRepository(id: string): Promise<Repository | undefined> {
+    this.checkRepositoryId(id);
+    return this.read(1, (r) => r.getRepository(id));
+  }
+
+  async getRepositoryByName(name: string): Promise<Repository | undefined> {
+    checkText('repository name', name);
+    return this.read(1, (r) => r.getRepositoryByName(name));
+  }
+
+  async listRepositories(filter: RepositoryFilter = {}): Promise<Page<Repository>> {
+    const { limit, offset } = checkPaging(filter);
+    const query = {
+      namePrefix: checkPrefix('namePrefix', filter.namePrefix) || undefined,
+      visibility: filter.visibility,
+      ownerId: filter.ownerId,
+      after: decodeStringCursor('repositories', filter.cursor),
+      offset,
+      limit: limit + 1,
+    };
+    if (query.visibility !== undefined && query.visibility !== 'public' && query.visibility !== 'private') {
+      throw new InvalidArgumentError(`visibility must be "public" or "private"; got ${JSON.stringify(query.visibility)}`);
+    }
+    const items = await this.read(1, (r) => r.listRepositories(query));
+    return pageOf(items, limit, (last) => encodeCursor('repositories', last.name));
+  }
+
+  /** Deletes the repository and its refs (objects are shared and stay). */
+  async deleteRepository(id: string): Promise<void> {
+    this.checkRepositoryId(id);
+    await this.write('delete', [{ op: 'deleteRepository', id }]);
+  }
+
+  // ---- users ----
+
+  async createUser(input: UserInput): Promise<User> {
+    const user = buildUser(input);
+    await this.write('write', [{ op: 'putUser', user, mode: 'create' }]);
+    return user;
+  }
+
+  async updateUser(id: string, patch: UserPatch): Promise<User> {
+    const existing = await this.getUser(id);
+    if (!existing) throw new NotFoundError(`user ${id} does not exist`, { id });
+    const user = patchUser(existing, patch);
+    await this.write('write', [{ op: 'putUser', user, mode: 'update' }]);
+    return user;
+  }
+
+  async saveUser(record: User): Promise<void> {
+    await this.write('write', [{ op: 'putUser', user: checkUserRecord(record), mode: 'upsert' }]);
+  }
+
+  async getUser(id: string): Promise<User | undefined> {
+    checkText('user id', id, 128);
+    return this.read(1, (r) => r.getUser(id));
+  }
+
+  async getUserByUsername(username: string): Promise<User | undefined> {
+    checkText('username', username, 128);
+    return this.read(1, (r) => r.getUserByUsername(username));
+  }
+
+  async getUserByEmail(email: string): Promise<User | undefined> {
+    const normalized = normalizeEmail(email);
+    return this.read(1, (r) => r.getUserByEmail(normalized));
+  }
+
+  async listUsers(filter: UserFilter = {}): Promise<Page<User>> {
+    const { limit, offset } = checkPaging(filter);
+    if (filter.isAdmin !== undefined && typeof filter.isAdmin !== 'boolean') throw new InvalidArgumentError('isAdmin filter must be a boolean');
+    const query = {
+      usernamePrefix: checkPrefix('usernamePrefix', filter.usernamePrefix) || undefined,
+      isAdmin: filter.isAdmin,
+      after: decodeStringCursor('users', filter.cursor),
+      offset,
+      limit: limit + 1,
+    };
+    const items = await this.read(1, (r) => r.listUsers(query));
+    return pageOf(items, limit, (last) => encodeCursor('users', last.username));
+  }
+
+  async deleteUser(id: string): Promise<void> {
+    checkText('user id', id, 128);
+    await this.write('delete', [{ op: 'deleteUser', id }]);
+  }
+
+  // ---- audit events ----
+
+  async logEvent(input: EventInput): Promise<AuditEvent> {
+    const event = buildEvent(input);
+    await this.write('write', [{ op: 'appendEvent', event }]);
+    return event;
+  }
+
+  /** Appends a full event record as given (restores, migrations). */
+  async restoreEvent(record: AuditEvent): Promise<void> {
+    await this.write('write', [{ op: 'appendEvent', event: checkEventRecord(record) }]);
+  }
+
+  private eventCountQuery(filter: EventFilter): EventCountQuery {
+    const optionalText = (what: string, v: string | undefined) => (v === undefined ? undefined : checkText(what, v, 1024));
+    return {
+      userId: optionalText('userId', filter.userId),
+      action: optionalText('action', filter.action),
+      resource: optionalText('resource', filter.resource),
+      resourcePrefix: filter.resourcePrefix === undefined ? undefined : checkPrefix('resourcePrefix', filter.resourcePrefix),
+      repositoryId: optionalText('repositoryId', filter.repositoryId),
+      since: filter.since === undefined ? undefined : checkDate('since', filter.since).getTime(),
+      until: filter.until === undefined ? undefined : checkDate('until', filter.until).getTime(),
+    };
+  }
+
+  async queryEvents(filter: EventFilter = {}): Promise<Page<AuditEvent>> {
+    const { limit, offset } = checkPaging(filter);
+    const order = filter.order ?? 'asc';
+    if (order !== 'asc' && order !== 'desc') throw new InvalidArgumentError(`order must be "asc" or "desc"; got ${JSON.stringify(order)}`);
+    let after: EventPosition | undefined;
+    if (filter.cursor !== undefined) {
+      const v = decodeCursor('events', filter.cursor) as { t?: unknown; i?: unknown; o?: unknown };
+      if (typeof v?.t !== 'number' || typeof v.i !== 'string' || v.o !== order) {
+        throw new InvalidArgumentError('events cursor is malformed or from a list in the other order');
+      }
+      after = { timestamp: v.t, id: v.i };
+    }
+    const query = { ...this.eventCountQuery(filter), order, after, offset, limit: limit + 1 };
+    const items = await this.read(1, (r) => r.queryEvents(query));
+    return pageOf(items, limit, (last) => encodeCursor('events', { t: last.timestamp.getTime(), i: last.id, o: order }));
+  }
+
+  async countEvents(filter: Omit<EventFilter, keyof PageOptions | 'order'> = {}): Promise<number> {
+    const query = this.eventCountQuery(filter);
+    return this.read(1, (r) => r.countEvents(query));
+  }
+
+  // ---- config ----
+
+  private checkConfigKey(key: string): string {
+    return checkText('config key', key, 1024);
+  }
+
+  async getConfig(key: string): Promise<string | undefined> {
+    this.checkConfigKey(key);
+    return this.read(1, (r) => r.getConfig(key));
+  }
+
+  async setConfig(key: string, value: string): Promise<void> {
+    this.checkConfigKey(key);
+    if (typeof value !== 'string') throw new InvalidArgumentError(`config value for ${key} must be a string`);
+    await this.write('write', [{ op: 'setConfig', key, value }]);
+  }
+
+  async deleteConfig(key: string): Promise<void> {
+    this.checkConfigKey(key);
+    await this.write('delete', [{ op: 'setConfig', key, value: null }]);
+  }
+
+  async listConfigPage(options: ListOptions = {}): Promise<Page<[string, string]>> {
+    const prefix = checkPrefix('config prefix', options.prefix);
+    const limit = checkLimit(options.limit);
+    const after = decodeStringCursor('config', options.cursor);
+    const pairs = await this.read(1, (r) => r.listConfig({ prefix, after, limit: limit + 1 }));
+    return pageOf(pairs, limit, (last) => encodeCursor('config', last[0]));
+  }
+
+  /** Streams every config pair under `prefix` in key order. */
+  async *listConfig(prefix = ''): AsyncGenerator<[string, string]> {
+    checkPrefix('config prefix', prefix);
+    let after: string | undefined;
+    for (;;) {
+      const pairs = await this.read(1, (r) => r.listConfig({ prefix, after, limit: SCAN_PAGE }));
+      yield* pairs;
+      if (pairs.length < SCAN_PAGE) return;
+      after = pairs[pairs.length - 1][0];
+    }
+  }
+}
+

@@ -1,0 +1,66 @@
+/** Store types by name, and creating an open DataStore from a URI or config. */
+import { parseStoreConfig, parseStoreUri, type StoreConfig } from './config.js';
+import type { StoreDriver } from './driver.js';
+import { ConfigError } from './errors.js';
+import { OptionReader } from './options.js';
+import { DataStore } from './store.js';
+import type { ObjectFormat } from './types.js';
+
+export interface StoreFactory {
+  /** One line for `govc --help` and error messages. */
+  description: string;
+  /** Network stores keep the whole URI as their connection; embedded ones take a path. */
+  network: boolean;
+  /** Builds an unopened driver; reads its options through `options` (unknown keys are refused afterwards). */
+  create(config: StoreConfig, options: OptionReader): Promise<StoreDriver> | StoreDriver;
+}
+
+/** Names from the Go plan whose databases have no Node binding, and what to use instead. */
+const GO_ONLY: Record<string, string> = {
+  badger: 'rocksdb (the same LSM role; BadgerDB is Go-only)',
+  badgerdb: 'rocksdb (the same LSM role; BadgerDB is Go-only)',
+  bolt: 'lmdb (BoltDB is a Go port of LMDB\'s design)',
+  boltdb: 'lmdb (BoltDB is a Go port of LMDB\'s design)',
+};
+
+export class StoreRegistry {
+  private readonly factories = new Map<string, StoreFactory>();
+
+  register(type: string, factory: StoreFactory): void {
+    this.factories.set(type.toLowerCase(), factory);
+  }
+
+  types(): string[] {
+    return [...this.factories.keys()].sort();
+  }
+
+  describe(): Array<{ type: string; description: string }> {
+    return this.types().map((type) => ({ type, description: this.factories.get(type)!.description }));
+  }
+
+  private networkTypes(): Set<string> {
+    return new Set([...this.factories].filter(([, f]) => f.network).map(([t]) => t));
+  }
+
+  /** Accepts a URI string or a config object; returns an unopened DataStore. */
+  async build(source: string | StoreConfig | Record<string, unknown>): Promise<DataStore> {
+    const config = typeof source === 'string' ? parseStoreUri(source, this.networkTypes()) : parseStoreConfig(source);
+    const instead = GO_ONLY[config.type];
+    if (instead) throw new ConfigError(`store type ${config.type} is Go-only; use ${instead}`, { key: 'type' });
+    const factory = this.factories.get(config.type);
+    if (!factory) {
+      throw new ConfigError(`unknown store type ${config.type}; known types: ${this.types().join(', ')}`, { key: 'type' });
+    }
+    const options = new OptionReader(config.type, config.options);
+    const objectFormat = options.string<ObjectFormat>('object_format', 'sha1', ['sha1', 'sha256']);
+    const driver = await factory.create(config, options);
+    options.done();
+    return new DataStore(driver, { objectFormat });
+  }
+
+  /** Builds and opens a store. */
+  async create(source: string | StoreConfig | Record<string, unknown>): Promise<DataStore> {
+    const store = await this.build(source);
+    return store.open();
+  }
+}

@@ -1,0 +1,331 @@
+/**
+ * The memory store: every write applies in order with an undo log, so a
+ * failing op leaves nothing behind. With a byte limit it refuses writes when
+ * full, or, configured as a cache, evicts least-recently-used objects.
+ */
+import type { DriverStats, EventCountQuery, EventQuery, KeyRange, RepositoryQuery, StoreDriver, UserQuery, WriteOp } from '../../driver.js';
+import { CapacityError, ConflictError, NotFoundError } from '../../errors.js';
+import { compareStrings, matchesEvent, selectEvents, selectRepositories, selectUsers } from '../../filters.js';
+import { planRefUpdates } from '../../refs.js';
+import type { AuditEvent, Capabilities, GitObject, ObjectStat, Ref, Repository, User } from '../../types.js';
+import { loadSnapshot, saveSnapshot } from './snapshot.js';
+import { emptyState, setWithUndo, type MemoryState } from './state.js';
+
+export interface MemoryOptions {
+  /** Bound on stored object bytes; 0 = unbounded. */
+  maxBytes: number;
+  /** A cache evicts least-recently-used objects when full; a primary store refuses the write. */
+  mode: 'primary' | 'cache';
+  /** Where to save on close and load on open; undefined = nothing persists. */
+  snapshotPath?: string;
+}
+
+/** Binary search: the first index whose id is greater than `key`. */
+function upperBound(sorted: string[], key: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid] <= key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function lowerBound(sorted: string[], key: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid] < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+export class MemoryDriver implements StoreDriver {
+  readonly type = 'memory';
+  readonly capabilities: Capabilities;
+  private state: MemoryState = emptyState();
+  private objectBytes = 0;
+  /** Sorted object ids, rebuilt lazily after writes. */
+  private sortedIds: string[] | undefined;
+
+  constructor(private readonly options: MemoryOptions) {
+    this.capabilities = {
+      transactions: true,
+      isolationLevels: ['read-committed'],
+      persistent: options.snapshotPath !== undefined,
+      durable: false,
+      multiProcess: false,
+      maxObjectSize: options.maxBytes > 0 ? options.maxBytes : 2 ** 31 - 1,
+      changeEvents: false,
+      ttl: false,
+    };
+  }
+
+  async open(): Promise<void> {
+    if (!this.options.snapshotPath) return;
+    const loaded = loadSnapshot(this.options.snapshotPath);
+    if (loaded) {
+      this.state = loaded;
+      this.objectBytes = 0;
+      for (const o of loaded.objects.values()) this.objectBytes += o.data.byteLength;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.options.snapshotPath) saveSnapshot(this.options.snapshotPath, this.state);
+    this.state = emptyState();
+  }
+
+  async ping(): Promise<Record<string, unknown>> {
+    return { mode: this.options.mode, maxBytes: this.options.maxBytes, usedBytes: this.objectBytes };
+  }
+
+  async stats(): Promise<DriverStats> {
+    return { objectCount: this.state.objects.size, storageBytes: this.objectBytes };
+  }
+
+  // ---- writes ----
+
+  async write(ops: WriteOp[]): Promise<void> {
+    const undo: Array<() => void> = [];
+    const bytesBefore = this.objectBytes;
+    const written = new Set<string>();
+    try {
+      for (const op of ops) this.apply(op, undo, written);
+      this.enforceLimit(written);
+    } catch (err) {
+      for (let i = undo.length - 1; i >= 0; i--) undo[i]();
+      this.objectBytes = bytesBefore;
+      throw err;
+    } finally {
+      if (written.size > 0 || ops.some((o) => o.op === 'deleteObject')) this.sortedIds = undefined;
+    }
+  }
+
+  private enforceLimit(written: Set<string>): void {
+    const max = this.options.maxBytes;
+    if (max <= 0 || this.objectBytes <= max) return;
+    if (this.options.mode === 'primary') {
+      throw new CapacityError(`memory store is full: ${this.objectBytes} bytes would exceed max_size ${max}; nothing was written. Raise max_size or use a persistent store`, {
+        maxBytes: max,
+      });
+    }
+    // Cache: evict least recently used objects, but never the ones this write adds.
+    for (const [id, o] of this.state.objects) {
+      if (this.objectBytes <= max) break;
+      if (written.has(id)) continue;
+      this.state.objects.delete(id);
+      this.objectBytes -= o.data.byteLength;
+    }
+    if (this.objectBytes > max) {
+      throw new CapacityError(`objects in one write (${this.objectBytes} bytes) exceed the cache's max_size ${max}`, { maxBytes: max });
+    }
+  }
+
+  private apply(op: WriteOp, undo: Array<() => void>, written: Set<string>): void {
+    const s = this.state;
+    switch (op.op) {
+      case 'putObject': {
+        if (s.objects.has(op.object.id)) return;
+        const data = Buffer.from(op.object.data);
+        setWithUndo(s.objects, op.object.id, { type: op.object.type, data }, undo);
+        this.objectBytes += data.byteLength;
+        written.add(op.object.id);
+        return;
+      }
+      case 'deleteObject': {
+        const old = s.objects.get(op.id);
+        if (!old) return;
+        setWithUndo(s.objects, op.id, undefined, undo);
+        this.objectBytes -= old.data.byteLength;
+        return;
+      }
+      case 'updateRefs': {
+        if (!s.repositories.has(op.repositoryId)) {
+          throw new NotFoundError(`repository ${op.repositoryId} does not exist; create it before writing refs`, { id: op.repositoryId });
+        }
+        let refs = s.refs.get(op.repositoryId);
+        if (!refs) {
+          refs = new Map();
+          setWithUndo(s.refs, op.repositoryId, refs, undo);
+        }
+        const changes = planRefUpdates(op.repositoryId, op.updates, refs);
+        for (const c of changes) setWithUndo(refs, c.name, c.ref ?? undefined, undo);
+        return;
+      }
+      case 'putRepository':
+        return this.putRepository(op.repository, op.mode, undo);
+      case 'deleteRepository': {
+        const old = s.repositories.get(op.id);
+        if (!old) return;
+        setWithUndo(s.repositories, op.id, undefined, undo);
+        setWithUndo(s.repositoryIdsByName, old.name, undefined, undo);
+        setWithUndo(s.refs, op.id, undefined, undo);
+        return;
+      }
+      case 'putUser':
+        return this.putUser(op.user, op.mode, undo);
+      case 'deleteUser': {
+        const old = s.users.get(op.id);
+        if (!old) return;
+        setWithUndo(s.users, op.id, undefined, undo);
+        setWithUndo(s.userIdsByUsername, old.username, undefined, undo);
+        setWithUndo(s.userIdsByEmail, old.email, undefined, undo);
+        return;
+      }
+      case 'appendEvent':
+        s.events.push(op.event);
+        undo.push(() => s.events.splice(s.events.lastIndexOf(op.event), 1));
+        return;
+      case 'setConfig':
+        setWithUndo(s.config, op.key, op.value ?? undefined, undo);
+        return;
+    }
+  }
+
+  private putRepository(repo: Repository, mode: string, undo: Array<() => void>): void {
+    const s = this.state;
+    const old = s.repositories.get(repo.id);
+    if (mode === 'create' && old) throw new ConflictError(`repository ${repo.id} already exists`, { id: repo.id });
+    if (mode === 'update' && !old) throw new NotFoundError(`repository ${repo.id} does not exist`, { id: repo.id });
+    const holder = s.repositoryIdsByName.get(repo.name);
+    if (holder !== undefined && holder !== repo.id) {
+      throw new ConflictError(`a repository named ${repo.name} already exists`, { name: repo.name });
+    }
+    if (old && old.name !== repo.name) setWithUndo(s.repositoryIdsByName, old.name, undefined, undo);
+    setWithUndo(s.repositoryIdsByName, repo.name, repo.id, undo);
+    setWithUndo(s.repositories, repo.id, structuredClone(repo), undo);
+  }
+
+  private putUser(user: User, mode: string, undo: Array<() => void>): void {
+    const s = this.state;
+    const old = s.users.get(user.id);
+    if (mode === 'create' && old) throw new ConflictError(`user ${user.id} already exists`, { id: user.id });
+    if (mode === 'update' && !old) throw new NotFoundError(`user ${user.id} does not exist`, { id: user.id });
+    const byName = s.userIdsByUsername.get(user.username);
+    if (byName !== undefined && byName !== user.id) throw new ConflictError(`username ${user.username} is taken`, { username: user.username });
+    const byEmail = s.userIdsByEmail.get(user.email);
+    if (byEmail !== undefined && byEmail !== user.id) throw new ConflictError(`email ${user.email} is taken`, { email: user.email });
+    if (old) {
+      setWithUndo(s.userIdsByUsername, old.username, undefined, undo);
+      setWithUndo(s.userIdsByEmail, old.email, undefined, undo);
+    }
+    setWithUndo(s.userIdsByUsername, user.username, user.id, undo);
+    setWithUndo(s.userIdsByEmail, user.email, user.id, undo);
+    setWithUndo(s.users, user.id, structuredClone(user), undo);
+  }
+
+  // ---- reads ----
+
+  private touch(id: string): GitObject | undefined {
+    const o = this.state.objects.get(id);
+    if (o && this.options.mode === 'cache') {
+      this.state.objects.delete(id);
+      this.state.objects.set(id, o);
+    }
+    return o;
+  }
+
+  async getObject(id: string): Promise<GitObject | undefined> {
+    return this.touch(id);
+  }
+
+  async getObjects(ids: string[]): Promise<Map<string, GitObject>> {
+    const out = new Map<string, GitObject>();
+    for (const id of ids) {
+      const o = this.touch(id);
+      if (o) out.set(id, o);
+    }
+    return out;
+  }
+
+  async hasObjects(ids: string[]): Promise<boolean[]> {
+    return ids.map((id) => this.state.objects.has(id));
+  }
+
+  async statObject(id: string): Promise<ObjectStat | undefined> {
+    const o = this.state.objects.get(id);
+    return o ? { id, type: o.type, size: o.data.byteLength } : undefined;
+  }
+
+  async listObjectIds(range: KeyRange): Promise<string[]> {
+    this.sortedIds ??= [...this.state.objects.keys()].sort();
+    const ids = this.sortedIds;
+    let i = range.after !== undefined && range.after >= range.prefix ? upperBound(ids, range.after) : lowerBound(ids, range.prefix);
+    const out: string[] = [];
+    for (; i < ids.length && out.length < range.limit; i++) {
+      if (!ids[i].startsWith(range.prefix)) break;
+      out.push(ids[i]);
+    }
+    return out;
+  }
+
+  async getRef(repositoryId: string, name: string): Promise<Ref | undefined> {
+    const ref = this.state.refs.get(repositoryId)?.get(name);
+    return ref && { ...ref };
+  }
+
+  async listRefs(repositoryId: string, range: KeyRange): Promise<Ref[]> {
+    const refs = [...(this.state.refs.get(repositoryId)?.values() ?? [])].filter(
+      (r) => r.name.startsWith(range.prefix) && (range.after === undefined || compareStrings(r.name, range.after) > 0),
+    );
+    return refs.sort((a, b) => compareStrings(a.name, b.name)).slice(0, range.limit).map((r) => ({ ...r }));
+  }
+
+  async getRepository(id: string): Promise<Repository | undefined> {
+    const r = this.state.repositories.get(id);
+    return r && structuredClone(r);
+  }
+
+  async getRepositoryByName(name: string): Promise<Repository | undefined> {
+    const id = this.state.repositoryIdsByName.get(name);
+    return id === undefined ? undefined : this.getRepository(id);
+  }
+
+  async listRepositories(query: RepositoryQuery): Promise<Repository[]> {
+    return selectRepositories(this.state.repositories.values(), query).map((r) => structuredClone(r));
+  }
+
+  async getUser(id: string): Promise<User | undefined> {
+    const u = this.state.users.get(id);
+    return u && structuredClone(u);
+  }
+
+  async getUserByUsername(username: string): Promise<User | undefined> {
+    const id = this.state.userIdsByUsername.get(username);
+    return id === undefined ? undefined : this.getUser(id);
+  }
+
+  async getUserByEmail(email: string): Promise<User | undefined> {
+    const id = this.state.userIdsByEmail.get(email);
+    return id === undefined ? undefined : this.getUser(id);
+  }
+
+  async listUsers(query: UserQuery): Promise<User[]> {
+    return selectUsers(this.state.users.values(), query).map((u) => structuredClone(u));
+  }
+
+  async queryEvents(query: EventQuery): Promise<AuditEvent[]> {
+    return selectEvents(this.state.events, query).map((e) => structuredClone(e));
+  }
+
+  async countEvents(query: EventCountQuery): Promise<number> {
+    let n = 0;
+    for (const e of this.state.events) if (matchesEvent(e, query)) n++;
+    return n;
+  }
+
+  async getConfig(key: string): Promise<string | undefined> {
+    return this.state.config.get(key);
+  }
+
+  async listConfig(range: KeyRange): Promise<Array<[string, string]>> {
+    const pairs = [...this.state.config].filter(
+      ([k]) => k.startsWith(range.prefix) && (range.after === undefined || compareStrings(k, range.after) > 0),
+    );
+    return pairs.sort((a, b) => compareStrings(a[0], b[0])).slice(0, range.limit);
+  }
+}

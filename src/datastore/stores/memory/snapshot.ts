@@ -1,0 +1,32 @@
+/** Saving the memory store to one file on close and loading it on open (v8 serialization keeps Buffers, Dates and Maps). */
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { deserialize, serialize } from 'node:v8';
+import { IntegrityError } from '../../errors.js';
+import type { MemoryState } from './state.js';
+
+const MAGIC = 'govc-memory-snapshot-v1';
+
+export function saveSnapshot(path: string, state: MemoryState): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const temp = `${path}.tmp-${process.pid}`;
+  writeFileSync(temp, serialize({ magic: MAGIC, state }));
+  // Rename is atomic: a crash leaves the old snapshot or the new one, never half of one.
+  renameSync(temp, path);
+}
+
+export function loadSnapshot(path: string): MemoryState | undefined {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  const parsed = deserialize(bytes) as { magic?: string; state?: MemoryState };
+  if (parsed?.magic !== MAGIC || !parsed.state) {
+    throw new IntegrityError(`${path} is not a govc memory snapshot; move it away or point the memory store elsewhere`);
+  }
+  for (const [id, o] of parsed.state.objects) parsed.state.objects.set(id, { type: o.type, data: Buffer.from(o.data) });
+  return parsed.state;
+}

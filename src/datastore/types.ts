@@ -1,0 +1,170 @@
+/** The data model shared by every store. Plain data, no behaviour. */
+
+export type ObjectType = 'blob' | 'tree' | 'commit' | 'tag';
+export const OBJECT_TYPES: readonly ObjectType[] = ['blob', 'tree', 'commit', 'tag'];
+
+/** The hash function of a store's object ids (git's object format). */
+export type ObjectFormat = 'sha1' | 'sha256';
+
+export interface GitObject {
+  type: ObjectType;
+  data: Uint8Array;
+}
+
+export interface StoredObject extends GitObject {
+  id: string;
+}
+
+export interface ObjectStat {
+  id: string;
+  type: ObjectType;
+  size: number;
+}
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+/** A ref points at an object id (direct) or at another ref (symbolic, like HEAD). */
+export interface Ref {
+  name: string;
+  type: 'direct' | 'symbolic';
+  target: string;
+}
+
+/**
+ * One compare-and-swap step of an atomic ref update.
+ * `old`: undefined = do not check; null = the ref must not exist; a string = the ref's current target.
+ * `new`: null deletes the ref.
+ */
+export interface RefUpdate {
+  name: string;
+  old?: string | null;
+  new: string | null;
+  symbolic?: boolean;
+}
+
+export type Visibility = 'public' | 'private';
+
+export interface Repository {
+  id: string;
+  name: string;
+  description: string;
+  path: string;
+  visibility: Visibility;
+  ownerId: string | null;
+  metadata: JsonObject;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface User {
+  id: string;
+  username: string;
+  email: string;
+  displayName: string;
+  isAdmin: boolean;
+  metadata: JsonObject;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface AuditEvent {
+  id: string;
+  timestamp: Date;
+  userId: string | null;
+  action: string;
+  resource: string | null;
+  repositoryId: string | null;
+  details: JsonObject;
+}
+
+/** Pagination, the same on every list: a cursor from the previous page, or an offset; never both. */
+export interface PageOptions {
+  limit?: number;
+  offset?: number;
+  cursor?: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Present when more items may follow; pass it back as `cursor`. */
+  nextCursor?: string;
+}
+
+/** Repositories are listed by name, ascending. Prefixes match literally (no wildcards). */
+export interface RepositoryFilter extends PageOptions {
+  namePrefix?: string;
+  visibility?: Visibility;
+  ownerId?: string;
+}
+
+/** Users are listed by username, ascending. */
+export interface UserFilter extends PageOptions {
+  usernamePrefix?: string;
+  isAdmin?: boolean;
+}
+
+/** Audit events are ordered by (timestamp, id); `since` is inclusive, `until` exclusive. */
+export interface EventFilter extends PageOptions {
+  userId?: string;
+  action?: string;
+  resource?: string;
+  resourcePrefix?: string;
+  repositoryId?: string;
+  since?: Date;
+  until?: Date;
+  order?: 'asc' | 'desc';
+}
+
+export type IsolationLevel = 'read-committed' | 'repeatable-read' | 'serializable';
+
+export interface TransactionOptions {
+  isolation?: IsolationLevel;
+  readOnly?: boolean;
+}
+
+/** What a store can do. Operations outside these throw UnsupportedError. */
+export interface Capabilities {
+  /** begin()/transaction() work. */
+  transactions: boolean;
+  /** Isolation levels begin() accepts. The first is the default. */
+  isolationLevels: IsolationLevel[];
+  /** Data survives close and reopen. */
+  persistent: boolean;
+  /** Every acknowledged write survives a crash (SIGKILL) of the writing process. */
+  durable: boolean;
+  /** Several processes may open the same store at once. */
+  multiProcess: boolean;
+  /** Largest object the store accepts, in bytes. */
+  maxObjectSize: number;
+  /** The store can notify subscribers of ref changes and audit events. */
+  changeEvents: boolean;
+  /** Keys can expire (sessions, cache entries). */
+  ttl: boolean;
+}
+
+export interface LatencySummary {
+  count: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+export interface Metrics {
+  reads: number;
+  writes: number;
+  deletes: number;
+  errors: number;
+  latency: LatencySummary;
+  objectCount: number;
+  storageBytes: number;
+  uptimeMs: number;
+}
+
+export interface HealthStatus {
+  healthy: boolean;
+  latencyMs: number;
+  details: Record<string, unknown>;
+  error?: string;
+}
