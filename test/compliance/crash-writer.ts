@@ -1,0 +1,18 @@
+/**
+ * Child process of the crash-recovery case: writes objects, moves a ref and
+ * logs events in a loop, printing "ack <i> <id>" only after each write was
+ * acknowledged. The parent SIGKILLs it mid-stream.
+ */
+import { createStore } from '../../src/datastore/index.js';
+
+const config = JSON.parse(process.argv[2]) as string | Record<string, unknown>;
+const store = await createStore(config);
+const repo = (await store.getRepositoryByName('crash')) ?? (await store.createRepository({ name: 'crash' }));
+let previous: string | null = null;
+for (let i = 0; ; i++) {
+  const id = await store.putObject({ type: 'blob', data: Buffer.from(`crash write ${i}`) });
+  await store.updateRefs(repo.id, [{ name: 'refs/heads/main', old: previous, new: id }]);
+  await store.logEvent({ action: 'crash-test', repositoryId: repo.id, details: { i } });
+  previous = id;
+  process.stdout.write(`ack ${i} ${id}\n`);
+}

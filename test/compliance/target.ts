@@ -1,0 +1,17 @@
+/** What a store's test file hands the compliance suite. */
+import type { StoreConfig } from '../../src/datastore/index.js';
+
+export interface ComplianceTarget {
+  /**
+   * A URI or config for a new, empty store (a new file, database, schema or key
+   * prefix). Called many times; every store it names must be independent.
+   * The suite opens it with createStore(), in this process or in a child.
+   */
+  freshConfig(): Promise<string | StoreConfig>;
+  /** Removes everything the configs made; called once at the end. */
+  cleanup?(): Promise<void>;
+  /** Object count for the many-small-objects case (default 100,000). */
+  manyObjects?: number;
+  /** Size in bytes of the large-object case (default 64 MiB). */
+  largeObjectBytes?: number;
+}

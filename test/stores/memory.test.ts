@@ -1,0 +1,3 @@
+import { describeCompliance } from '../compliance/suite.js';
+
+describeCompliance('memory', { freshConfig: async () => 'memory://' });
