@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what govc and its tests need on a fresh Debian machine, and starts the
+# database servers the tests use when they are not already running. Idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v git >/dev/null || need_apt+=(git)
+if [ -f scripts/ensure-redis.sh ]; then command -v redis-server >/dev/null || need_apt+=(redis-server redis-tools); fi
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "setup: installing ${need_apt[*]}"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
+fi
+
+for script in scripts/ensure-postgres.sh scripts/ensure-redis.sh; do
+  if [ -f "$script" ]; then bash "$script"; fi
+done
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
