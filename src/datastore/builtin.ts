@@ -12,7 +12,43 @@ export const defaultRegistry = new StoreRegistry();
 defaultRegistry.register('memory', {
   description: 'in-process maps; size limit, LRU eviction as a cache, optional snapshot to disk',
   network: false,
-  create: async (config, options) => (await import('./stores/memory/index.js')).createMemoryDriver(config, options),
+  create: async (config, options) => (await import('./stores/memory/index.js')).createDriver(config, options),
+});
+
+defaultRegistry.register('sqlite', {
+  description: 'embedded SQL (better-sqlite3); the default, under ./data',
+  network: false,
+  create: async (config, options) => (await import('./stores/sqlite/index.js')).createDriver(config, options),
+});
+
+defaultRegistry.register('rocksdb', {
+  description: 'embedded LSM key-value store (the plan\'s BadgerDB role)',
+  network: false,
+  create: async (config, options) => (await import('./stores/rocksdb/index.js')).createDriver(config, options),
+});
+
+defaultRegistry.register('lmdb', {
+  description: 'embedded B+tree key-value store (the plan\'s BoltDB role)',
+  network: false,
+  create: async (config, options) => (await import('./stores/lmdb/index.js')).createDriver(config, options),
+});
+
+defaultRegistry.register('postgres', {
+  description: 'PostgreSQL: JSONB metadata, partitioned objects, LISTEN/NOTIFY',
+  network: true,
+  create: async (config, options) => (await import('./stores/postgres/index.js')).createDriver(config, options),
+});
+
+defaultRegistry.register('cockroach', {
+  description: 'CockroachDB: the PostgreSQL store\'s dialect (retries on 40001, no hash partitions)',
+  network: true,
+  create: async (config, options) => (await import('./stores/cockroach/index.js')).createDriver(config, options),
+});
+
+defaultRegistry.register('redis', {
+  description: 'Redis standalone or Cluster: Lua compare-and-swap, streams, pub/sub',
+  network: true,
+  create: async (config, options) => (await import('./stores/redis/index.js')).createDriver(config, options),
 });
 
 /** Creates and opens a store from a URI (`sqlite://./data/govc.db`) or a config object. */

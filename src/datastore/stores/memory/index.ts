@@ -4,7 +4,7 @@ import type { OptionReader } from '../../options.js';
 import { MemoryDriver } from './memory-driver.js';
 
 /** `memory://` or `memory://./data/snapshot.bin?persist_on_shutdown=true&max_size=1GB&mode=cache`. */
-export function createMemoryDriver(config: StoreConfig, options: OptionReader): MemoryDriver {
+export function createDriver(config: StoreConfig, options: OptionReader): MemoryDriver {
   const maxBytes = options.bytes('max_size', 0);
   const mode = options.string('mode', 'primary', ['primary', 'cache'] as const);
   const persist = options.bool('persist_on_shutdown', false);
