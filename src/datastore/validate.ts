@@ -5,6 +5,11 @@ import { OBJECT_TYPES, type ObjectFormat, type ObjectType } from './types.js';
 
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
+/** Unpaired surrogates cannot be stored as UTF-8: databases would turn them into U+FFFD. */
+function isWellFormed(value: string): boolean {
+  return !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(value);
+}
+
 export const MAX_LIMIT = 10_000;
 export const DEFAULT_LIMIT = 100;
 
@@ -37,6 +42,7 @@ export function checkText(what: string, value: unknown, maxLength = 255): string
   }
   if (value.length > maxLength) throw new InvalidArgumentError(`${what} must be at most ${maxLength} characters; got ${value.length}`);
   if (CONTROL.test(value)) throw new InvalidArgumentError(`${what} must not contain control characters; got ${JSON.stringify(value)}`);
+  if (!isWellFormed(value)) throw new InvalidArgumentError(`${what} must be well-formed Unicode (it has an unpaired surrogate)`);
   if (value !== value.trim()) throw new InvalidArgumentError(`${what} must not start or end with whitespace; got ${JSON.stringify(value)}`);
   return value;
 }
@@ -44,8 +50,8 @@ export function checkText(what: string, value: unknown, maxLength = 255): string
 /** A prefix filter: may be empty, matched literally. */
 export function checkPrefix(what: string, value: unknown): string {
   if (value === undefined) return '';
-  if (typeof value !== 'string' || CONTROL.test(value)) {
-    throw new InvalidArgumentError(`${what} must be a string without control characters; got ${JSON.stringify(value)}`);
+  if (typeof value !== 'string' || CONTROL.test(value) || !isWellFormed(value)) {
+    throw new InvalidArgumentError(`${what} must be a well-formed string without control characters; got ${JSON.stringify(value)}`);
   }
   return value;
 }

@@ -2,13 +2,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BlobSource, distinctBlobCapacity } from '../../src/bench/blobs.js';
+import { IdList } from '../../src/bench/id-list.js';
 import { BENCH_OPS, blobsNeeded, opCounts, planTargetMs } from '../../src/bench/ops.js';
 import { checkBenchOptions, MAX_SIZE, parsePositiveInteger } from '../../src/bench/options.js';
 import { silentProgress, terminalProgress, type Progress } from '../../src/bench/progress.js';
 import { toJson } from '../../src/bench/report.js';
 import { runBench } from '../../src/bench/run-bench.js';
 import { percentile, Timings } from '../../src/bench/timings.js';
-import { redactUri } from '../../src/cli/datastore-commands.js';
+import { describeFailure, redactUri, splitCheck } from '../../src/cli/datastore-commands.js';
+import { ConfigError, ConnectionError } from '../../src/datastore/errors.js';
 import { createStore, hashObject } from '../../src/datastore/index.js';
 
 describe('bench arguments', () => {
@@ -27,7 +29,7 @@ describe('bench arguments', () => {
   });
 
   it('checkBenchOptions refuses sizes too small for distinct blobs', () => {
-    assert.deepEqual(checkBenchOptions({ objects: 10, size: 1 }), { objects: 10, size: 1 });
+    assert.deepEqual(checkBenchOptions({ objects: 10, size: 2 }), { objects: 10, size: 2 });
     assert.throws(() => checkBenchOptions({ objects: 300, size: 1 }), /use a larger --size/);
     assert.throws(() => checkBenchOptions({ objects: 100, size: 1 }), /distinct/, '100 + one batch of 1000 needs more than 256');
     assert.doesNotThrow(() => checkBenchOptions({ objects: 100_000, size: 3 }));
@@ -87,6 +89,27 @@ describe('bench blobs', () => {
   });
 });
 
+describe('IdList', () => {
+  it('gives back the hex ids pushed, SHA-1 or SHA-256, and refuses malformed ones and overflow', () => {
+    const sha1 = new IdList(2);
+    const a = hashObject('blob', Buffer.from('a'));
+    const b = hashObject('blob', Buffer.from('b'));
+    sha1.push(a);
+    sha1.push(b);
+    assert.deepEqual([sha1.length, sha1.at(0), sha1.at(1)], [2, a, b]);
+    assert.throws(() => sha1.push(a), /at most 2/);
+    assert.throws(() => sha1.at(2), RangeError);
+    const sha256 = new IdList(1);
+    const c = hashObject('blob', Buffer.from('c'), 'sha256');
+    sha256.push(c);
+    assert.equal(sha256.at(0), c);
+    const bad = new IdList(3);
+    bad.push(a);
+    assert.throws(() => bad.push('zz'.repeat(20)), /hex id/);
+    assert.throws(() => bad.push(c), /hex id/);
+  });
+});
+
 describe('bench plan', () => {
   it('op counts scale from --objects, with caps on the slow phases', () => {
     assert.deepEqual(opCounts(100_000), {
@@ -128,6 +151,29 @@ describe('bench plan', () => {
     assert.equal(redactUri('postgres://bob@host/db'), 'postgres://bob@host/db');
     assert.equal(redactUri('sqlite://./data/govc.db'), 'sqlite://./data/govc.db');
     assert.equal(redactUri('not a uri'), 'not a uri');
+  });
+});
+
+describe('store failure messages', () => {
+  it('splitCheck moves a store\'s "; check ..." advice to its own line', () => {
+    assert.deepEqual(splitCheck('cannot reach X (ECONNREFUSED); check that the server is running'), {
+      reason: 'cannot reach X (ECONNREFUSED)',
+      check: 'that the server is running',
+    });
+    assert.deepEqual(splitCheck('cannot connect: closed.. Check that the server is up.'), { reason: 'cannot connect: closed.', check: 'that the server is up' });
+    assert.deepEqual(splitCheck('disk full'), { reason: 'disk full' });
+  });
+
+  it('describeFailure keeps the code, hides passwords and falls back to a hint by code', () => {
+    const f = describeFailure('postgres://u:pw@h/db', new ConnectionError('refused; check the port'));
+    assert.deepEqual([f.uri, f.code, f.reason, f.hint], ['postgres://u:***@h/db', 'CONNECTION', 'refused', 'the port']);
+    assert.match(f.tried, /as a postgres store/);
+    const c = describeFailure('x://', new ConfigError('bad'));
+    assert.equal(c.code, 'CONFIG');
+    assert.match(c.hint, /Known types: .*memory/);
+    const raw = describeFailure('sqlite://./x', new Error('SQLITE_CANTOPEN'));
+    assert.equal(raw.code, 'CONNECTION', 'errors from a driver that are not DataStoreErrors count as connection failures');
+    assert.equal(describeFailure('junk', new ConfigError('bad')).tried, 'reading "junk" as a store URI');
   });
 });
 
@@ -179,6 +225,17 @@ describe('runBench', () => {
       store.getObject = async () => undefined;
       await assert.rejects(runBench(store, { objects: 20, size: 8 }), /did not return the 8-byte blob/);
       assert.deepEqual((await store.listRepositories()).items, [], 'cleans up after a failure too');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('fails when a compare-and-swap does not compare', async () => {
+    const store = await createStore('memory://');
+    try {
+      const real = store.updateRefs.bind(store);
+      store.updateRefs = (repo, updates) => real(repo, updates.map((u) => ({ ...u, old: undefined })));
+      await assert.rejects(runBench(store, { objects: 20, size: 8 }), /stale old value was not refused/);
     } finally {
       await store.close();
     }

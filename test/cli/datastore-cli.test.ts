@@ -1,6 +1,7 @@
 /** `govc datastore check|bench`, run as the built CLI in a child process. */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createServer, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
@@ -12,9 +13,10 @@ interface Result {
   stderr: string;
 }
 
-function govc(...args: string[]): Promise<Result> {
+/** Runs the CLI; a run that hangs is killed after `timeoutMs` (status null) instead of hanging the suite. */
+function govcWithin(timeoutMs: number, ...args: string[]): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -22,6 +24,10 @@ function govc(...args: string[]): Promise<Result> {
     child.on('error', reject);
     child.on('close', (status) => resolve({ status, stdout, stderr }));
   });
+}
+
+function govc(...args: string[]): Promise<Result> {
+  return govcWithin(60_000, ...args);
 }
 
 const OPS = ['put', 'get', 'has', 'batch_put_1000', 'list', 'ref_cas', 'metadata_query', 'transaction'];
@@ -75,14 +81,39 @@ describe('govc datastore check', () => {
   });
 
   it('a sqlite file where none can be created exits 1 and says what to check', async () => {
+    const uri = 'sqlite:///etc/passwd/govc.db'; // its directory is a file (root may write anywhere else)
+    const r = await govc('datastore', 'check', '--store', uri);
+    assertExplainedFailure(r, uri);
+    assert.match(r.stderr, /\[CONNECTION\]/);
+  });
+
+  it('a sqlite path under /proc exits 1 instead of hanging', async () => {
     const uri = 'sqlite:///proc/no-such-dir/govc.db';
-    assertExplainedFailure(await govc('datastore', 'check', '--store', uri), uri);
+    assertExplainedFailure(await govcWithin(8_000, 'datastore', 'check', '--store', uri), uri);
   });
 
   it('an unreachable server exits 1, says what to check and hides the password', async () => {
     const r = await govc('datastore', 'check', '--store', 'postgres://bob:s3cret@127.0.0.1:1/x');
     assertExplainedFailure(r, 'postgres://bob:***@127.0.0.1:1/x');
     assert.doesNotMatch(r.stderr, /s3cret/);
+  });
+
+  it('a server that accepts but never answers fails after --timeout instead of hanging', async () => {
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => sockets.push(socket)); // reads nothing, answers nothing
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as { port: number }).port;
+    try {
+      const started = Date.now();
+      const uri = `postgres://u@127.0.0.1:${port}/x`;
+      const r = await govc('datastore', 'check', '--store', uri, '--timeout', '1000');
+      assertExplainedFailure(r, uri);
+      assert.ok(Date.now() - started < 20_000, `took ${Date.now() - started} ms`);
+      assert.match(r.stderr, /TIMEOUT|CONNECTION/);
+    } finally {
+      for (const s of sockets) s.destroy();
+      silent.close();
+    }
   });
 
   it('--json on a failure prints the failure as JSON and still exits 1', async () => {

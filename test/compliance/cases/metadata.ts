@@ -41,6 +41,7 @@ export function metadataCases(ctx: SuiteContext): void {
       await store.deleteRepository(repo.id);
       await rejectsWithCode(store.createRepository({ name: '' }), 'INVALID_ARGUMENT');
       await rejectsWithCode(store.createRepository({ name: 'bad\nname' }), 'INVALID_ARGUMENT');
+      await rejectsWithCode(store.createRepository({ name: 'half \ud800 surrogate' }), 'INVALID_ARGUMENT', /surrogate/);
       await rejectsWithCode(store.createRepository({ name: 'v', visibility: 'secret' as 'public' }), 'INVALID_ARGUMENT');
     });
   });
@@ -171,6 +172,8 @@ export function metadataCases(ctx: SuiteContext): void {
       await check({ resource: 'repo/r1/refs_%1' }, (e) => e.resource === 'repo/r1/refs_%1');
       await check({ resourcePrefix: 'repo/r2/refs_%' }, (e) => (e.resource ?? '').startsWith('repo/r2/refs_%'));
       await check({ resourcePrefix: 'repo/r2/refs__' }, () => false);
+      // an empty prefix means "has a resource"
+      await check({ resourcePrefix: '' }, (e) => e.resource !== null);
       await check({ repositoryId: 'repo-5' }, (e) => e.repositoryId === 'repo-5');
       const since = new Date(base + 5000);
       const until = new Date(base + 12000);
@@ -186,6 +189,9 @@ export function metadataCases(ctx: SuiteContext): void {
       const firstPage = await store.queryEvents({ limit: 5 });
       await rejectsWithCode(store.queryEvents({ order: 'desc', cursor: firstPage.nextCursor }), 'INVALID_ARGUMENT');
       await rejectsWithCode(store.queryEvents({ since: new Date('nope') }), 'INVALID_ARGUMENT');
+      // event ids are unique: restoring one twice is a conflict and adds nothing
+      await rejectsWithCode(store.restoreEvent(logged[0]), 'CONFLICT');
+      assert.equal(await store.countEvents({}), 60);
     });
   });
 

@@ -177,8 +177,13 @@ export class MemoryDriver implements StoreDriver {
         return;
       }
       case 'appendEvent':
+        if (s.eventIds.has(op.event.id)) throw new ConflictError(`audit event ${op.event.id} already exists`, { id: op.event.id });
         s.events.push(op.event);
-        undo.push(() => s.events.splice(s.events.lastIndexOf(op.event), 1));
+        s.eventIds.add(op.event.id);
+        undo.push(() => {
+          s.events.splice(s.events.lastIndexOf(op.event), 1);
+          s.eventIds.delete(op.event.id);
+        });
         return;
       case 'setConfig':
         setWithUndo(s.config, op.key, op.value ?? undefined, undo);

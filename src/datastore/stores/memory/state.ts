@@ -11,6 +11,7 @@ export interface MemoryState {
   userIdsByUsername: Map<string, string>;
   userIdsByEmail: Map<string, string>;
   events: AuditEvent[];
+  eventIds: Set<string>;
   config: Map<string, string>;
 }
 
@@ -24,6 +25,7 @@ export function emptyState(): MemoryState {
     userIdsByUsername: new Map(),
     userIdsByEmail: new Map(),
     events: [],
+    eventIds: new Set(),
     config: new Map(),
   };
 }

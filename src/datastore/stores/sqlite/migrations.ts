@@ -1,0 +1,88 @@
+/**
+ * The schema as an ordered list of migrations. A database records the last
+ * one applied in `PRAGMA user_version`; opening applies the rest, each in its
+ * own transaction with the version bump, so a crash leaves a whole version.
+ * Never edit a released migration: append a new one.
+ */
+
+export interface Migration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'repositories, objects, refs, users, audit_events, config',
+    sql: `
+      CREATE TABLE repositories (
+        id          TEXT PRIMARY KEY,
+        name        TEXT NOT NULL UNIQUE,
+        description TEXT NOT NULL DEFAULT '',
+        path        TEXT NOT NULL DEFAULT '',
+        visibility  TEXT NOT NULL CHECK (visibility IN ('public', 'private')),
+        owner_id    TEXT,
+        metadata    TEXT NOT NULL DEFAULT '{}',
+        created_at  INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL
+      );
+      CREATE INDEX repositories_by_owner ON repositories (owner_id, name);
+      CREATE INDEX repositories_by_visibility ON repositories (visibility, name);
+
+      -- data last: stat and has read the row's first page, never the blob's overflow pages.
+      CREATE TABLE objects (
+        hash       TEXT PRIMARY KEY,
+        type       TEXT NOT NULL CHECK (type IN ('blob', 'tree', 'commit', 'tag')),
+        size       INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        data       BLOB NOT NULL
+      );
+
+      CREATE TABLE refs (
+        repository_id TEXT NOT NULL,
+        name          TEXT NOT NULL,
+        type          TEXT NOT NULL CHECK (type IN ('direct', 'symbolic')),
+        target        TEXT NOT NULL,
+        PRIMARY KEY (repository_id, name)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE users (
+        id           TEXT PRIMARY KEY,
+        username     TEXT NOT NULL UNIQUE,
+        email        TEXT NOT NULL UNIQUE,
+        display_name TEXT NOT NULL DEFAULT '',
+        is_admin     INTEGER NOT NULL DEFAULT 0,
+        metadata     TEXT NOT NULL DEFAULT '{}',
+        created_at   INTEGER NOT NULL,
+        updated_at   INTEGER NOT NULL
+      );
+      CREATE INDEX users_by_admin ON users (is_admin, username);
+
+      CREATE TABLE audit_events (
+        id            TEXT PRIMARY KEY,
+        timestamp     INTEGER NOT NULL,
+        user_id       TEXT,
+        action        TEXT NOT NULL,
+        resource      TEXT,
+        repository_id TEXT,
+        details       TEXT NOT NULL DEFAULT '{}'
+      );
+      -- Every filter column leads an index ending in the list order (timestamp, id).
+      CREATE INDEX audit_events_by_timestamp ON audit_events (timestamp, id);
+      CREATE INDEX audit_events_by_user ON audit_events (user_id, timestamp, id);
+      CREATE INDEX audit_events_by_repository ON audit_events (repository_id, timestamp, id);
+      -- "the pushes of this repository": the common audit query, without scanning the repository's other events.
+      CREATE INDEX audit_events_by_repository_action ON audit_events (repository_id, action, timestamp, id);
+      CREATE INDEX audit_events_by_action ON audit_events (action, timestamp, id);
+      CREATE INDEX audit_events_by_resource ON audit_events (resource, timestamp, id);
+
+      CREATE TABLE config (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
+];
+
+export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

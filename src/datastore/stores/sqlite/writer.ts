@@ -1,0 +1,100 @@
+/**
+ * Applying write ops inside one SQLite transaction. The checks (mode, unique
+ * names, ref compare-and-swap) read the same connection inside the
+ * transaction, so they see earlier ops of the same write; a throw rolls all
+ * of it back.
+ */
+import type { PutMode, WriteOp } from '../../driver.js';
+import { ConflictError, NotFoundError } from '../../errors.js';
+import { planRefUpdates } from '../../refs.js';
+import type { Ref, RefUpdate, Repository, User } from '../../types.js';
+import { eventToRow, refFromRow, repositoryToRow, userToRow, type RefRow } from './rows.js';
+import type { Statements } from './statements.js';
+
+function toBuffer(data: Uint8Array): Buffer {
+  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+}
+
+export class Writer {
+  constructor(private readonly s: Statements) {}
+
+  apply(op: WriteOp, now: number): void {
+    const s = this.s;
+    switch (op.op) {
+      case 'putObject': {
+        const data = toBuffer(op.object.data);
+        s.insertObject.run(op.object.id, op.object.type, data.byteLength, now, data);
+        return;
+      }
+      case 'deleteObject':
+        s.deleteObject.run(op.id);
+        return;
+      case 'updateRefs':
+        return this.updateRefs(op.repositoryId, op.updates);
+      case 'putRepository':
+        return this.putRepository(op.repository, op.mode);
+      case 'deleteRepository':
+        s.deleteRepositoryRefs.run(op.id);
+        s.deleteRepository.run(op.id);
+        return;
+      case 'putUser':
+        return this.putUser(op.user, op.mode);
+      case 'deleteUser':
+        s.deleteUser.run(op.id);
+        return;
+      case 'appendEvent':
+        try {
+          s.insertEvent.run(eventToRow(op.event));
+        } catch (err) {
+          if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+            throw new ConflictError(`audit event ${op.event.id} already exists`, { id: op.event.id });
+          }
+          throw err;
+        }
+        return;
+      case 'setConfig':
+        if (op.value === null) s.deleteConfig.run(op.key);
+        else s.upsertConfig.run(op.key, op.value);
+        return;
+    }
+  }
+
+  private updateRefs(repositoryId: string, updates: RefUpdate[]): void {
+    const s = this.s;
+    if (s.repositoryExists.get(repositoryId) === undefined) {
+      throw new NotFoundError(`repository ${repositoryId} does not exist; create it before writing refs`, { id: repositoryId });
+    }
+    const current = new Map<string, Ref | undefined>();
+    for (const u of updates) {
+      const row = s.getRef.get(repositoryId, u.name) as RefRow | undefined;
+      current.set(u.name, row && refFromRow(row));
+    }
+    for (const change of planRefUpdates(repositoryId, updates, current)) {
+      if (change.ref === null) s.deleteRef.run(repositoryId, change.name);
+      else s.upsertRef.run(repositoryId, change.name, change.ref.type, change.ref.target);
+    }
+  }
+
+  private checkMode(kind: string, id: string, exists: boolean, mode: PutMode): void {
+    if (mode === 'create' && exists) throw new ConflictError(`${kind} ${id} already exists`, { id });
+    if (mode === 'update' && !exists) throw new NotFoundError(`${kind} ${id} does not exist`, { id });
+  }
+
+  private putRepository(repo: Repository, mode: PutMode): void {
+    const s = this.s;
+    this.checkMode('repository', repo.id, s.repositoryExists.get(repo.id) !== undefined, mode);
+    const holder = s.getRepositoryByName.get(repo.name) as { id: string } | undefined;
+    if (holder && holder.id !== repo.id) throw new ConflictError(`a repository named ${repo.name} already exists`, { name: repo.name });
+    s.upsertRepository.run(repositoryToRow(repo));
+  }
+
+  private putUser(user: User, mode: PutMode): void {
+    const s = this.s;
+    this.checkMode('user', user.id, s.getUser.get(user.id) !== undefined, mode);
+    const byName = s.getUserByUsername.get(user.username) as { id: string } | undefined;
+    if (byName && byName.id !== user.id) throw new ConflictError(`username ${user.username} is taken`, { username: user.username });
+    const byEmail = s.getUserByEmail.get(user.email) as { id: string } | undefined;
+    if (byEmail && byEmail.id !== user.id) throw new ConflictError(`email ${user.email} is taken`, { email: user.email });
+    s.upsertUser.run(userToRow(user));
+  }
+}
