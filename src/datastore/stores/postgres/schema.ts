@@ -1,0 +1,132 @@
+/**
+ * The versioned schema. A migration is applied once, in order, and recorded in
+ * schema_migrations; never edit a released migration, add the next one.
+ */
+import type { Dialect } from './dialect.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  statements(d: Dialect): string[];
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'objects, commits, repositories, refs, users, audit events, config',
+    statements(d) {
+      const c = d.textCollation;
+      const { tableSuffix, partitions } = d.objectsPartitioning();
+      return [
+        `CREATE TABLE IF NOT EXISTS objects (
+          id TEXT${c} NOT NULL PRIMARY KEY,
+          type TEXT NOT NULL CHECK (type IN ('blob', 'tree', 'commit', 'tag')),
+          size BIGINT NOT NULL,
+          data BYTEA NOT NULL,
+          created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        )${tableSuffix}`,
+        ...partitions,
+        // Commit graph for traversal queries; filled by the git layer, keyed by commit id.
+        `CREATE TABLE IF NOT EXISTS commits (
+          id TEXT${c} NOT NULL PRIMARY KEY,
+          tree TEXT NOT NULL,
+          parents TEXT[] NOT NULL DEFAULT '{}',
+          author JSONB NOT NULL DEFAULT '{}',
+          committer JSONB NOT NULL DEFAULT '{}',
+          message TEXT NOT NULL DEFAULT '',
+          committed_at TIMESTAMPTZ,
+          metadata JSONB NOT NULL DEFAULT '{}'
+        )`,
+        `CREATE INDEX IF NOT EXISTS commits_parents ON commits USING GIN (parents)`,
+        `CREATE INDEX IF NOT EXISTS commits_committed_at ON commits (committed_at)`,
+        `CREATE TABLE IF NOT EXISTS repositories (
+          id TEXT${c} NOT NULL PRIMARY KEY,
+          name TEXT${c} NOT NULL,
+          description TEXT NOT NULL DEFAULT '',
+          path TEXT NOT NULL DEFAULT '',
+          visibility TEXT NOT NULL CHECK (visibility IN ('public', 'private')),
+          owner_id TEXT${c},
+          metadata JSONB NOT NULL DEFAULT '{}',
+          created_at TIMESTAMPTZ NOT NULL,
+          updated_at TIMESTAMPTZ NOT NULL,
+          CONSTRAINT repositories_name_key UNIQUE (name)
+        )`,
+        `CREATE INDEX IF NOT EXISTS repositories_owner ON repositories (owner_id, name)`,
+        `CREATE INDEX IF NOT EXISTS repositories_visibility ON repositories (visibility, name)`,
+        `CREATE INDEX IF NOT EXISTS repositories_metadata ON repositories USING GIN (metadata)`,
+        `CREATE TABLE IF NOT EXISTS refs (
+          repository_id TEXT${c} NOT NULL REFERENCES repositories (id) ON DELETE CASCADE,
+          name TEXT${c} NOT NULL,
+          type TEXT NOT NULL CHECK (type IN ('direct', 'symbolic')),
+          target TEXT NOT NULL,
+          updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+          PRIMARY KEY (repository_id, name)
+        )`,
+        `CREATE TABLE IF NOT EXISTS users (
+          id TEXT${c} NOT NULL PRIMARY KEY,
+          username TEXT${c} NOT NULL,
+          email TEXT${c} NOT NULL,
+          display_name TEXT NOT NULL DEFAULT '',
+          is_admin BOOLEAN NOT NULL DEFAULT false,
+          metadata JSONB NOT NULL DEFAULT '{}',
+          created_at TIMESTAMPTZ NOT NULL,
+          updated_at TIMESTAMPTZ NOT NULL,
+          CONSTRAINT users_username_key UNIQUE (username),
+          CONSTRAINT users_email_key UNIQUE (email)
+        )`,
+        `CREATE INDEX IF NOT EXISTS users_admin ON users (is_admin, username)`,
+        `CREATE INDEX IF NOT EXISTS users_metadata ON users USING GIN (metadata)`,
+        `CREATE TABLE IF NOT EXISTS audit_events (
+          id TEXT${c} NOT NULL PRIMARY KEY,
+          occurred_at TIMESTAMPTZ NOT NULL,
+          user_id TEXT${c},
+          action TEXT${c} NOT NULL,
+          resource TEXT${c},
+          repository_id TEXT${c},
+          details JSONB NOT NULL DEFAULT '{}'
+        )`,
+        // One index per filter, each ending in the list order (occurred_at, id).
+        `CREATE INDEX IF NOT EXISTS audit_events_time ON audit_events (occurred_at, id)`,
+        `CREATE INDEX IF NOT EXISTS audit_events_user ON audit_events (user_id, occurred_at, id)`,
+        `CREATE INDEX IF NOT EXISTS audit_events_action ON audit_events (action, occurred_at, id)`,
+        `CREATE INDEX IF NOT EXISTS audit_events_resource ON audit_events (resource, occurred_at, id)`,
+        `CREATE INDEX IF NOT EXISTS audit_events_repository ON audit_events (repository_id, action, occurred_at, id)`,
+        `CREATE INDEX IF NOT EXISTS audit_events_details ON audit_events USING GIN (details)`,
+        `CREATE TABLE IF NOT EXISTS config (
+          key TEXT${c} NOT NULL PRIMARY KEY,
+          value TEXT NOT NULL
+        )`,
+        // Change notices too large for a NOTIFY payload (8000 bytes); the payload carries the row id instead.
+        `CREATE TABLE IF NOT EXISTS change_notices (
+          id BIGSERIAL PRIMARY KEY,
+          payload TEXT NOT NULL,
+          created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        )`,
+        // Row locks for stores without advisory locks (see locks.ts).
+        `CREATE TABLE IF NOT EXISTS repository_locks (
+          key TEXT${c} NOT NULL PRIMARY KEY
+        )`,
+      ];
+    },
+  },
+  {
+    version: 2,
+    name: 'repository statistics materialized view',
+    statements: () => [
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS repository_statistics AS
+        SELECT r.id AS repository_id,
+          r.name,
+          (SELECT count(*) FROM refs f WHERE f.repository_id = r.id) AS ref_count,
+          (SELECT max(f.updated_at) FROM refs f WHERE f.repository_id = r.id) AS last_ref_update,
+          (SELECT count(*) FROM audit_events e WHERE e.repository_id = r.id) AS event_count,
+          (SELECT max(e.occurred_at) FROM audit_events e WHERE e.repository_id = r.id) AS last_event_at,
+          r.updated_at,
+          now() AS refreshed_at
+        FROM repositories r`,
+      // A unique index lets REFRESH ... CONCURRENTLY keep the view readable.
+      `CREATE UNIQUE INDEX IF NOT EXISTS repository_statistics_id ON repository_statistics (repository_id)`,
+    ],
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

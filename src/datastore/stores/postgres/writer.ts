@@ -1,0 +1,198 @@
+/**
+ * Applies WriteOps in order on one client inside an open transaction, and
+ * collects the change notices to send before commit. The caller owns BEGIN,
+ * COMMIT and ROLLBACK (or the savepoint of a native transaction).
+ */
+import type { ClientBase } from 'pg';
+import type { WriteOp } from '../../driver.js';
+import { CapacityError, NotFoundError } from '../../errors.js';
+import { compareStrings } from '../../filters.js';
+import { planRefUpdates } from '../../refs.js';
+import type { Ref, RefUpdate, Repository, StoredObject, User } from '../../types.js';
+import { copyObjects } from './copy.js';
+import type { Dialect } from './dialect.js';
+import type { Executor } from './executor.js';
+import type { ChangeNotice } from './notices.js';
+import { EVENT_COLUMNS, REPOSITORY_COLUMNS, USER_COLUMNS, eventParams, repositoryParams, toRef, userParams, type RefRow } from './rows.js';
+
+/** Object groups at least this large go through COPY; smaller ones through one multi-row INSERT. */
+export const COPY_THRESHOLD = 64;
+/** Largest multi-row INSERT of objects, by count and by bytes. */
+const INSERT_CHUNK = 500;
+const INSERT_CHUNK_BYTES = 16 * 1024 * 1024;
+
+/** The statements of the writer, by dialect (the same text both times it runs, so prepared once). */
+export function writeStatements(d: Dialect) {
+  const setList = (cols: readonly string[]) => cols.slice(1).map((c, i) => `${c} = $${i + 2}`).join(', ');
+  const params = (cols: readonly string[]) => cols.map((_, i) => `$${i + 1}`).join(', ');
+  return {
+    putObject: 'INSERT INTO objects (id, type, size, data) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING',
+    putObjects:
+      'INSERT INTO objects (id, type, size, data) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bytea[]) ON CONFLICT (id) DO NOTHING',
+    deleteObject: 'DELETE FROM objects WHERE id = $1',
+    lockRepository: 'SELECT 1 FROM repositories WHERE id = $1 FOR KEY SHARE',
+    lockRefs: 'SELECT name, type, target FROM refs WHERE repository_id = $1 AND name = ANY($2::text[]) ORDER BY name FOR UPDATE',
+    insertRef: 'INSERT INTO refs (repository_id, name, type, target, updated_at) VALUES ($1, $2, $3, $4, now())',
+    upsertRef: d.upsert('refs', ['repository_id', 'name', 'type', 'target', 'updated_at'], ['repository_id', 'name']),
+    deleteRef: 'DELETE FROM refs WHERE repository_id = $1 AND name = $2',
+    insertRepository: `INSERT INTO repositories (${REPOSITORY_COLUMNS.join(', ')}) VALUES (${params(REPOSITORY_COLUMNS)})`,
+    updateRepository: `UPDATE repositories SET ${setList(REPOSITORY_COLUMNS)} WHERE id = $1`,
+    upsertRepository: d.upsert('repositories', REPOSITORY_COLUMNS, ['id']),
+    deleteRepository: 'DELETE FROM repositories WHERE id = $1',
+    insertUser: `INSERT INTO users (${USER_COLUMNS.join(', ')}) VALUES (${params(USER_COLUMNS)})`,
+    updateUser: `UPDATE users SET ${setList(USER_COLUMNS)} WHERE id = $1`,
+    upsertUser: d.upsert('users', USER_COLUMNS, ['id']),
+    deleteUser: 'DELETE FROM users WHERE id = $1',
+    // Event ids are unique: appending one again is a CONFLICT (unique violation), as on every store.
+    appendEvent: `INSERT INTO audit_events (${EVENT_COLUMNS.join(', ')}) VALUES (${params(EVENT_COLUMNS)})`,
+    setConfig: d.upsert('config', ['key', 'value'], ['key']),
+    deleteConfig: 'DELETE FROM config WHERE key = $1',
+  };
+}
+
+export type WriteStatements = ReturnType<typeof writeStatements>;
+
+export class OpWriter {
+  readonly notices: ChangeNotice[] = [];
+
+  constructor(
+    /** The transaction's client, for COPY; undefined for a single autocommit statement. */
+    private readonly client: ClientBase | undefined,
+    private readonly exec: Executor,
+    private readonly dialect: Dialect,
+    private readonly sql: WriteStatements,
+    private readonly maxObjectSize: number,
+  ) {}
+
+  async apply(ops: readonly WriteOp[]): Promise<void> {
+    for (let i = 0; i < ops.length; ) {
+      // Consecutive object puts go in one statement (or one COPY).
+      if (ops[i].op === 'putObject') {
+        const group: StoredObject[] = [];
+        for (; i < ops.length && ops[i].op === 'putObject'; i++) group.push((ops[i] as { object: StoredObject }).object);
+        await this.putObjects(group);
+        continue;
+      }
+      await this.applyOne(ops[i++]);
+    }
+  }
+
+  private async applyOne(op: WriteOp): Promise<void> {
+    const { exec, sql } = this;
+    switch (op.op) {
+      case 'putObject':
+        return this.putObjects([op.object]);
+      case 'deleteObject':
+        await exec.query(sql.deleteObject, [op.id]);
+        return;
+      case 'updateRefs':
+        return this.updateRefs(op.repositoryId, op.updates);
+      case 'putRepository':
+        return this.putRecord('repository', op.repository, op.mode, repositoryParams(op.repository), [
+          sql.insertRepository,
+          sql.updateRepository,
+          sql.upsertRepository,
+        ]);
+      case 'deleteRepository':
+        await exec.query(sql.deleteRepository, [op.id]);
+        return;
+      case 'putUser':
+        return this.putRecord('user', op.user, op.mode, userParams(op.user), [sql.insertUser, sql.updateUser, sql.upsertUser]);
+      case 'deleteUser':
+        await exec.query(sql.deleteUser, [op.id]);
+        return;
+      case 'appendEvent': {
+        await exec.query(sql.appendEvent, eventParams(op.event));
+        this.notices.push({ kind: 'audit', id: op.event.id });
+        return;
+      }
+      case 'setConfig':
+        if (op.value === null) await exec.query(sql.deleteConfig, [op.key]);
+        else await exec.query(sql.setConfig, [op.key, op.value]);
+        return;
+    }
+  }
+
+  private async putObjects(objects: StoredObject[]): Promise<void> {
+    for (const o of objects) {
+      if (o.data.byteLength > this.maxObjectSize) {
+        throw new CapacityError(`object ${o.id} is ${o.data.byteLength} bytes; the ${this.dialect.product} store takes at most ${this.maxObjectSize}`, {
+          id: o.id,
+          maxObjectSize: this.maxObjectSize,
+        });
+      }
+    }
+    if (objects.length === 1) {
+      const o = objects[0];
+      await this.exec.query(this.sql.putObject, [o.id, o.type, o.data.byteLength, Buffer.from(o.data.buffer, o.data.byteOffset, o.data.byteLength)]);
+      return;
+    }
+    if (this.client && this.dialect.copy && objects.length >= COPY_THRESHOLD) {
+      await copyObjects(this.client, this.exec, objects);
+      return;
+    }
+    for (let start = 0; start < objects.length; ) {
+      let end = start;
+      let bytes = 0;
+      while (end < objects.length && end - start < INSERT_CHUNK && (end === start || bytes + objects[end].data.byteLength <= INSERT_CHUNK_BYTES)) {
+        bytes += objects[end++].data.byteLength;
+      }
+      const chunk = objects.slice(start, end);
+      await this.exec.query(this.sql.putObjects, [
+        chunk.map((o) => o.id),
+        chunk.map((o) => o.type),
+        chunk.map((o) => o.data.byteLength),
+        chunk.map((o) => Buffer.from(o.data.buffer, o.data.byteOffset, o.data.byteLength)),
+      ]);
+      start = end;
+    }
+  }
+
+  /**
+   * Compare-and-swap: the repository row is share-locked (a concurrent delete
+   * waits), the refs are locked FOR UPDATE in name order (no deadlocks between
+   * writers), and planRefUpdates checks them. A competing writer blocks on the
+   * row lock and then re-reads the winner's value, so exactly one wins.
+   */
+  private async updateRefs(repositoryId: string, updates: RefUpdate[]): Promise<void> {
+    const { exec, sql } = this;
+    const repo = await exec.query(sql.lockRepository, [repositoryId]);
+    if (!repo.rowCount) throw new NotFoundError(`repository ${repositoryId} does not exist; create it before writing refs`, { id: repositoryId });
+    const names = updates.map((u) => u.name).sort(compareStrings);
+    const { rows } = await exec.query<RefRow>(sql.lockRefs, [repositoryId, names]);
+    const current = new Map<string, Ref | undefined>(rows.map((r) => [r.name, toRef(r)]));
+    const changes = planRefUpdates(repositoryId, updates, current);
+    for (let i = 0; i < changes.length; i++) {
+      const { name, ref } = changes[i];
+      const before = current.get(name);
+      if (ref === null) {
+        if (before) await exec.query(sql.deleteRef, [repositoryId, name]);
+      } else if (updates[i].old === null) {
+        // Must not exist: a plain INSERT, so a concurrent creator makes this fail (unique violation -> ConflictError).
+        await exec.query(sql.insertRef, [repositoryId, name, ref.type, ref.target]);
+      } else {
+        await exec.query(sql.upsertRef, [repositoryId, name, ref.type, ref.target, new Date().toISOString()]);
+      }
+      const old = before?.target ?? null;
+      const next = ref?.target ?? null;
+      if (old !== next || before?.type !== ref?.type) this.notices.push({ kind: 'ref', repositoryId, name, old, new: next });
+    }
+  }
+
+  private async putRecord(
+    what: 'repository' | 'user',
+    record: Repository | User,
+    mode: 'create' | 'update' | 'upsert',
+    params: unknown[],
+    [insert, update, upsert]: [string, string, string],
+  ): Promise<void> {
+    if (mode === 'create') {
+      await this.exec.query(insert, params);
+    } else if (mode === 'update') {
+      const { rowCount } = await this.exec.query(update, params);
+      if (!rowCount) throw new NotFoundError(`${what} ${record.id} does not exist`, { id: record.id });
+    } else {
+      await this.exec.query(upsert, params);
+    }
+  }
+}
