@@ -1,0 +1,52 @@
+/** `govc serve`: git smart HTTP and the REST API on the store the config names. */
+import { mkdirSync } from 'node:fs';
+import type { Command } from 'commander';
+import { createStore } from '../datastore/builtin.js';
+import { DEFAULT_STORE, loadServerConfig, type ServerFlags } from '../server/config.js';
+import { initAdmin } from '../server/init-admin.js';
+import { startServer } from '../server/server.js';
+
+interface ServeOptions extends ServerFlags {
+  initAdmin?: string;
+  initAdminEmail?: string;
+}
+
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('serve git (clone, fetch, push over smart HTTP) and the REST API from a store')
+    .option('-c, --config <file>', 'YAML config with datastore: and server: blocks')
+    .option('-s, --store <uri>', `store URI, overriding the config (default ${DEFAULT_STORE})`)
+    .option('--host <host>', 'address to listen on (default 127.0.0.1; 0.0.0.0 for all)')
+    .option('-p, --port <port>', 'port to listen on (default 8080; 0 picks a free one)')
+    .option('--init-admin <username>', 'create this administrator if absent and print its token once')
+    .option('--init-admin-email <email>', 'email of the administrator --init-admin creates')
+    .action(async (opts: ServeOptions) => {
+      const config = loadServerConfig(opts);
+      if (config.datastore === DEFAULT_STORE) mkdirSync('./data', { recursive: true });
+      const store = await createStore(config.datastore);
+      try {
+        if (opts.initAdmin) {
+          const admin = await initAdmin(store, opts.initAdmin, opts.initAdminEmail);
+          if (admin.token) process.stdout.write(`govc: created administrator ${opts.initAdmin}; token (shown once, keep it): ${admin.token}\n`);
+          else process.stdout.write(`govc: administrator ${opts.initAdmin} exists already; no new token\n`);
+        }
+        const server = await startServer(config, { store });
+        process.stdout.write(`govc: serving ${store.type} store on ${server.url} (git: ${server.url}/<repo>.git, API: ${server.url}/api/v1)\n`);
+        await new Promise<void>((resolve) => {
+          const stop = (signal: string) => {
+            process.stdout.write(`govc: ${signal}: finishing in-flight requests, then closing the store\n`);
+            process.once(signal, () => process.exit(130));
+            server.close().then(resolve, (err) => {
+              process.stderr.write(`govc: shutdown: ${(err as Error).message}\n`);
+              resolve();
+            });
+          };
+          process.once('SIGINT', () => stop('SIGINT'));
+          process.once('SIGTERM', () => stop('SIGTERM'));
+        });
+      } finally {
+        await store.close();
+      }
+    });
+}

@@ -1,0 +1,67 @@
+/**
+ * Reads commits for walks in batches and remembers the few fields a walk
+ * needs (tree, parents, commit time), so each commit is parsed once per request.
+ */
+import { IntegrityError } from '../../datastore/errors.js';
+import type { DataStore } from '../../datastore/store.js';
+import type { GitObject } from '../../datastore/types.js';
+import { parseCommit } from '../../git/objects/commit.js';
+
+export interface CommitInfo {
+  id: string;
+  tree: string;
+  parents: string[];
+  /** Committer time, seconds since the epoch. */
+  time: number;
+}
+
+export const BATCH = 500;
+
+export class CommitCache {
+  private readonly commits = new Map<string, CommitInfo>();
+
+  constructor(readonly store: DataStore) {}
+
+  /** Loads the given commits; ids that are missing or not commits are left out. */
+  async load(ids: Iterable<string>): Promise<Map<string, CommitInfo>> {
+    const out = new Map<string, CommitInfo>();
+    const todo: string[] = [];
+    for (const id of ids) {
+      const known = this.commits.get(id);
+      if (known) out.set(id, known);
+      else todo.push(id);
+    }
+    for (let i = 0; i < todo.length; i += BATCH) {
+      const found = await this.store.getObjects(todo.slice(i, i + BATCH));
+      for (const [id, obj] of found) {
+        if (obj.type !== 'commit') continue;
+        const info = toInfo(id, obj);
+        this.commits.set(id, info);
+        out.set(id, info);
+      }
+    }
+    return out;
+  }
+
+  async get(id: string): Promise<CommitInfo | undefined> {
+    return (await this.load([id])).get(id);
+  }
+}
+
+function toInfo(id: string, obj: GitObject): CommitInfo {
+  const c = parseCommit(obj.data);
+  return { id, tree: c.tree, parents: c.parents, time: c.committer.timestamp };
+}
+
+/** Reads objects by id in batches, in the order asked. */
+export async function* readInBatches(store: DataStore, ids: readonly string[], batch = BATCH): AsyncGenerator<[string, GitObject]> {
+  for (let i = 0; i < ids.length; i += batch) {
+    const slice = ids.slice(i, i + batch);
+    const found = await store.getObjects(slice);
+    for (const id of slice) {
+      const obj = found.get(id);
+      if (!obj) throw new IntegrityError(`object ${id} is missing from the store`);
+      yield [id, obj];
+    }
+  }
+}

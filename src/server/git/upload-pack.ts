@@ -1,0 +1,196 @@
+/**
+ * `POST /<repo>.git/git-upload-pack` (protocol v0/v1, stateless RPC): reads
+ * wants and haves, acknowledges common commits (multi_ack_detailed, multi_ack
+ * or single ack), and on "done" streams a pack of what the client lacks.
+ * Every want must be reachable from the repository's own refs.
+ */
+import type { ServerResponse } from 'node:http';
+import type { DataStore } from '../../datastore/store.js';
+import { isObjectId } from '../../datastore/hash.js';
+import type { Repository } from '../../datastore/types.js';
+import { writePack, type PackInput } from '../../git/pack/index.js';
+import { badRequest } from '../http-error.js';
+import type { ServerMetrics } from '../metrics.js';
+import { readInBatches } from './object-cache.js';
+import { PktReader, pkt, FLUSH } from './pkt-line.js';
+import { readRefs, tipIds, type RepoRefs } from './refs.js';
+import { GitOutput } from './sideband.js';
+import { Walker, type ObjectToSend } from './walk.js';
+
+interface UploadRequest {
+  wants: string[];
+  caps: Set<string>;
+  haves: string[];
+  done: boolean;
+  /** The have section ended with a flush (a negotiation round), not "done". */
+  flushed: boolean;
+}
+
+async function parseRequest(reader: PktReader, format: DataStore['objectFormat']): Promise<UploadRequest> {
+  const req: UploadRequest = { wants: [], caps: new Set(), haves: [], done: false, flushed: false };
+  const id = (s: string, what: string) => {
+    if (!isObjectId(s, format)) throw badRequest(`${what}: ${JSON.stringify(s)} is not an object id`);
+    return s;
+  };
+  for (;;) {
+    const line = await reader.readText();
+    if (line === undefined || line === null) break;
+    const [cmd, arg = '', ...rest] = line.split(' ');
+    if (cmd === 'want') {
+      req.wants.push(id(arg, 'want'));
+      if (req.wants.length === 1) for (const c of rest) if (c) req.caps.add(c);
+    } else if (cmd === 'shallow' || cmd.startsWith('deepen')) {
+      throw badRequest('shallow clones and fetches are not supported by this server; fetch the full history');
+    } else if (cmd === 'filter') {
+      throw badRequest('partial clone filters are not supported by this server');
+    } else {
+      throw badRequest(`unexpected upload-pack line ${JSON.stringify(line)}`);
+    }
+  }
+  for (;;) {
+    const line = await reader.readText();
+    if (line === undefined) break;
+    if (line === null) {
+      req.flushed = true;
+      break;
+    }
+    if (line === 'done') {
+      req.done = true;
+      break;
+    }
+    const [cmd, arg = ''] = line.split(' ');
+    if (cmd !== 'have') throw badRequest(`unexpected upload-pack line ${JSON.stringify(line)}`);
+    req.haves.push(id(arg, 'have'));
+  }
+  return req;
+}
+
+/** The first want not reachable from the repository's refs, if any (objects are global in a store). */
+export async function firstForeignWant(walker: Walker, refs: RepoRefs, wants: readonly string[]): Promise<string | undefined> {
+  const tips = tipIds(refs);
+  const notTips = wants.filter((w) => !tips.has(w));
+  if (notTips.length === 0) return undefined;
+  const unreachable = await walker.unreachable([...tips], notTips);
+  return unreachable.size > 0 ? [...unreachable][0] : undefined;
+}
+
+/** The objects a client's "have" names that we share with it: commits present in the store. */
+export async function commonCommits(store: DataStore, haves: string[]): Promise<Set<string>> {
+  const common = new Set<string>();
+  for (let i = 0; i < haves.length; i += 500) {
+    const slice = haves.slice(i, i + 500);
+    const found = await store.getObjects(slice);
+    for (const id of slice) if (found.get(id)?.type === 'commit') common.add(id);
+  }
+  return common;
+}
+
+/** Annotated tags the client did not ask for but whose objects it receives (include-tag). */
+function includeTags(refs: RepoRefs, sending: ObjectToSend[]): ObjectToSend[] {
+  const ids = new Set(sending.map((o) => o.id));
+  const extra: ObjectToSend[] = [];
+  for (const r of refs.refs) {
+    if (r.peeled && ids.has(r.peeled) && !ids.has(r.id)) {
+      ids.add(r.id);
+      extra.push({ id: r.id, type: 'tag' });
+    }
+  }
+  return extra;
+}
+
+export interface UploadPackResult {
+  objects: number;
+  bytes: number;
+}
+
+export async function uploadPack(
+  store: DataStore,
+  repo: Repository,
+  body: AsyncIterable<Buffer>,
+  res: ServerResponse,
+  metrics: ServerMetrics,
+): Promise<UploadPackResult | undefined> {
+  const reader = new PktReader(body);
+  const req = await parseRequest(reader, store.objectFormat);
+  res.writeHead(200, { 'content-type': 'application/x-git-upload-pack-result', 'cache-control': 'no-cache' });
+  const raw = new GitOutput(res, 'none');
+  if (req.wants.length === 0) {
+    res.end();
+    return undefined;
+  }
+
+  const refs = await readRefs(store, repo, true);
+  const walker = new Walker(store);
+  const foreign = await firstForeignWant(walker, refs, req.wants);
+  if (foreign) {
+    await raw.write(pkt(`ERR upload-pack: not our ref ${foreign}\n`));
+    res.end();
+    return undefined;
+  }
+
+  // Negotiation, as git's upload-pack does it in stateless mode (we never claim "ready").
+  const multiAck = req.caps.has('multi_ack_detailed') ? 2 : req.caps.has('multi_ack') ? 1 : 0;
+  const common = await commonCommits(store, req.haves);
+  const acked: string[] = [];
+  for (const have of req.haves) {
+    if (!common.has(have)) continue;
+    acked.push(have);
+    if (multiAck === 2) await raw.write(pkt(`ACK ${have} common\n`));
+    else if (multiAck === 1) await raw.write(pkt(`ACK ${have} continue\n`));
+    else if (acked.length === 1) await raw.write(pkt(`ACK ${have}\n`));
+  }
+  if (!req.done) {
+    if (acked.length === 0 || multiAck) await raw.write(pkt('NAK\n'));
+    res.end();
+    return undefined;
+  }
+  if (acked.length > 0) {
+    if (multiAck) await raw.write(pkt(`ACK ${acked[acked.length - 1]}\n`));
+  } else {
+    await raw.write(pkt('NAK\n'));
+  }
+
+  const sideband = req.caps.has('side-band-64k') ? 'side-band-64k' : req.caps.has('side-band') ? 'side-band' : 'none';
+  const out = new GitOutput(res, sideband, req.caps.has('no-progress'));
+  const result = await sendPack(store, walker, refs, req.wants, acked, out, req.caps.has('include-tag'), metrics);
+  res.end();
+  return result;
+}
+
+/**
+ * Streams the pack for `wants` minus what `common` reaches, then a flush when
+ * multiplexed. On failure after the pack started, tells git on the error
+ * channel (when multiplexed) before rethrowing.
+ */
+export async function sendPack(
+  store: DataStore,
+  walker: Walker,
+  refs: RepoRefs,
+  wants: readonly string[],
+  common: readonly string[],
+  out: GitOutput,
+  includeTag: boolean,
+  metrics: ServerMetrics,
+): Promise<UploadPackResult> {
+  try {
+    await out.progress('Enumerating objects...\n');
+    const sending = await walker.objectsToSend(wants, common);
+    if (includeTag) sending.push(...includeTags(refs, sending));
+    await out.progress(`Enumerating objects: ${sending.length}, done.\n`);
+    const ids = sending.map((o) => o.id);
+    async function* objects(): AsyncGenerator<PackInput> {
+      for await (const [id, obj] of readInBatches(store, ids)) yield { id, type: obj.type, data: obj.data };
+    }
+    const sink = out.packSink();
+    const written = await writePack(objects(), sink, { count: ids.length, format: store.objectFormat });
+    await new Promise<void>((resolve, reject) => sink.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    if (out.multiplexed) await out.write(FLUSH);
+    metrics.packBytes.inc({ direction: 'sent' }, written.bytes);
+    metrics.packObjects.inc({ direction: 'sent' }, written.count);
+    return { objects: written.count, bytes: written.bytes };
+  } catch (err) {
+    // Headers are gone: tell git on the error channel when we can.
+    await out.error(`govc: ${(err as Error).message}`).catch(() => undefined);
+    throw err;
+  }
+}

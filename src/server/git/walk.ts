@@ -1,0 +1,251 @@
+/**
+ * Reachability walks over a store's objects: what a fetch must send (reachable
+ * from the wants, not from what the client has), whether an object is
+ * reachable from a repository's refs, and fast-forward checks. Objects are
+ * global in a store, so these walks are what keep one repository's objects
+ * from being served through another.
+ */
+import { IntegrityError } from '../../datastore/errors.js';
+import type { DataStore } from '../../datastore/store.js';
+import type { ObjectType } from '../../datastore/types.js';
+import { entryKind } from '../../git/objects/modes.js';
+import { parseTag } from '../../git/objects/tag.js';
+import { parseTree } from '../../git/objects/tree.js';
+import { isAncestor } from '../../git/history/ancestry.js';
+import { CommitQueue } from '../../git/history/commit-queue.js';
+import { ObjectReader } from '../../git/store/object-reader.js';
+import { BATCH, CommitCache, type CommitInfo } from './object-cache.js';
+
+/** Extra commits walked after only uninteresting ones remain, against clock skew (git's SLOP). */
+const SLOP = 5;
+
+export interface ObjectToSend {
+  id: string;
+  /** Known for commits, trees and tags; blobs are listed without reading them. */
+  type: ObjectType;
+}
+
+export class Walker {
+  readonly commits: CommitCache;
+  /** Commits a range walk has queued, to propagate "uninteresting" to their parents. */
+  private readonly commitsSeen = new Map<string, CommitInfo>();
+
+  constructor(readonly store: DataStore) {
+    this.commits = new CommitCache(store);
+  }
+
+  /** Peels tags: returns the tag ids met and the final non-tag object with its type. */
+  async peel(id: string): Promise<{ tags: string[]; id: string; type: ObjectType } | undefined> {
+    const tags: string[] = [];
+    for (let depth = 0; depth < 10; depth++) {
+      const obj = await this.store.getObject(id);
+      if (!obj) return undefined;
+      if (obj.type !== 'tag') return { tags, id, type: obj.type };
+      tags.push(id);
+      id = parseTag(obj.data).object;
+    }
+    throw new IntegrityError(`tag chain at ${tags[0]} is deeper than 10`);
+  }
+
+  /**
+   * Every object to send for `wants` when the client has `haves`: commits by
+   * recency, then tags, trees and blobs. Objects reachable from the haves'
+   * edge are left out (the client has them).
+   */
+  async objectsToSend(wants: readonly string[], haves: readonly string[]): Promise<ObjectToSend[]> {
+    const out: ObjectToSend[] = [];
+    // Keyed by id: a tag and a branch often peel to the same commit.
+    const wantCommits = new Map<string, CommitInfo>();
+    const rootTrees: string[] = [];
+    const blobs: string[] = [];
+    const tagIds: string[] = [];
+    for (const want of new Set(wants)) {
+      const peeled = await this.peel(want);
+      if (!peeled) throw new IntegrityError(`object ${want} is missing from the store`);
+      tagIds.push(...peeled.tags);
+      if (peeled.type === 'commit') wantCommits.set(peeled.id, (await this.commits.get(peeled.id))!);
+      else if (peeled.type === 'tree') rootTrees.push(peeled.id);
+      else blobs.push(peeled.id);
+    }
+    const haveCommits = [...(await this.commits.load(new Set(haves))).values()];
+    const { commits, edges } = await this.commitRange([...wantCommits.values()], haveCommits);
+
+    const excluded = new Set<string>(haves);
+    await this.walkTrees(
+      edges.map((c) => c.tree),
+      excluded,
+      () => undefined,
+    );
+    for (const id of commits) out.push({ id: id.id, type: 'commit' });
+    for (const id of new Set(tagIds)) if (!excluded.has(id)) out.push({ id, type: 'tag' });
+    await this.walkTrees([...commits.map((c) => c.tree), ...rootTrees], excluded, (id, type) => out.push({ id, type }));
+    for (const id of blobs) {
+      if (!excluded.has(id)) {
+        excluded.add(id);
+        out.push({ id, type: 'blob' });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Commits reachable from `wants` but not from `haves`, newest first, and the
+   * edge: uninteresting commits next to them (whose trees the client has).
+   */
+  private async commitRange(wants: CommitInfo[], haves: CommitInfo[]): Promise<{ commits: CommitInfo[]; edges: CommitInfo[] }> {
+    if (haves.length === 0) return { commits: await this.allCommits(wants), edges: [] };
+    const SEEN = 1;
+    const UNINTERESTING = 2;
+    const flags = new Map<string, number>();
+    const queue = new CommitQueue<CommitInfo>();
+    // What the queue holds, to tell when only uninteresting commits are left.
+    const queued = new Set<string>();
+    const result: CommitInfo[] = [];
+
+    const markUninteresting = (start: string) => {
+      const stack = [start];
+      while (stack.length) {
+        const id = stack.pop()!;
+        const f = flags.get(id) ?? 0;
+        if (f & UNINTERESTING) continue;
+        flags.set(id, f | UNINTERESTING);
+        const info = f & SEEN ? this.commitsSeen.get(id) : undefined;
+        if (info) stack.push(...info.parents.filter((p) => flags.has(p)));
+      }
+    };
+    const push = (c: CommitInfo, uninteresting: boolean) => {
+      this.commitsSeen.set(c.id, c);
+      const f = flags.get(c.id);
+      if (f !== undefined) {
+        if (uninteresting) markUninteresting(c.id);
+        return;
+      }
+      flags.set(c.id, SEEN | (uninteresting ? UNINTERESTING : 0));
+      queue.push(c.time, c);
+      queued.add(c.id);
+    };
+    for (const c of haves) push(c, true);
+    for (const c of wants) push(c, false);
+
+    let slop = SLOP;
+    while (queue.size > 0) {
+      let allUninteresting = true;
+      for (const id of queued) if ((flags.get(id)! & UNINTERESTING) === 0) (allUninteresting = false);
+      if (allUninteresting) {
+        if (--slop <= 0) break;
+      } else slop = SLOP;
+      const c = queue.pop()!;
+      queued.delete(c.id);
+      const uninteresting = (flags.get(c.id)! & UNINTERESTING) !== 0;
+      if (!uninteresting) result.push(c);
+      const parents = await this.commits.load(c.parents);
+      for (const p of c.parents) {
+        const info = parents.get(p);
+        if (info) push(info, (flags.get(c.id)! & UNINTERESTING) !== 0);
+        else if (!uninteresting) throw new IntegrityError(`commit ${p}, a parent of ${c.id}, is missing from the store`);
+      }
+    }
+    const commits = result.filter((c) => (flags.get(c.id)! & UNINTERESTING) === 0);
+    const edgeIds = new Set<string>(haves.map((c) => c.id));
+    for (const c of commits) for (const p of c.parents) if ((flags.get(p) ?? 0) & UNINTERESTING) edgeIds.add(p);
+    const edges = [...(await this.commits.load(edgeIds)).values()];
+    return { commits, edges };
+  }
+
+  /** Every commit reachable from `starts`, breadth first, reading a level at a time. */
+  async allCommits(starts: CommitInfo[], stopAt?: (found: CommitInfo) => boolean): Promise<CommitInfo[]> {
+    const seen = new Set(starts.map((c) => c.id));
+    const out: CommitInfo[] = [...starts];
+    let level = starts;
+    for (const c of starts) if (stopAt?.(c)) return out;
+    while (level.length > 0) {
+      const next: string[] = [];
+      for (const c of level) for (const p of c.parents) if (!seen.has(p)) (seen.add(p), next.push(p));
+      const loaded = await this.commits.load(next);
+      level = [];
+      for (const id of next) {
+        const info = loaded.get(id);
+        if (!info) throw new IntegrityError(`commit ${id} is missing from the store`);
+        out.push(info);
+        level.push(info);
+        if (stopAt?.(info)) return out;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Visits every tree and blob under `roots` not already in `seen` (which it
+   * fills), a level at a time. Gitlinks (submodule commits) are not followed.
+   */
+  async walkTrees(roots: string[], seen: Set<string>, visit: (id: string, type: 'tree' | 'blob') => void): Promise<void> {
+    let level: string[] = [];
+    for (const id of roots) if (!seen.has(id)) (seen.add(id), level.push(id));
+    while (level.length > 0) {
+      const next: string[] = [];
+      for (let i = 0; i < level.length; i += BATCH) {
+        const slice = level.slice(i, i + BATCH);
+        const found = await this.store.getObjects(slice);
+        for (const id of slice) {
+          const obj = found.get(id);
+          if (!obj || obj.type !== 'tree') throw new IntegrityError(`tree ${id} is missing from the store`);
+          visit(id, 'tree');
+          for (const e of parseTree(obj.data, this.store.objectFormat)) {
+            if (seen.has(e.id)) continue;
+            const kind = entryKind(e.mode);
+            if (kind === 'gitlink') continue;
+            seen.add(e.id);
+            if (kind === 'tree') next.push(e.id);
+            else visit(e.id, 'blob');
+          }
+        }
+      }
+      level = next;
+    }
+  }
+
+  /**
+   * The ids in `targets` that are NOT reachable from `tips`; empty when all
+   * are. Cheap cases first: the tips, their trees (what a push usually leaves
+   * out of its pack), then every commit, then every commit's tree.
+   */
+  async unreachable(tips: readonly string[], targets: Iterable<string>): Promise<Set<string>> {
+    const left = new Set(targets);
+    const starts: CommitInfo[] = [];
+    const rootTrees: string[] = [];
+    for (const tip of new Set(tips)) {
+      if (left.size === 0) return left;
+      left.delete(tip);
+      const peeled = await this.peel(tip);
+      if (!peeled) continue;
+      for (const t of peeled.tags) left.delete(t);
+      left.delete(peeled.id);
+      if (peeled.type === 'commit') starts.push((await this.commits.get(peeled.id))!);
+      else if (peeled.type === 'tree') rootTrees.push(peeled.id);
+      else left.delete(peeled.id);
+    }
+    const seen = new Set<string>();
+    const sweep = async (roots: string[]) => {
+      for (let i = 0; i < roots.length && left.size > 0; i += 64) {
+        await this.walkTrees(roots.slice(i, i + 64), seen, (id) => left.delete(id));
+      }
+    };
+    if (left.size === 0) return left;
+    await sweep([...rootTrees, ...starts.map((c) => c.tree)]);
+    if (left.size === 0) return left;
+    // allCommits stops early only when every target was found among the commits.
+    const all = await this.allCommits(starts, (c) => left.delete(c.id) && left.size === 0);
+    await sweep(all.map((c) => c.tree));
+    return left;
+  }
+
+  /**
+   * Whether updating a ref from `from` to `to` is a fast-forward: both are
+   * commits and `from` is an ancestor of `to` (git's rule; tags never are).
+   */
+  async isFastForward(from: string, to: string): Promise<boolean> {
+    const [a, b] = await Promise.all([this.store.statObject(from), this.store.statObject(to)]);
+    if (a?.type !== 'commit' || b?.type !== 'commit') return false;
+    return isAncestor(new ObjectReader(this.store), from, to);
+  }
+}

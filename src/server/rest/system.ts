@@ -1,0 +1,92 @@
+/** Health, metrics, audit events and server config (administrators; auth keys are never shown). */
+import type { RequestContext } from '../context.js';
+import { badRequest, forbidden, notFound } from '../http-error.js';
+import { Params, readJson, sendJson, sendText } from '../http-util.js';
+import { eventView, pageView } from './views.js';
+
+/** Config keys the server keeps for itself (token hashes, grants). */
+const RESERVED = 'govc.auth.';
+
+export async function health(ctx: RequestContext): Promise<void> {
+  const store = await ctx.store.healthCheck();
+  sendJson(ctx.res, store.healthy ? 200 : 503, { status: store.healthy ? 'ok' : 'unavailable', store });
+}
+
+export async function metrics(ctx: RequestContext): Promise<void> {
+  sendText(ctx.res, 200, await ctx.state.metrics.render(ctx.store), 'text/plain; version=0.0.4; charset=utf-8');
+}
+
+export async function queryEvents(ctx: RequestContext): Promise<void> {
+  ctx.requireAdmin();
+  const q = Params.query(ctx.url);
+  let userId: string | undefined;
+  const username = q.string('user');
+  if (username !== undefined) {
+    const user = await ctx.store.getUserByUsername(username);
+    if (!user) return sendJson(ctx.res, 200, { items: [] });
+    userId = user.id;
+  }
+  let repositoryId: string | undefined;
+  const repoName = q.string('repository');
+  if (repoName !== undefined) {
+    const repo = await ctx.store.getRepositoryByName(repoName);
+    if (!repo) return sendJson(ctx.res, 200, { items: [] });
+    repositoryId = repo.id;
+  }
+  const page = await ctx.store.queryEvents({
+    action: q.string('action'),
+    userId,
+    repositoryId,
+    resource: q.string('resource'),
+    resourcePrefix: q.string('resourcePrefix'),
+    since: q.date('since'),
+    until: q.date('until'),
+    order: q.oneOf('order', ['asc', 'desc']),
+    limit: q.int('limit'),
+    cursor: q.string('cursor'),
+  });
+  sendJson(ctx.res, 200, pageView(page, eventView));
+}
+
+function configKey(ctx: RequestContext): string {
+  const key = decodeURIComponent(ctx.params[0]);
+  if (key.startsWith(RESERVED)) throw forbidden(`config keys under ${RESERVED} are managed by the server`);
+  return key;
+}
+
+export async function listConfig(ctx: RequestContext): Promise<void> {
+  ctx.requireAdmin();
+  const q = Params.query(ctx.url);
+  const items: Array<{ key: string; value: string }> = [];
+  const limit = q.int('limit') ?? 1000;
+  for await (const [key, value] of ctx.store.listConfig(q.string('prefix') ?? '')) {
+    if (key.startsWith(RESERVED)) continue;
+    items.push({ key, value });
+    if (items.length >= limit) break;
+  }
+  sendJson(ctx.res, 200, { items });
+}
+
+export async function getConfig(ctx: RequestContext): Promise<void> {
+  ctx.requireAdmin();
+  const key = configKey(ctx);
+  const value = await ctx.store.getConfig(key);
+  if (value === undefined) throw notFound(`config key ${key}`);
+  sendJson(ctx.res, 200, { key, value });
+}
+
+export async function setConfig(ctx: RequestContext): Promise<void> {
+  ctx.requireAdmin();
+  const key = configKey(ctx);
+  if (ctx.req.method === 'DELETE') {
+    await ctx.store.deleteConfig(key);
+    await ctx.audit('config.delete', `config:${key}`, null);
+    ctx.res.writeHead(204).end();
+    return;
+  }
+  const value = Params.body(await readJson(ctx.req)).string('value');
+  if (value === undefined) throw badRequest('body must be {"value": "<string>"}');
+  await ctx.store.setConfig(key, value);
+  await ctx.audit('config.set', `config:${key}`, null, { value });
+  sendJson(ctx.res, 200, { key, value });
+}

@@ -1,0 +1,99 @@
+/**
+ * /api/v1/users (administrators) and /api/v1/user (the caller). Creating a
+ * user returns its first token once; tokens are stored as hashes only.
+ */
+import type { User } from '../../datastore/types.js';
+import { issueToken, listTokens, revokeTokens } from '../auth/tokens.js';
+import type { RequestContext } from '../context.js';
+import { badRequest, forbidden, notFound } from '../http-error.js';
+import { Params, readJson, sendJson } from '../http-util.js';
+import { pageView, userView } from './views.js';
+
+const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export function checkUsername(name: string): string {
+  if (!USERNAME.test(name)) throw badRequest(`username ${JSON.stringify(name)} must be 1-64 letters, digits, . _ - starting with a letter or digit`);
+  return name;
+}
+
+/** The named user, when the caller is an administrator or that user. */
+async function userInScope(ctx: RequestContext, username: string): Promise<User> {
+  const caller = ctx.requireUser();
+  if (!caller.isAdmin && caller.username !== username) throw forbidden('only administrators may manage other users');
+  const user = await ctx.store.getUserByUsername(username);
+  if (!user) throw notFound(`user ${username}`);
+  return user;
+}
+
+export async function whoami(ctx: RequestContext): Promise<void> {
+  sendJson(ctx.res, 200, userView(ctx.requireUser()));
+}
+
+export async function listUsers(ctx: RequestContext): Promise<void> {
+  ctx.requireAdmin();
+  const q = Params.query(ctx.url);
+  const page = await ctx.store.listUsers({ usernamePrefix: q.string('prefix'), isAdmin: q.bool('admin'), limit: q.int('limit'), cursor: q.string('cursor') });
+  sendJson(ctx.res, 200, pageView(page, userView));
+}
+
+export async function createUser(ctx: RequestContext): Promise<void> {
+  ctx.requireAdmin();
+  const p = Params.body(await readJson(ctx.req));
+  const username = checkUsername(p.requiredString('username'));
+  const user = await ctx.store.createUser({
+    username,
+    email: p.string('email') ?? `${username}@users.govc.local`,
+    displayName: p.string('displayName') ?? '',
+    isAdmin: p.bool('isAdmin') ?? false,
+  });
+  const { token } = await issueToken(ctx.store, user.id, 'initial');
+  await ctx.audit('user.create', `user:${username}`, null, { userId: user.id, isAdmin: user.isAdmin });
+  sendJson(ctx.res, 201, { user: userView(user), token });
+}
+
+export async function getUser(ctx: RequestContext): Promise<void> {
+  sendJson(ctx.res, 200, userView(await userInScope(ctx, ctx.params[0])));
+}
+
+export async function updateUser(ctx: RequestContext): Promise<void> {
+  ctx.requireAdmin();
+  const user = await userInScope(ctx, ctx.params[0]);
+  const p = Params.body(await readJson(ctx.req));
+  const patch = { email: p.string('email'), displayName: p.string('displayName'), isAdmin: p.bool('isAdmin') };
+  const updated = await ctx.store.updateUser(user.id, patch);
+  await ctx.audit('user.update', `user:${user.username}`, null, JSON.parse(JSON.stringify(patch)));
+  sendJson(ctx.res, 200, userView(updated));
+}
+
+export async function deleteUser(ctx: RequestContext): Promise<void> {
+  const admin = ctx.requireAdmin();
+  const user = await userInScope(ctx, ctx.params[0]);
+  if (user.id === admin.id) throw badRequest('you cannot delete yourself');
+  await revokeTokens(ctx.store, user.id);
+  await ctx.store.deleteUser(user.id);
+  await ctx.audit('user.delete', `user:${user.username}`, null, { userId: user.id });
+  ctx.res.writeHead(204).end();
+}
+
+export async function createToken(ctx: RequestContext): Promise<void> {
+  const user = await userInScope(ctx, ctx.params[0]);
+  const p = Params.body(await readJson(ctx.req));
+  const { token, id } = await issueToken(ctx.store, user.id, p.string('name') ?? 'token');
+  await ctx.audit('token.create', `user:${user.username}`, null, { tokenId: id });
+  sendJson(ctx.res, 201, { id, token });
+}
+
+export async function getTokens(ctx: RequestContext): Promise<void> {
+  const user = await userInScope(ctx, ctx.params[0]);
+  sendJson(ctx.res, 200, { items: await listTokens(ctx.store, user.id) });
+}
+
+export async function deleteToken(ctx: RequestContext): Promise<void> {
+  const user = await userInScope(ctx, ctx.params[0]);
+  const id = ctx.params[1];
+  if (!/^[0-9a-f]{16}$/.test(id)) throw badRequest('token id is 16 hex digits, as listed');
+  const n = await revokeTokens(ctx.store, user.id, id);
+  if (n === 0) throw notFound(`token ${id}`);
+  await ctx.audit('token.revoke', `user:${user.username}`, null, { tokenId: id });
+  ctx.res.writeHead(204).end();
+}

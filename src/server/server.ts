@@ -1,0 +1,123 @@
+/**
+ * The HTTP server: routes requests, identifies callers, counts metrics, and
+ * shuts down gracefully (stop accepting, let in-flight requests finish,
+ * then close the store). A push's ref update is a single atomic updateRefs,
+ * so a push cut by the shutdown timeout is never half-applied.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createStore } from '../datastore/builtin.js';
+import { ConfigError } from '../datastore/errors.js';
+import type { DataStore } from '../datastore/store.js';
+import { identify } from './auth/identify.js';
+import type { ServerConfig } from './config.js';
+import { RequestContext, type ServerState } from './context.js';
+import { HttpError, statusOf } from './http-error.js';
+import { sendJson, sendText } from './http-util.js';
+import { ServerMetrics } from './metrics.js';
+import { match } from './routes.js';
+
+export interface RunningServer {
+  readonly store: DataStore;
+  readonly port: number;
+  readonly url: string;
+  /** Stops accepting, waits for in-flight requests (up to the shutdown timeout), closes the store. */
+  close(): Promise<void>;
+}
+
+export type Logger = (line: string) => void;
+
+/** Opens the store named by the config (or uses `store`) and listens. */
+export async function startServer(config: ServerConfig, options: { store?: DataStore; log?: Logger } = {}): Promise<RunningServer> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const store = options.store ?? (await createStore(config.datastore));
+  const state: ServerState = { store, config, metrics: new ServerMetrics() };
+  const inFlight = new Set<Promise<void>>();
+  let closing = false;
+
+  const server = createServer((req, res) => {
+    if (closing) res.setHeader('connection', 'close');
+    const done = handle(state, req, res, log).finally(() => inFlight.delete(done));
+    inFlight.add(done);
+  });
+  // Pushes of large packs may take long; node's default request timeout (5 min) would cut them.
+  server.requestTimeout = 0;
+
+  try {
+    await listen(server, config.host, config.port);
+  } catch (err) {
+    if (!options.store) await store.close();
+    throw err;
+  }
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+
+  let closed: Promise<void> | undefined;
+  const close = () =>
+    (closed ??= (async () => {
+      closing = true;
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), config.shutdownTimeoutMs).unref());
+      const result = await Promise.race([Promise.allSettled([...inFlight]).then(() => 'done' as const), timeout]);
+      if (result === 'timeout') log(`govc: ${inFlight.size} request(s) still running after ${config.shutdownTimeoutMs} ms; closing them`);
+      server.closeAllConnections();
+      await stopped;
+      if (!options.store) await store.close();
+    })());
+  return { store, port, url, close };
+}
+
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      server.off('listening', onListening);
+      if (err.code === 'EADDRINUSE') reject(new ConfigError(`port ${port} is in use on ${host}; pass --port (or server.port in the config) to pick another`));
+      else if (err.code === 'EACCES') reject(new ConfigError(`no permission to listen on port ${port}; use a port above 1023 or run with the needed privileges`));
+      else if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') reject(new ConfigError(`cannot listen on host ${host}: ${err.message}; pass --host`));
+      else reject(err);
+    };
+    const onListening = () => {
+      server.off('error', onError);
+      resolve();
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(port, host);
+  });
+}
+
+async function handle(state: ServerState, req: IncomingMessage, res: ServerResponse, log: Logger): Promise<void> {
+  const started = performance.now();
+  const metrics = state.metrics;
+  metrics.inFlight++;
+  let routeName = 'unmatched';
+  try {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const found = match(req.method ?? 'GET', url.pathname);
+    if (!found) throw new HttpError(404, `no route for ${url.pathname}`, 'NOT_FOUND');
+    if ('allowed' in found) {
+      res.setHeader('allow', [...new Set(found.allowed)].join(', '));
+      throw new HttpError(405, `${req.method} is not allowed here; use ${[...new Set(found.allowed)].join(' or ')}`, 'METHOD_NOT_ALLOWED');
+    }
+    routeName = found.route.name;
+    const user = await identify(state.store, req);
+    const ctx = new RequestContext(state, req, res, url, found.params.map((p) => decodeURIComponent(p)), user);
+    await found.route.handler(ctx);
+  } catch (err) {
+    const { status, code, message } = statusOf(err);
+    if (status >= 500) log(`govc: ${req.method} ${req.url}: ${(err as Error).stack ?? String(err)}`);
+    if (!res.headersSent) {
+      if (status === 401) res.setHeader('www-authenticate', 'Basic realm="govc", charset="UTF-8"');
+      if (routeName.startsWith('git.')) sendText(res, status, `${message}\n`);
+      else sendJson(res, status, { error: { code, message } });
+    } else if (!res.writableEnded) {
+      res.destroy();
+    }
+  } finally {
+    metrics.inFlight--;
+    const labels = { route: routeName, method: req.method ?? '', status: String(res.statusCode) };
+    metrics.requests.inc(labels);
+    metrics.duration.observe({ route: routeName }, (performance.now() - started) / 1000);
+  }
+}

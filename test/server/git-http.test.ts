@@ -1,0 +1,153 @@
+/** The real git client against `govc serve` on a memory store: clone, push, update, force, delete, fetch. */
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { api, createRepo, createUser, git, gitEnv, gitOk, makeRepo, repoUrl, startGovc, tempDir, type Govc } from './helpers.js';
+
+describe('govc serve: git smart HTTP', () => {
+  let govc: Govc;
+  const tmp = tempDir();
+  const env = gitEnv(tmp.path);
+  const src = join(tmp.path, 'src');
+  let pushUrl: string;
+  let bobToken: string;
+
+  before(async () => {
+    govc = await startGovc(['--store', 'memory://', '--init-admin', 'admin']);
+    assert.match(govc.adminToken, /^govc_/);
+    await createRepo(govc.url, govc.adminToken, 'demo');
+    pushUrl = repoUrl(govc.url, 'demo', 'admin', govc.adminToken);
+    await gitOk(tmp.path, env, ['init', '-q', '-b', 'main', 'src']);
+    await makeRepo(src, env, 3);
+  });
+  after(async () => {
+    assert.equal(await govc.stop(), 0, govc.output());
+    tmp.remove();
+  });
+
+  it('pushes a new branch and a tag, then clones them back identical', async () => {
+    await gitOk(src, env, ['tag', '-a', 'v1', '-m', 'release 1']);
+    await gitOk(src, env, ['push', pushUrl, 'main', 'v1']);
+    await gitOk(tmp.path, env, ['clone', '-q', repoUrl(govc.url, 'demo'), 'clone1']);
+    const clone = join(tmp.path, 'clone1');
+    assert.equal(await gitOk(clone, env, ['rev-parse', 'HEAD']), await gitOk(src, env, ['rev-parse', 'HEAD']));
+    assert.equal(await gitOk(clone, env, ['rev-parse', 'v1']), await gitOk(src, env, ['rev-parse', 'v1']));
+    assert.equal(await gitOk(clone, env, ['rev-parse', '--abbrev-ref', 'HEAD']), 'main\n');
+    await gitOk(clone, env, ['fsck', '--full', '--strict']);
+  });
+
+  it('pushes an update and an incremental fetch brings only it', async () => {
+    const clone = join(tmp.path, 'clone1');
+    writeFileSync(join(src, 'new.txt'), 'new\n');
+    await gitOk(src, env, ['add', '-A']);
+    await gitOk(src, env, ['commit', '-q', '-m', 'update']);
+    await gitOk(src, env, ['push', pushUrl, 'main']);
+    const fetched = await git(clone, { ...env, GIT_TRACE_PACKET: '1' }, ['fetch', 'origin']);
+    assert.equal(fetched.code, 0, fetched.stderr);
+    // The client told the server what it has, and the server acknowledged it.
+    assert.match(fetched.stderr, /> have [0-9a-f]{40}/);
+    assert.match(fetched.stderr, /< ACK [0-9a-f]{40}$/m);
+    assert.match(fetched.stderr, /< version 2/, 'git 2.26+ speaks protocol v2 to us');
+    assert.equal(await gitOk(clone, env, ['rev-parse', 'origin/main']), await gitOk(src, env, ['rev-parse', 'main']));
+    const counted = await gitOk(clone, env, ['count-objects', '-v']);
+    assert.match(counted, /in-pack: \d+/);
+    await gitOk(clone, env, ['fsck', '--full']);
+  });
+
+  it('sends only what an incremental fetch lacks (3 objects for a one-file commit), over protocol v0 too', async () => {
+    const clone = join(tmp.path, 'clone1');
+    writeFileSync(join(src, 'again.txt'), 'again\n');
+    await gitOk(src, env, ['add', '-A']);
+    await gitOk(src, env, ['commit', '-q', '-m', 'again']);
+    await gitOk(src, env, ['push', pushUrl, 'main']);
+    // Protocol v0 this time (multi_ack_detailed negotiation).
+    const r = await git(clone, { ...env, GIT_TRACE_PACKET: '1' }, ['-c', 'protocol.version=0', 'fetch', '--progress', 'origin']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /< ACK [0-9a-f]{40} common/);
+    assert.doesNotMatch(r.stderr, /< version 2/);
+    assert.match(r.stderr, /Enumerating objects: 3, done/);
+  });
+
+  it('negotiates with a client that has many commits of its own (gzipped requests, several rounds)', async () => {
+    const clone = join(tmp.path, 'clone1');
+    await gitOk(clone, env, ['checkout', '-q', '-b', 'local', 'origin/main']);
+    for (let i = 0; i < 80; i++) {
+      writeFileSync(join(clone, 'local.txt'), `local ${i}\n`);
+      await gitOk(clone, env, ['add', '-A']);
+      await gitOk(clone, env, ['commit', '-q', '-m', `local ${i}`]);
+    }
+    writeFileSync(join(src, 'remote.txt'), 'remote\n');
+    await gitOk(src, env, ['add', '-A']);
+    await gitOk(src, env, ['commit', '-q', '-m', 'remote side']);
+    await gitOk(src, env, ['push', pushUrl, 'main']);
+    const r = await git(clone, { ...env, GIT_TRACE_CURL: '1', GIT_TRACE_CURL_NO_DATA: '1' }, ['fetch', 'origin']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /Content-Encoding: gzip/i, 'git sent a gzipped request body');
+    assert.equal(await gitOk(clone, env, ['rev-parse', 'origin/main']), await gitOk(src, env, ['rev-parse', 'main']));
+    await gitOk(clone, env, ['fsck', '--full']);
+  });
+
+  it('refuses a non-fast-forward push unless forced, and a force without admin permission', async () => {
+    bobToken = await createUser(govc.url, govc.adminToken, 'bob');
+    const grant = await api(govc.url, 'PUT', '/api/v1/repositories/demo/collaborators/bob', { token: govc.adminToken, body: { permission: 'write' } });
+    assert.equal(grant.status, 200);
+    const bobUrl = repoUrl(govc.url, 'demo', 'bob', bobToken);
+    const before = await gitOk(src, env, ['rev-parse', 'main']);
+    await gitOk(src, env, ['checkout', '-q', '-b', 'rewrite', 'main~1']);
+    writeFileSync(join(src, 'other.txt'), 'other\n');
+    await gitOk(src, env, ['add', '-A']);
+    await gitOk(src, env, ['commit', '-q', '-m', 'diverge']);
+
+    const plain = await git(src, env, ['push', bobUrl, 'rewrite:main']);
+    assert.notEqual(plain.code, 0);
+    assert.match(plain.stderr, /rejected|non-fast-forward/);
+
+    // Forced by bob, who may write but not force: the server refuses.
+    const forced = await git(src, env, ['push', '--force', bobUrl, 'rewrite:main']);
+    assert.notEqual(forced.code, 0);
+    assert.match(forced.stderr, /non-fast-forward: a forced update needs admin permission/);
+    const ls1 = await gitOk(src, env, ['ls-remote', repoUrl(govc.url, 'demo'), 'refs/heads/main']);
+    assert.equal(ls1.split('\t')[0], before.trim());
+
+    // Bob may fast-forward and create branches.
+    await gitOk(src, env, ['push', bobUrl, 'rewrite:refs/heads/bob-branch']);
+
+    // Forced by the admin: accepted.
+    await gitOk(src, env, ['push', '--force', pushUrl, 'rewrite:main']);
+    const ls2 = await gitOk(src, env, ['ls-remote', repoUrl(govc.url, 'demo'), 'refs/heads/main']);
+    assert.equal(ls2.split('\t')[0], (await gitOk(src, env, ['rev-parse', 'rewrite'])).trim());
+  });
+
+  it('deletes a branch', async () => {
+    await gitOk(src, env, ['push', pushUrl, ':refs/heads/bob-branch']);
+    const ls = await gitOk(src, env, ['ls-remote', repoUrl(govc.url, 'demo')]);
+    assert.doesNotMatch(ls, /bob-branch/);
+    assert.match(ls, /refs\/heads\/main/);
+  });
+
+  it('applies an atomic push all or nothing', async () => {
+    await gitOk(src, env, ['checkout', '-q', 'main']);
+    await gitOk(src, env, ['branch', '-f', 'a1', 'main']);
+    const stale = await gitOk(src, env, ['rev-parse', 'main~2']);
+    // One good ref and a forced non-fast-forward the server refuses (bob may not force): nothing applies.
+    const bobUrl = repoUrl(govc.url, 'demo', 'bob', bobToken);
+    const r = await git(src, env, ['push', '--atomic', bobUrl, 'a1:refs/heads/a1', `+${stale.trim()}:refs/heads/main`]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /atomic push failed/);
+    const ls = await gitOk(src, env, ['ls-remote', repoUrl(govc.url, 'demo')]);
+    assert.doesNotMatch(ls, /refs\/heads\/a1/);
+    await gitOk(src, env, ['push', '--atomic', pushUrl, 'a1:refs/heads/a1', 'a1:refs/heads/a2']);
+    const ls2 = await gitOk(src, env, ['ls-remote', repoUrl(govc.url, 'demo')]);
+    assert.match(ls2, /refs\/heads\/a1/);
+    assert.match(ls2, /refs\/heads\/a2/);
+  });
+
+  it('records every push as an audit event', async () => {
+    const r = await api(govc.url, 'GET', '/api/v1/events?action=git.push&repository=demo&limit=100', { token: govc.adminToken });
+    assert.equal(r.status, 200);
+    assert.ok(r.body.items.length >= 6, JSON.stringify(r.body));
+    const refused = r.body.items.find((e: any) => e.details.refs.some((x: any) => /non-fast-forward/.test(x.result)));
+    assert.ok(refused, 'the refused force push is recorded too');
+  });
+});
