@@ -1,0 +1,64 @@
+/**
+ * The part of @nxtedition/rocksdb (an abstract-level database with a few
+ * synchronous extras) this store uses, typed here because the package ships
+ * no declarations.
+ */
+import { createRequire } from 'node:module';
+
+export interface RocksOpenOptions {
+  createIfMissing?: boolean;
+  /** true = ZSTD (with a 16 KiB dictionary), false = none; the binding offers no other type. */
+  compression?: boolean;
+  /** A RocksDB filter policy string, e.g. `bloomfilter:10:false`. Unknown strings are silently ignored by the binding. */
+  filterPolicy?: string;
+  /** Block cache bytes (0 = no block cache). */
+  cacheSize?: number;
+  walCompression?: boolean;
+}
+
+export interface RocksReadRange {
+  gt?: Uint8Array;
+  gte?: Uint8Array;
+  lt?: Uint8Array;
+  lte?: Uint8Array;
+  reverse?: boolean;
+  limit?: number;
+  keys?: boolean;
+  values?: boolean;
+  keyEncoding?: 'buffer';
+  valueEncoding?: 'buffer';
+}
+
+export interface RocksIterator {
+  nextv(size: number): Promise<Array<[Buffer, Buffer | undefined]>>;
+  close(): Promise<void>;
+}
+
+export interface RocksBatchOp {
+  type: 'put' | 'del';
+  key: Uint8Array;
+  value?: Uint8Array;
+}
+
+export interface RocksLevel {
+  readonly status: string;
+  readonly location: string;
+  open(options: RocksOpenOptions): Promise<void>;
+  close(): Promise<void>;
+  getMany(keys: Uint8Array[], options?: object): Promise<Array<Buffer | undefined>>;
+  /** Synchronous multi-get on the latest committed state. */
+  _getManySync(keys: Uint8Array[], options: object): Array<Buffer | undefined>;
+  /** Synchronous range read: rows alternate key, value. */
+  querySync(range: RocksReadRange): { rows: Array<Buffer | undefined>; finished: boolean };
+  iterator(range: RocksReadRange): RocksIterator;
+  batch(ops: RocksBatchOp[], options: { sync: boolean }): Promise<void>;
+  getProperty(name: string): string;
+}
+
+interface RocksModule {
+  RocksLevel: new (location: string, options: { keyEncoding: 'buffer'; valueEncoding: 'buffer' }) => RocksLevel;
+}
+
+export function loadRocksDb(): RocksModule {
+  return createRequire(import.meta.url)('@nxtedition/rocksdb') as RocksModule;
+}

@@ -1,0 +1,89 @@
+/** The RocksDB store: the shared compliance suite, plus its options, lock and on-disk settings. */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { createStore, type DataStore } from '../../src/datastore/index.js';
+import { describeCompliance } from '../compliance/suite.js';
+import { rejectsWithCode } from '../compliance/context.js';
+
+const root = mkdtempSync(join(tmpdir(), 'govc-rocksdb-test-'));
+let counter = 0;
+const freshDir = () => join(root, `db-${++counter}`);
+
+after(() => rmSync(root, { recursive: true, force: true }));
+
+describeCompliance('rocksdb', {
+  async freshConfig() {
+    return `rocksdb://${freshDir()}`;
+  },
+});
+
+async function withStore<T>(uri: string, fn: (store: DataStore) => Promise<T>): Promise<T> {
+  const store = await createStore(uri);
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/** The column family settings RocksDB wrote to its OPTIONS file: what it really runs with. */
+function rocksOptionsFile(dir: string): string {
+  const name = readdirSync(dir).filter((n) => n.startsWith('OPTIONS-')).sort().pop();
+  assert.ok(name, `no OPTIONS file in ${dir}`);
+  return readFileSync(join(dir, name), 'utf8');
+}
+
+describe('rocksdb options', () => {
+  it('uses ZSTD compression and 10-bit bloom filters by default', async () => {
+    const dir = freshDir();
+    await withStore(`rocksdb://${dir}`, async (store) => {
+      const d = (await store.healthCheck()).details;
+      assert.equal(d.compression, 'zstd');
+      assert.equal(d.bloomBitsPerKey, 10);
+      assert.equal(d.sync, false);
+      assert.equal(store.capabilities.durable, true);
+      assert.equal(store.capabilities.multiProcess, false);
+      assert.deepEqual(store.capabilities.isolationLevels, ['read-committed']);
+    });
+    const file = rocksOptionsFile(dir);
+    assert.match(file, /^\s*compression=kZSTD$/m);
+    assert.match(file, /filter_policy=bloomfilter:10:false/);
+  });
+
+  it('applies compression, bloom filter bits and sync as given', async () => {
+    const dir = freshDir();
+    await withStore(`rocksdb://${dir}?compression=none&bloom_bits_per_key=6&sync=true&cache_size=8MB`, async (store) => {
+      const d = (await store.healthCheck()).details;
+      assert.equal(d.compression, 'none');
+      assert.equal(d.sync, true);
+      const id = await store.putObject({ type: 'blob', data: Buffer.from('synced') });
+      assert.equal(await store.hasObject(id), true);
+    });
+    const file = rocksOptionsFile(dir);
+    assert.match(file, /^\s*compression=kNoCompression$/m);
+    assert.match(file, /filter_policy=bloomfilter:6:false/);
+  });
+
+  it('refuses bad and unknown options, naming the key', async () => {
+    await rejectsWithCode(createStore(`rocksdb://${freshDir()}?compression=lz4`), 'CONFIG', /compression must be one of zstd, none/);
+    await rejectsWithCode(createStore(`rocksdb://${freshDir()}?bloom_bits_per_key=0`), 'CONFIG', /bloom_bits_per_key/);
+    await rejectsWithCode(createStore(`rocksdb://${freshDir()}?sync=maybe`), 'CONFIG', /sync/);
+    await rejectsWithCode(createStore(`rocksdb://${freshDir()}?bloom=10`), 'CONFIG', /unknown rocksdb option bloom.*known options: .*bloom_bits_per_key/);
+    await rejectsWithCode(createStore({ type: 'rocksdb', connection: '' }), 'CONFIG', /directory/);
+  });
+});
+
+describe('rocksdb process lock', () => {
+  it('refuses a second open of the same directory with CONNECTION, saying why', async () => {
+    const uri = `rocksdb://${freshDir()}`;
+    await withStore(uri, async (store) => {
+      await store.setConfig('k', 'v');
+      await rejectsWithCode(createStore(uri), 'CONNECTION', /another process .* has it open/);
+    });
+    // Released on close: the next open works and sees the data.
+    await withStore(uri, async (store) => assert.equal(await store.getConfig('k'), 'v'));
+  });
+});
