@@ -1,0 +1,259 @@
+/** `govc repo ...`: import, export, log, diff, branches, commit queries and statistics. */
+import { InvalidArgumentError as CommanderArgumentError, type Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { createStore } from '../datastore/builtin.js';
+import { InvalidArgumentError } from '../datastore/errors.js';
+import type { DataStore } from '../datastore/store.js';
+import {
+  createBranch,
+  deleteBranch,
+  diffTrees,
+  exportRepository,
+  importRepository,
+  isFastForward,
+  listBranches,
+  logCommits,
+  ObjectReader,
+  queryCommits,
+  quotePath,
+  repositoryStats,
+  requireRepository,
+  resolveRevision,
+  updateCommitIndex,
+  type ProgressListener,
+} from '../git/index.js';
+
+const DEFAULT_STORE = 'sqlite://./data/govc.db';
+const STORE_HELP = `store URI (default $GOVC_STORE, else ${DEFAULT_STORE})`;
+
+interface StoreFlag {
+  store?: string;
+}
+
+async function withStore<T>(opts: StoreFlag, fn: (store: DataStore) => Promise<T>): Promise<T> {
+  const uri = opts.store ?? process.env.GOVC_STORE ?? DEFAULT_STORE;
+  if (uri === DEFAULT_STORE) (await import('node:fs')).mkdirSync('./data', { recursive: true });
+  const store = await createStore(uri);
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new CommanderArgumentError('expected a positive integer');
+  return n;
+}
+
+function date(value: string): Date {
+  const d = /^\d+$/.test(value) ? new Date(Number(value) * 1000) : new Date(value);
+  if (Number.isNaN(d.getTime())) throw new CommanderArgumentError('expected a date (ISO 8601 or epoch seconds)');
+  return d;
+}
+
+/** A progress bar on a terminal, nothing otherwise. Returns the listener and a stop function. */
+function progressBar(): { onProgress?: ProgressListener; stop: () => void } {
+  if (!process.stderr.isTTY) return { stop: () => undefined };
+  const bar = new cliProgress.SingleBar(
+    { format: '{phase} [{bar}] {value}/{total}', stream: process.stderr, hideCursor: true, clearOnComplete: true },
+    cliProgress.Presets.shades_classic,
+  );
+  let phase = '';
+  return {
+    onProgress: (p) => {
+      if (p.phase !== phase) {
+        if (phase) bar.stop();
+        phase = p.phase;
+        bar.start(Math.max(p.total, p.done, 1), p.done, { phase });
+      } else {
+        bar.setTotal(Math.max(p.total, p.done, 1));
+        bar.update(p.done);
+      }
+    },
+    stop: () => {
+      if (phase) bar.stop();
+      phase = '';
+    },
+  };
+}
+
+function out(line: string | Buffer): void {
+  process.stdout.write(line);
+}
+
+export function registerRepoCommands(program: Command): void {
+  const repo = program.command('repo').description('git repositories in a store: import, export, log, diff, branches, queries');
+
+  repo
+    .command('import <path>')
+    .description('import a git repository from disk (objects, refs, HEAD); importing again adds only what is new')
+    .option('-s, --store <uri>', STORE_HELP)
+    .option('-n, --name <name>', 'repository name in the store (default: the directory name)')
+    .option('--no-index', 'skip building the commit index used by `repo commits` and `repo stats`')
+    .action(async (path: string, opts: StoreFlag & { name?: string; index: boolean }) =>
+      withStore(opts, async (store) => {
+        const bar = progressBar();
+        const started = performance.now();
+        try {
+          const r = await importRepository(store, path, { name: opts.name, index: opts.index, onProgress: bar.onProgress });
+          bar.stop();
+          const secs = ((performance.now() - started) / 1000).toFixed(2);
+          out(
+            `imported ${path} as ${r.repository.name} (${r.created ? 'new' : 'existing'} repository ${r.repository.id}): ` +
+              `${r.objectsAdded} of ${r.objectsSeen} objects added, ${r.refsChanged} refs changed, ${r.commitsIndexed} commits indexed in ${secs}s\n`,
+          );
+        } finally {
+          bar.stop();
+        }
+      }),
+    );
+
+  repo
+    .command('export <name> <dir>')
+    .description('write a repository as a bare git repository (one pack + idx, packed-refs, HEAD)')
+    .option('-s, --store <uri>', STORE_HELP)
+    .action(async (name: string, dir: string, opts: StoreFlag) =>
+      withStore(opts, async (store) => {
+        const bar = progressBar();
+        try {
+          const r = await exportRepository(store, name, dir, { onProgress: bar.onProgress });
+          bar.stop();
+          out(`exported ${name} to ${dir}: ${r.objects} objects, ${r.refs} refs (${r.packPath})\n`);
+        } finally {
+          bar.stop();
+        }
+      }),
+    );
+
+  repo
+    .command('log <name> [ref]')
+    .description('commits reachable from a ref (default HEAD), in git log order')
+    .option('-s, --store <uri>', STORE_HELP)
+    .option('-n, --limit <n>', 'show at most n commits', positiveInt)
+    .option('--format <format>', 'hash (ids only) or oneline (id and summary)', 'oneline')
+    .action(async (name: string, ref: string | undefined, opts: StoreFlag & { limit?: number; format: string }) =>
+      withStore(opts, async (store) => {
+        if (opts.format !== 'hash' && opts.format !== 'oneline') throw new InvalidArgumentError(`--format must be hash or oneline; got ${opts.format}`);
+        const repository = await requireRepository(store, name);
+        const reader = new ObjectReader(store);
+        const start = await reader.peelToCommit(await resolveRevision(store, repository.id, ref ?? 'HEAD'));
+        for await (const { id, commit } of logCommits(reader, [start], { limit: opts.limit })) {
+          out(opts.format === 'hash' ? `${id}\n` : `${id} ${(commit.message ?? '').split('\n')[0]}\n`);
+        }
+      }),
+    );
+
+  repo
+    .command('diff <name> <a> <b>')
+    .description('files that differ between two commits or trees (like git diff --name-status --no-renames)')
+    .option('-s, --store <uri>', STORE_HELP)
+    .option('--name-status', 'status letter and path per file (the only output format)')
+    .option('--no-quote-path', 'print non-ASCII path bytes as they are (git -c core.quotepath=off)')
+    .action(async (name: string, a: string, b: string, opts: StoreFlag & { quotePath: boolean }) =>
+      withStore(opts, async (store) => {
+        const repository = await requireRepository(store, name);
+        const reader = new ObjectReader(store);
+        const ta = await reader.peelToTree(await resolveRevision(store, repository.id, a));
+        const tb = await reader.peelToTree(await resolveRevision(store, repository.id, b));
+        for await (const change of diffTrees(reader, ta, tb)) {
+          out(Buffer.concat([Buffer.from(`${change.status}\t`), quotePath(change.path, opts.quotePath), Buffer.from('\n')]));
+        }
+      }),
+    );
+
+  const branch = repo.command('branch').description('list, create and delete branches; check fast-forwards');
+  branch
+    .command('list <name>')
+    .option('-s, --store <uri>', STORE_HELP)
+    .action(async (name: string, opts: StoreFlag) =>
+      withStore(opts, async (store) => {
+        const repository = await requireRepository(store, name);
+        for (const b of await listBranches(store, repository.id)) out(`${b.id} ${b.name}\n`);
+      }),
+    );
+  branch
+    .command('create <name> <branch> [start]')
+    .description('create a branch at a revision (default HEAD)')
+    .option('-s, --store <uri>', STORE_HELP)
+    .option('-f, --force', 'move the branch if it exists')
+    .action(async (name: string, branchName: string, start: string | undefined, opts: StoreFlag & { force?: boolean }) =>
+      withStore(opts, async (store) => {
+        const repository = await requireRepository(store, name);
+        const b = await createBranch(store, repository.id, branchName, start ?? 'HEAD', { force: opts.force });
+        out(`${b.ref} -> ${b.id}\n`);
+      }),
+    );
+  branch
+    .command('delete <name> <branch>')
+    .option('-s, --store <uri>', STORE_HELP)
+    .action(async (name: string, branchName: string, opts: StoreFlag) =>
+      withStore(opts, async (store) => {
+        const repository = await requireRepository(store, name);
+        const was = await deleteBranch(store, repository.id, branchName);
+        out(`deleted ${branchName} (was ${was})\n`);
+      }),
+    );
+  branch
+    .command('ff-check <name> <from> <to>')
+    .description('exit 0 and print "fast-forward" when <from> is an ancestor of <to>, else exit 1')
+    .option('-s, --store <uri>', STORE_HELP)
+    .action(async (name: string, from: string, to: string, opts: StoreFlag) =>
+      withStore(opts, async (store) => {
+        const repository = await requireRepository(store, name);
+        const ff = await isFastForward(store, repository.id, from, to);
+        out(ff ? 'fast-forward\n' : 'not a fast-forward\n');
+        if (!ff) process.exitCode = 1;
+      }),
+    );
+
+  repo
+    .command('commits <name>')
+    .description('query the commit index: by author, committer date range and path; newest first')
+    .option('-s, --store <uri>', STORE_HELP)
+    .option('--author <who>', 'author email or name (case-insensitive)')
+    .option('--since <date>', 'committer date on or after (ISO 8601 or epoch seconds)', date)
+    .option('--until <date>', 'committer date before', date)
+    .option('--path <path>', 'a file or directory the commits change')
+    .option('-n, --limit <n>', 'at most n commits (default 100)', positiveInt)
+    .option('--json', 'one JSON object per line')
+    .action(async (name: string, opts: StoreFlag & { author?: string; since?: Date; until?: Date; path?: string; limit?: number; json?: boolean }) =>
+      withStore(opts, async (store) => {
+        const repository = await requireRepository(store, name);
+        const rows = await queryCommits(store, repository.id, { author: opts.author, since: opts.since, until: opts.until, path: opts.path, limit: opts.limit });
+        for (const r of rows) out(opts.json ? JSON.stringify(r) + '\n' : `${r.id} ${new Date(r.committer.timestamp * 1000).toISOString()} ${r.author.name} <${r.author.email}> ${r.summary}\n`);
+      }),
+    );
+
+  repo
+    .command('stats <name>')
+    .description('commits, branches, tags and contributors of a repository')
+    .option('-s, --store <uri>', STORE_HELP)
+    .option('--json', 'print JSON')
+    .action(async (name: string, opts: StoreFlag & { json?: boolean }) =>
+      withStore(opts, async (store) => {
+        const repository = await requireRepository(store, name);
+        const s = await repositoryStats(store, repository.id);
+        out(opts.json ? JSON.stringify(s) + '\n' : `commits ${s.commits}\nbranches ${s.branches}\ntags ${s.tags}\ncontributors ${s.contributors}\n`);
+      }),
+    );
+
+  repo
+    .command('index <name>')
+    .description('bring the commit index up to date with the refs (after pushes)')
+    .option('-s, --store <uri>', STORE_HELP)
+    .action(async (name: string, opts: StoreFlag) =>
+      withStore(opts, async (store) => {
+        const repository = await requireRepository(store, name);
+        const bar = progressBar();
+        try {
+          const n = await updateCommitIndex(store, repository.id, { onProgress: bar.onProgress });
+          bar.stop();
+          out(`indexed ${n} new commits\n`);
+        } finally {
+          bar.stop();
+        }
+      }),
+    );
+}

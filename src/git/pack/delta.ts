@@ -1,0 +1,51 @@
+/** Git's delta format: base size, result size, then copy-from-base and insert instructions. */
+import { IntegrityError } from '../../datastore/errors.js';
+
+function readSize(delta: Uint8Array, pos: number): [number, number] {
+  let size = 0;
+  let shift = 0;
+  let byte: number;
+  do {
+    if (pos >= delta.length) throw new IntegrityError('delta: truncated size');
+    byte = delta[pos++];
+    size += (byte & 0x7f) * 2 ** shift;
+    shift += 7;
+  } while (byte & 0x80);
+  return [size, pos];
+}
+
+export function applyDelta(base: Uint8Array, delta: Uint8Array): Buffer {
+  let [baseSize, pos] = readSize(delta, 0);
+  if (baseSize !== base.length) throw new IntegrityError(`delta: base is ${base.length} bytes, delta expects ${baseSize}`);
+  let resultSize: number;
+  [resultSize, pos] = readSize(delta, pos);
+  const out = Buffer.allocUnsafe(resultSize);
+  let written = 0;
+  while (pos < delta.length) {
+    const op = delta[pos++];
+    if (op & 0x80) {
+      let offset = 0;
+      let size = 0;
+      if (op & 0x01) offset = delta[pos++];
+      if (op & 0x02) offset |= delta[pos++] << 8;
+      if (op & 0x04) offset |= delta[pos++] << 16;
+      if (op & 0x08) offset = (offset | (delta[pos++] << 24)) >>> 0;
+      if (op & 0x10) size = delta[pos++];
+      if (op & 0x20) size |= delta[pos++] << 8;
+      if (op & 0x40) size |= delta[pos++] << 16;
+      if (size === 0) size = 0x10000;
+      if (offset + size > base.length || written + size > resultSize) throw new IntegrityError('delta: copy outside the base or result');
+      out.set(base.subarray(offset, offset + size), written);
+      written += size;
+    } else if (op > 0) {
+      if (pos + op > delta.length || written + op > resultSize) throw new IntegrityError('delta: insert past the end');
+      out.set(delta.subarray(pos, pos + op), written);
+      written += op;
+      pos += op;
+    } else {
+      throw new IntegrityError('delta: reserved instruction 0');
+    }
+  }
+  if (written !== resultSize) throw new IntegrityError(`delta: produced ${written} bytes, expected ${resultSize}`);
+  return out;
+}

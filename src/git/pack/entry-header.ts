@@ -1,0 +1,84 @@
+/** The header of one pack entry: type and size varint, then the base of a delta. */
+import { IntegrityError } from '../../datastore/errors.js';
+import type { ObjectType } from '../../datastore/types.js';
+
+export const TYPE_CODES: Record<ObjectType, number> = { commit: 1, tree: 2, blob: 3, tag: 4 };
+export const OFS_DELTA = 6;
+export const REF_DELTA = 7;
+const TYPES_BY_CODE: Array<ObjectType | undefined> = [undefined, 'commit', 'tree', 'blob', 'tag'];
+
+export type EntryHeader =
+  | { kind: 'object'; type: ObjectType; size: number; headerLength: number }
+  | { kind: 'ofs-delta'; baseOffset: number; size: number; headerLength: number }
+  | { kind: 'ref-delta'; baseId: string; size: number; headerLength: number };
+
+/** Parses the header at the start of `buf`, which holds the entry at pack offset `offset`. */
+export function parseEntryHeader(buf: Uint8Array, offset: number, idBytes: number): EntryHeader {
+  let pos = 0;
+  let byte = buf[pos++];
+  const code = (byte >> 4) & 7;
+  let size = byte & 0x0f;
+  let shift = 4;
+  while (byte & 0x80) {
+    if (pos >= buf.length) throw new IntegrityError(`pack entry at ${offset}: truncated header`);
+    byte = buf[pos++];
+    size += (byte & 0x7f) * 2 ** shift;
+    shift += 7;
+  }
+  if (code === OFS_DELTA) {
+    byte = buf[pos++];
+    let back = byte & 0x7f;
+    while (byte & 0x80) {
+      byte = buf[pos++];
+      back = (back + 1) * 128 + (byte & 0x7f);
+    }
+    if (back <= 0 || back > offset) throw new IntegrityError(`pack entry at ${offset}: delta base offset out of range`);
+    return { kind: 'ofs-delta', baseOffset: offset - back, size, headerLength: pos };
+  }
+  if (code === REF_DELTA) {
+    if (pos + idBytes > buf.length) throw new IntegrityError(`pack entry at ${offset}: truncated base id`);
+    return { kind: 'ref-delta', baseId: Buffer.from(buf.buffer, buf.byteOffset + pos, idBytes).toString('hex'), size, headerLength: pos + idBytes };
+  }
+  const type = TYPES_BY_CODE[code];
+  if (!type) throw new IntegrityError(`pack entry at ${offset}: unknown type code ${code}`);
+  return { kind: 'object', type, size, headerLength: pos };
+}
+
+export function encodeEntryHeader(type: ObjectType, size: number): Buffer {
+  const bytes: number[] = [];
+  let byte = (TYPE_CODES[type] << 4) | (size & 0x0f);
+  let rest = Math.floor(size / 16);
+  while (rest > 0) {
+    bytes.push(byte | 0x80);
+    byte = rest & 0x7f;
+    rest = Math.floor(rest / 128);
+  }
+  bytes.push(byte);
+  return Buffer.from(bytes);
+}
+
+/** The header of an ofs-delta entry: type 6 and the delta's size, then the distance back to the base. */
+export function encodeOfsDeltaHeader(deltaSize: number, distance: number): Buffer {
+  const head: number[] = [];
+  let byte = (OFS_DELTA << 4) | (deltaSize & 0x0f);
+  let rest = Math.floor(deltaSize / 16);
+  while (rest > 0) {
+    head.push(byte | 0x80);
+    byte = rest & 0x7f;
+    rest = Math.floor(rest / 128);
+  }
+  head.push(byte);
+  const ofs: number[] = [distance & 0x7f];
+  let d = Math.floor(distance / 128);
+  while (d > 0) {
+    d -= 1;
+    ofs.unshift(0x80 | (d & 0x7f));
+    d = Math.floor(d / 128);
+  }
+  return Buffer.from([...head, ...ofs]);
+}
+
+/** Upper bound of zlib's output for `size` input bytes (zlib's compressBound, plus slack). */
+export function compressBound(size: number): number {
+  return size + Math.floor(size / 4096) + Math.floor(size / 16384) + 64;
+}

@@ -1,0 +1,48 @@
+/**
+ * Random access to a file through one reusable read window, so sequential
+ * scans of a pack cost one read per window, not per object, and memory stays
+ * bounded by the window (plus any single larger read).
+ */
+import type { FileHandle } from 'node:fs/promises';
+
+export class FileWindow {
+  private buf: Buffer;
+  private start = 0;
+  private end = 0;
+
+  constructor(
+    private readonly handle: FileHandle,
+    readonly size: number,
+    private readonly windowSize = 1 << 20,
+  ) {
+    this.buf = Buffer.allocUnsafe(windowSize);
+  }
+
+  /**
+   * Up to `length` bytes at `offset` (fewer at the end of the file). The result
+   * may share memory with the window: use it before the next read.
+   */
+  async read(offset: number, length: number): Promise<Buffer> {
+    length = Math.max(0, Math.min(length, this.size - offset));
+    if (offset >= this.start && offset + length <= this.end) return this.buf.subarray(offset - this.start, offset - this.start + length);
+    if (length > this.windowSize) {
+      const out = Buffer.allocUnsafe(length);
+      await this.fill(out, offset, length);
+      return out;
+    }
+    const n = Math.min(this.windowSize, this.size - offset);
+    await this.fill(this.buf, offset, n);
+    this.start = offset;
+    this.end = offset + n;
+    return this.buf.subarray(0, length);
+  }
+
+  private async fill(target: Buffer, offset: number, length: number): Promise<void> {
+    let done = 0;
+    while (done < length) {
+      const { bytesRead } = await this.handle.read(target, done, length - done, offset + done);
+      if (bytesRead === 0) throw new Error(`unexpected end of file at ${offset + done}`);
+      done += bytesRead;
+    }
+  }
+}

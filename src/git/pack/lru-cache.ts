@@ -1,0 +1,37 @@
+/** A least-recently-used cache bounded by total bytes (the delta-base cache). */
+export class ByteLru<K, V extends { byteLength: number }> {
+  private readonly map = new Map<K, V>();
+  private bytes = 0;
+
+  constructor(private readonly maxBytes: number) {}
+
+  get(key: K): V | undefined {
+    const v = this.map.get(key);
+    if (v !== undefined) {
+      this.map.delete(key);
+      this.map.set(key, v);
+    }
+    return v;
+  }
+
+  set(key: K, value: V): void {
+    if (value.byteLength > this.maxBytes / 4) return;
+    const old = this.map.get(key);
+    if (old) {
+      this.bytes -= old.byteLength;
+      this.map.delete(key);
+    }
+    this.map.set(key, value);
+    this.bytes += value.byteLength;
+    for (const [k, v] of this.map) {
+      if (this.bytes <= this.maxBytes) break;
+      this.map.delete(k);
+      this.bytes -= v.byteLength;
+    }
+  }
+
+  clear(): void {
+    this.map.clear();
+    this.bytes = 0;
+  }
+}

@@ -1,0 +1,202 @@
+/**
+ * Writes a version-2 pack to any Writable, streaming: each object is deflated
+ * on its own and written with backpressure. With `deltas`, an object is
+ * stored as an ofs-delta against the previous object of the same type and
+ * `name` hint (the path or entry name: successive versions of one file) when
+ * that is less than half its size; otherwise objects are stored whole. The
+ * pack header needs the object count: pass `count` (or an array); otherwise
+ * entries are spooled to a temp file first.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { once } from 'node:events';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Writable } from 'node:stream';
+import { crc32, deflateSync } from 'node:zlib';
+import { InvalidArgumentError } from '../../datastore/errors.js';
+import { hashObject } from '../../datastore/hash.js';
+import type { GitObject, ObjectFormat } from '../../datastore/types.js';
+import { createDelta } from './delta-encode.js';
+import { encodeEntryHeader, encodeOfsDeltaHeader } from './entry-header.js';
+import { ByteLru } from './lru-cache.js';
+import { writePackIndex, type IndexEntry } from './pack-index.js';
+
+export interface PackInput extends GitObject {
+  /** Saves hashing when known; not checked. */
+  id?: string;
+  /** Delta hint: objects of one type with the same name are tried as each other's bases. */
+  name?: string | Uint8Array;
+}
+
+export interface WritePackOptions {
+  /** How many objects the iterable yields (needed up front by the pack header). */
+  count?: number;
+  format?: ObjectFormat;
+  /** zlib level, default 1 (fast; git's default pack compression is similar in size for fresh objects). */
+  level?: number;
+  /** Store objects as deltas against earlier ones with the same name hint (default false). */
+  deltas?: boolean;
+  /** Called after each object. */
+  onObject?: (written: number) => void;
+}
+
+export interface WrittenPack {
+  count: number;
+  /** The pack's trailing checksum (hex); names the pack file. */
+  checksum: string;
+  /** Id, offset and CRC32 of every entry: what writePackIndex needs. */
+  entries: IndexEntry[];
+  bytes: number;
+}
+
+class HashingSink {
+  readonly hash: Hash;
+  bytes = 0;
+  constructor(
+    private readonly out: Writable,
+    format: ObjectFormat,
+  ) {
+    this.hash = createHash(format);
+  }
+  async write(chunk: Buffer): Promise<void> {
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+    if (!this.out.write(chunk)) await once(this.out, 'drain');
+  }
+}
+
+function packHeader(count: number): Buffer {
+  const head = Buffer.alloc(12);
+  head.write('PACK', 0, 'latin1');
+  head.writeUInt32BE(2, 4);
+  head.writeUInt32BE(count, 8);
+  return head;
+}
+
+const MAX_DEPTH = 50;
+const MAX_DELTA_OBJECT = 16 << 20;
+
+interface Base {
+  offset: number;
+  data: Uint8Array;
+  depth: number;
+  byteLength: number;
+}
+
+/** Turns objects into pack entries, remembering recent objects by name as delta bases. */
+class EntryEncoder {
+  private readonly bases?: ByteLru<string, Base>;
+
+  constructor(
+    private readonly level: number,
+    deltas: boolean,
+  ) {
+    if (deltas) this.bases = new ByteLru(64 << 20);
+  }
+
+  encode(obj: PackInput, offset: number): Buffer {
+    const size = obj.data.byteLength;
+    if (!this.bases || obj.name === undefined || size > MAX_DELTA_OBJECT || size < 64) {
+      return Buffer.concat([encodeEntryHeader(obj.type, size), deflateSync(obj.data, { level: this.level })]);
+    }
+    const key = `${obj.type}\0${typeof obj.name === 'string' ? obj.name : Buffer.from(obj.name).toString('latin1')}`;
+    const base = this.bases.get(key);
+    let entry: Buffer | undefined;
+    let depth = 0;
+    if (base && base.depth < MAX_DEPTH) {
+      const delta = createDelta(base.data, obj.data, size / 2);
+      if (delta) {
+        entry = Buffer.concat([encodeOfsDeltaHeader(delta.length, offset - base.offset), deflateSync(delta, { level: this.level })]);
+        depth = base.depth + 1;
+      }
+    }
+    entry ??= Buffer.concat([encodeEntryHeader(obj.type, size), deflateSync(obj.data, { level: this.level })]);
+    this.bases.set(key, { offset, data: obj.data, depth, byteLength: size });
+    return entry;
+  }
+}
+
+/**
+ * Streams a pack of `objects` to `out` (not ended: the caller may frame it,
+ * e.g. in side-band packets, and ends it). Returns what the .idx needs.
+ */
+export async function writePack(
+  objects: AsyncIterable<PackInput> | Iterable<PackInput>,
+  out: Writable,
+  options: WritePackOptions = {},
+): Promise<WrittenPack> {
+  const count = options.count ?? (Array.isArray(objects) ? objects.length : undefined);
+  if (count === undefined) return spoolThenWrite(objects, out, options);
+  const format = options.format ?? 'sha1';
+  const level = options.level ?? 1;
+  const sink = new HashingSink(out, format);
+  await sink.write(packHeader(count));
+  const entries: IndexEntry[] = [];
+  const encoder = new EntryEncoder(level, options.deltas ?? false);
+  for await (const obj of objects) {
+    if (entries.length === count) throw new InvalidArgumentError(`writePack was told ${count} objects but got more`);
+    const entry = encoder.encode(obj, sink.bytes);
+    entries.push({ id: obj.id ?? hashObject(obj.type, obj.data, format), offset: sink.bytes, crc32: crc32(entry) });
+    await sink.write(entry);
+    options.onObject?.(entries.length);
+  }
+  if (entries.length !== count) throw new InvalidArgumentError(`writePack was told ${count} objects but got ${entries.length}`);
+  const checksum = sink.hash.digest();
+  if (!out.write(checksum)) await once(out, 'drain');
+  return { count, checksum: checksum.toString('hex'), entries, bytes: sink.bytes + checksum.length };
+}
+
+async function spoolThenWrite(objects: AsyncIterable<PackInput> | Iterable<PackInput>, out: Writable, options: WritePackOptions): Promise<WrittenPack> {
+  const dir = await mkdtemp(join(tmpdir(), 'govc-pack-'));
+  try {
+    const spoolPath = join(dir, 'entries');
+    const spool = createWriteStream(spoolPath);
+    const format = options.format ?? 'sha1';
+    const level = options.level ?? 1;
+    const entries: IndexEntry[] = [];
+    const encoder = new EntryEncoder(level, options.deltas ?? false);
+    let offset = 12;
+    for await (const obj of objects) {
+      const entry = encoder.encode(obj, offset);
+      entries.push({ id: obj.id ?? hashObject(obj.type, obj.data, format), offset, crc32: crc32(entry) });
+      offset += entry.length;
+      if (!spool.write(entry)) await once(spool, 'drain');
+      options.onObject?.(entries.length);
+    }
+    spool.end();
+    await once(spool, 'finish');
+    const sink = new HashingSink(out, format);
+    await sink.write(packHeader(entries.length));
+    for await (const chunk of createReadStream(spoolPath)) await sink.write(chunk as Buffer);
+    const checksum = sink.hash.digest();
+    if (!out.write(checksum)) await once(out, 'drain');
+    return { count: entries.length, checksum: checksum.toString('hex'), entries, bytes: sink.bytes + checksum.length };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Writes `pack-<checksum>.pack` and its `.idx` into `dir` (e.g. objects/pack); returns their paths. */
+export async function writePackFiles(
+  objects: AsyncIterable<PackInput> | Iterable<PackInput>,
+  dir: string,
+  options: WritePackOptions = {},
+): Promise<WrittenPack & { packPath: string; idxPath: string }> {
+  const tmpPath = join(dir, `tmp_pack_${process.pid}_${Date.now()}`);
+  const file = createWriteStream(tmpPath);
+  try {
+    const written = await writePack(objects, file, options);
+    file.end();
+    await once(file, 'finish');
+    const base = join(dir, `pack-${written.checksum}`);
+    await writeFile(`${base}.idx`, writePackIndex(written.entries, Buffer.from(written.checksum, 'hex'), options.format ?? 'sha1'));
+    await rename(tmpPath, `${base}.pack`);
+    return { ...written, packPath: `${base}.pack`, idxPath: `${base}.idx` };
+  } catch (err) {
+    file.destroy();
+    await rm(tmpPath, { force: true });
+    throw err;
+  }
+}

@@ -1,0 +1,173 @@
+import assert from 'node:assert/strict';
+import { createWriteStream, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { after, before, describe, test } from 'node:test';
+import { IntegrityError } from '../../src/datastore/errors.js';
+import { hashObject } from '../../src/datastore/hash.js';
+import type { GitObject } from '../../src/datastore/types.js';
+import { applyDelta, createDelta, indexBytes, indexPackFile, PackReader, receivePack, writePack, writePackFiles, writePackIndex } from '../../src/git/index.js';
+import { allObjects, type CatObject } from './cat-file.js';
+import { makeFixtureRepo, removeDir, tempDir } from './fixture.js';
+import { git, gitBuffer, gitStatus } from './git-cli.js';
+
+describe('pack files against git', () => {
+  let root: string;
+  let repo: string;
+  let objects: CatObject[];
+  let byId: Map<string, CatObject>;
+  let packs: string[];
+  before(() => {
+    root = tempDir();
+    repo = makeFixtureRepo(root);
+    objects = allObjects(repo);
+    byId = new Map(objects.map((o) => [o.id, o]));
+    const dir = join(repo, '.git/objects/pack');
+    packs = readdirSync(dir).filter((n) => n.endsWith('.pack')).map((n) => join(dir, n));
+  });
+  after(() => removeDir(root));
+
+  test('reads every object of ref-delta and ofs-delta packs, with a tiny delta-base cache too', async () => {
+    const kinds = new Set<string>();
+    for (const packPath of packs) {
+      for (const cacheBytes of [64 << 20, 1024]) {
+        const { reader, index } = await PackReader.open(packPath, { cacheBytes });
+        try {
+          const entries = index.entriesByOffset();
+          for (const e of [...entries].reverse()) {
+            const raw = await reader.readRaw(e.offset);
+            kinds.add(raw.header.kind);
+            const obj = await reader.readAt(e.offset);
+            const expected = byId.get(e.id)!;
+            assert.equal(obj.type, expected.type);
+            assert.ok(Buffer.from(obj.data).equals(expected.data), `object ${e.id} from ${packPath}`);
+          }
+        } finally {
+          await reader.close();
+        }
+      }
+    }
+    assert.ok(kinds.has('ofs-delta') && kinds.has('ref-delta') && kinds.has('object'), [...kinds].join());
+  });
+
+  test('indexing a pack without its .idx gives the byte-identical .idx git wrote', async () => {
+    for (const packPath of packs) {
+      const pack = await indexPackFile(packPath);
+      try {
+        assert.ok(indexBytes(pack).equals(readFileSync(packPath.replace(/\.pack$/, '.idx'))), `idx of ${packPath}`);
+      } finally {
+        await pack.reader.close();
+      }
+    }
+  });
+
+  test('a written pack passes git index-pack and verify-pack, with the same .idx git computes', async () => {
+    const dir = tempDir();
+    try {
+      const written = await writePackFiles(objects, dir);
+      const ours = readFileSync(written.idxPath);
+      const gitIdx = join(dir, 'git.idx');
+      git(dir, ['index-pack', '-o', gitIdx, written.packPath]);
+      assert.ok(readFileSync(gitIdx).equals(ours), 'git index-pack computes our .idx');
+      const verify = gitStatus(dir, ['verify-pack', '-v', written.idxPath]);
+      assert.equal(verify.status, 0, verify.stderr);
+      assert.match(verify.stdout, new RegExp(`non delta: ${objects.length} objects`));
+      // Without a count the writer spools first; the bytes are the same.
+      const spooled = join(dir, 'spooled.pack');
+      const file = createWriteStream(spooled);
+      async function* stream(): AsyncGenerator<GitObject> {
+        yield* objects;
+      }
+      const again = await writePack(stream(), file);
+      file.end();
+      await once(file, 'finish');
+      assert.equal(again.checksum, written.checksum);
+      assert.ok(readFileSync(spooled).equals(readFileSync(written.packPath)));
+      assert.ok(writePackIndex(again.entries, Buffer.from(again.checksum, 'hex')).equals(ours));
+    } finally {
+      removeDir(dir);
+    }
+  });
+
+  test('a thin pack received as a stream resolves its bases from outside', async () => {
+    const thin = gitBuffer(repo, ['pack-objects', '--revs', '--thin', '--stdout', '--delta-base-offset'], { input: 'main\n^main~3\n' });
+    const asked: string[] = [];
+    const received = await receivePack(Readable.from([thin.subarray(0, 100), thin.subarray(100)]), {
+      resolveExternal: async (id) => {
+        asked.push(id);
+        return byId.get(id);
+      },
+    });
+    try {
+      assert.ok(received.externalBases.length > 0, 'git made a thin pack');
+      let n = 0;
+      for await (const obj of received.objects()) {
+        const expected = byId.get(obj.id)!;
+        assert.ok(expected && Buffer.from(obj.data).equals(expected.data), `object ${obj.id}`);
+        n++;
+      }
+      assert.equal(n, thin.readUInt32BE(8));
+    } finally {
+      await received.close();
+    }
+    await assert.rejects(receivePack(Readable.from([thin])), IntegrityError, 'without the store the bases are missing');
+  });
+
+  test('deltas: createDelta inverts applyDelta, and a deltified pack passes git index-pack', async () => {
+    let seed = 1;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const bytes = (n: number) => Buffer.from(Array.from({ length: n }, () => rand(256)));
+    const versions: Buffer[] = [bytes(20_000)];
+    for (let v = 1; v < 30; v++) {
+      let next = versions[v - 1];
+      for (let e = 0; e < 4; e++) {
+        const at = rand(next.length + 1);
+        next = Buffer.concat([next.subarray(0, at), bytes(rand(300)), next.subarray(Math.min(next.length, at + rand(200)))]);
+      }
+      versions.push(next);
+      const delta = createDelta(versions[v - 1], next)!;
+      assert.ok(applyDelta(versions[v - 1], delta).equals(next));
+      assert.ok(delta.length < next.length / 10, 'small edits make small deltas');
+    }
+    assert.equal(createDelta(bytes(5000), bytes(5000), 2500), undefined, 'unrelated data gives no delta');
+    const dir = tempDir();
+    try {
+      const objects = versions.map((data) => ({ type: 'blob' as const, data, name: 'file.bin' }));
+      const plain = await writePackFiles(objects, dir);
+      const packed = await writePackFiles(objects, dir, { deltas: true });
+      assert.ok(packed.bytes < plain.bytes / 5, `${packed.bytes} vs ${plain.bytes}`);
+      const gitIdx = join(dir, 'git.idx');
+      git(dir, ['index-pack', '-o', gitIdx, packed.packPath]);
+      assert.ok(readFileSync(gitIdx).equals(readFileSync(packed.idxPath)));
+      assert.match(git(dir, ['verify-pack', '-v', packed.idxPath]), /chain length = 29: 1 object/);
+      const { reader, index } = await PackReader.open(packed.packPath);
+      try {
+        assert.equal(index.count, versions.length);
+        for (const v of versions) assert.ok(Buffer.from((await reader.read(hashObject('blob', v)))!.data).equals(v));
+      } finally {
+        await reader.close();
+      }
+    } finally {
+      removeDir(dir);
+    }
+  });
+
+  test('corrupt or truncated packs are refused', async () => {
+    const dir = tempDir();
+    try {
+      const bytes = readFileSync(packs[0]);
+      const flipped = Buffer.from(bytes);
+      flipped[200] ^= 0xff;
+      writeFileSync(join(dir, 'bad.pack'), flipped);
+      await assert.rejects(indexPackFile(join(dir, 'bad.pack')), IntegrityError);
+      writeFileSync(join(dir, 'short.pack'), bytes.subarray(0, bytes.length - 100));
+      await assert.rejects(indexPackFile(join(dir, 'short.pack')), IntegrityError);
+    } finally {
+      removeDir(dir);
+    }
+  });
+});
