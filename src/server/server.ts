@@ -31,7 +31,7 @@ export type Logger = (line: string) => void;
 export async function startServer(config: ServerConfig, options: { store?: DataStore; log?: Logger } = {}): Promise<RunningServer> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const store = options.store ?? (await createStore(config.datastore));
-  const state: ServerState = { store, config, metrics: new ServerMetrics() };
+  const state: ServerState = { store, config, metrics: new ServerMetrics(store) };
   const inFlight = new Set<Promise<void>>();
   let closing = false;
 
@@ -90,7 +90,7 @@ function listen(server: Server, host: string, port: number): Promise<void> {
 async function handle(state: ServerState, req: IncomingMessage, res: ServerResponse, log: Logger): Promise<void> {
   const started = performance.now();
   const metrics = state.metrics;
-  metrics.inFlight++;
+  metrics.inFlight.inc();
   let routeName = 'unmatched';
   try {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -115,7 +115,7 @@ async function handle(state: ServerState, req: IncomingMessage, res: ServerRespo
       res.destroy();
     }
   } finally {
-    metrics.inFlight--;
+    metrics.inFlight.dec();
     const labels = { route: routeName, method: req.method ?? '', status: String(res.statusCode) };
     metrics.requests.inc(labels);
     metrics.duration.observe({ route: routeName }, (performance.now() - started) / 1000);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { api, createRepo, createUser, git, gitEnv, gitOk, makeRepo, repoUrl, startGovc, tempDir, type Govc } from './helpers.js';
+import { api, createRepo, createUser, git, gitEnv, gitOk, makeRepo, repoUrl, sample, startGovc, tempDir, type Govc } from './helpers.js';
 
 describe('govc serve: git smart HTTP', () => {
   let govc: Govc;
@@ -149,5 +149,36 @@ describe('govc serve: git smart HTTP', () => {
     assert.ok(r.body.items.length >= 6, JSON.stringify(r.body));
     const refused = r.body.items.find((e: any) => e.details.refs.some((x: any) => /non-fast-forward/.test(x.result)));
     assert.ok(refused, 'the refused force push is recorded too');
+  });
+
+  it('counts git traffic in /metrics: operations, pack bytes and objects each way, ref updates', async () => {
+    const scrape = async () => (await api(govc.url, 'GET', '/metrics')).body as string;
+    const value = (text: string, name: string, labels: Record<string, string>) => sample(text, name, labels) ?? 0;
+    const before = await scrape();
+    // Earlier tests had the server refuse ref updates (non-fast-forward, atomic).
+    assert.ok(value(before, 'govc_git_ref_updates_total', { result: 'refused' }) >= 1, before);
+    assert.ok(value(before, 'govc_git_operations_total', { service: 'receive-pack', result: 'refused' }) >= 1, before);
+
+    await gitOk(src, env, ['checkout', '-q', '-b', 'counted', 'main']);
+    writeFileSync(join(src, 'counted.txt'), 'counted\n');
+    await gitOk(src, env, ['add', 'counted.txt']);
+    await gitOk(src, env, ['commit', '-q', '-m', 'counted']);
+    await gitOk(src, env, ['push', pushUrl, 'counted']);
+    const fetched = join(tmp.path, 'counted-clone');
+    await gitOk(tmp.path, env, ['clone', '-q', '--branch', 'counted', repoUrl(govc.url, 'demo'), fetched]);
+    const after = await scrape();
+
+    const delta = (name: string, labels: Record<string, string>) => value(after, name, labels) - value(before, name, labels);
+    assert.equal(delta('govc_git_operations_total', { service: 'receive-pack', result: 'ok' }), 1);
+    assert.equal(delta('govc_git_ref_updates_total', { result: 'ok' }), 1);
+    // A commit, its root tree and the new file.
+    assert.equal(delta('govc_git_pack_objects_total', { direction: 'received' }), 3);
+    assert.ok(delta('govc_git_pack_bytes_total', { direction: 'received' }) > 0);
+    assert.equal(delta('govc_git_operations_total', { service: 'upload-pack', result: 'pack' }), 1);
+    const sent = Number((await gitOk(fetched, env, ['rev-list', '--objects', '--all'])).trim().split('\n').length);
+    assert.equal(delta('govc_git_pack_objects_total', { direction: 'sent' }), sent);
+    assert.ok(delta('govc_git_pack_bytes_total', { direction: 'sent' }) > 0);
+    assert.equal(delta('govc_http_requests_total', { route: 'git.receive-pack', method: 'POST', status: '200' }), 1);
+    assert.ok(value(after, 'govc_store_objects', { store: 'memory' }) >= sent);
   });
 });

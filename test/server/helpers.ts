@@ -159,3 +159,18 @@ export async function makeRepo(dir: string, env: NodeJS.ProcessEnv, n = 3): Prom
     await gitOk(dir, env, ['commit', '-q', '-m', `commit ${i}`]);
   }
 }
+
+/**
+ * The value of one sample in Prometheus text: `name` with exactly `labels`
+ * (in any order), or undefined when there is no such sample.
+ */
+export function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  const wanted = Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1));
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const got = [...(m[2] ?? '').matchAll(/([a-zA-Z_]\w*)="((?:[^"\\]|\\.)*)"/g)].map(([, k, v]) => [k, v]).sort(([a], [b]) => (a < b ? -1 : 1));
+    if (JSON.stringify(got) === JSON.stringify(wanted)) return Number(m[3]);
+  }
+  return undefined;
+}

@@ -1,7 +1,7 @@
 /** The REST API under /api/v1, health and /metrics, against `govc serve` on a memory store. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { api, createRepo, createUser, startGovc, type Govc } from './helpers.js';
+import { api, createRepo, createUser, sample, startGovc, type Govc } from './helpers.js';
 
 describe('govc serve: REST API', () => {
   let govc: Govc;
@@ -22,12 +22,27 @@ describe('govc serve: REST API', () => {
     assert.equal(h.status, 200);
     assert.equal(h.body.status, 'ok');
     assert.equal(h.body.store.details.type, 'memory');
-    const m = await api(govc.url, 'GET', '/metrics');
-    assert.equal(m.status, 200);
-    assert.match(m.body, /^# TYPE govc_http_requests_total counter$/m);
-    assert.match(m.body, /^govc_http_requests_total\{route="health",method="GET",status="200"\} 1$/m);
-    assert.match(m.body, /^govc_store_objects\{store="memory"\} \d+$/m);
-    assert.match(m.body, /^govc_http_request_duration_seconds_bucket\{route="health",le="\+Inf"\} 1$/m);
+    const res = await fetch(`${govc.url}/metrics`);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8');
+    const text = await res.text();
+    assert.match(text, /^# TYPE govc_http_requests_total counter$/m);
+    assert.match(text, /^# TYPE govc_http_request_duration_seconds histogram$/m);
+    assert.equal(sample(text, 'govc_http_requests_total', { route: 'health', method: 'GET', status: '200' }), 1);
+    assert.equal(sample(text, 'govc_http_request_duration_seconds_bucket', { route: 'health', le: '+Inf' }), 1);
+    assert.equal(sample(text, 'govc_http_request_duration_seconds_count', { route: 'health' }), 1);
+    // The /metrics request itself is in flight while it is rendered.
+    assert.equal(sample(text, 'govc_http_requests_in_flight'), 1);
+    assert.ok(sample(text, 'govc_uptime_seconds')! > 0);
+    assert.equal(sample(text, 'govc_store_up', { store: 'memory' }), 1);
+    assert.ok(sample(text, 'govc_store_reads_total', { store: 'memory' })! > 0, 'creating the user read the store');
+    assert.ok(sample(text, 'govc_store_writes_total', { store: 'memory' })! > 0, 'creating the user wrote the store');
+    assert.equal(sample(text, 'govc_store_objects', { store: 'memory' }), 0);
+    assert.ok(sample(text, 'govc_store_latency_seconds', { store: 'memory', quantile: '0.99' })! >= 0);
+
+    const again = await (await fetch(`${govc.url}/metrics`)).text();
+    assert.equal(sample(again, 'govc_http_requests_total', { route: 'metrics', method: 'GET', status: '200' }), 1);
+    assert.equal(sample(again, 'govc_http_requests_total', { route: 'health', method: 'GET', status: '200' }), 1);
   });
 
   it('creates, lists (filters, cursor), gets, updates and deletes repositories', async () => {

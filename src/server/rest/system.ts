@@ -13,7 +13,8 @@ export async function health(ctx: RequestContext): Promise<void> {
 }
 
 export async function metrics(ctx: RequestContext): Promise<void> {
-  sendText(ctx.res, 200, await ctx.state.metrics.render(ctx.store), 'text/plain; version=0.0.4; charset=utf-8');
+  const metrics = ctx.state.metrics;
+  sendText(ctx.res, 200, await metrics.render(), metrics.contentType);
 }
 
 export async function queryEvents(ctx: RequestContext): Promise<void> {
