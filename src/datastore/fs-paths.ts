@@ -1,7 +1,7 @@
 /** Making the directory an embedded store's file lives in, shared by every embedded store. */
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { ConfigError } from './errors.js';
+import { ConnectionError } from './errors.js';
 
 /**
  * Creates `dir` and its missing parents one level at a time. Node's recursive
@@ -12,12 +12,12 @@ export function ensureDirectory(dir: string): void {
   let at = dir;
   for (;;) {
     try {
-      if (!statSync(at).isDirectory()) throw new ConfigError(`${at} is not a directory; choose another location for the store`, { path: dir });
+      if (!statSync(at).isDirectory()) throw new ConnectionError(`${at} is not a directory; check that the path is a directory you can write to, or choose another location`, { path: dir });
       break;
     } catch (err) {
-      if (err instanceof ConfigError) throw err;
+      if (err instanceof ConnectionError) throw err;
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || dirname(at) === at) {
-        throw new ConfigError(`cannot use ${dir}: ${(err as Error).message}`, { path: dir });
+        throw new ConnectionError(`cannot use ${dir}: ${(err as Error).message}; check that the path is a directory you can write to`, { path: dir });
       }
       missing.unshift(at);
       at = dirname(at);
@@ -28,7 +28,7 @@ export function ensureDirectory(dir: string): void {
       mkdirSync(d);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new ConfigError(`cannot create directory ${d} for the store: ${(err as Error).message}; check the path and its permissions`, { path: dir });
+        throw new ConnectionError(`cannot create directory ${d} for the store: ${(err as Error).message}; check that the path is a directory you can write to`, { path: dir });
       }
     }
   }
