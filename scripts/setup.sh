@@ -6,15 +6,13 @@ cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v git >/dev/null || need_apt+=(git)
-if [ -f scripts/ensure-redis.sh ]; then command -v redis-server >/dev/null || need_apt+=(redis-server redis-tools); fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing ${need_apt[*]}"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
 fi
 
-for script in scripts/ensure-postgres.sh scripts/ensure-redis.sh; do
-  if [ -f "$script" ]; then bash "$script"; fi
-done
+bash scripts/ensure-postgres.sh
+sh scripts/ensure-redis.sh
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
