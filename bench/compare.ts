@@ -20,13 +20,7 @@ import { toJson, type BenchReport } from '../src/bench/report.js';
 import { runBench } from '../src/bench/run-bench.js';
 import { openHealthyStore, parseIntegerOption, redactUri, StoreUnavailable } from '../src/cli/datastore-commands.js';
 import { parseStoreUri } from '../src/datastore/config.js';
-
-interface BaselineResult {
-  op: BenchOp;
-  opsPerSec: number;
-  p50Ms: number;
-  p99Ms: number;
-}
+import type { BaselineResult } from './baselines/common.js';
 
 type Baseline = (options: BenchOptions & { dir: string; connection: string }) => Promise<BaselineResult[]>;
 

@@ -10,7 +10,7 @@
  *
  * It runs in a new schema of the database at `url`, dropped afterwards.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
@@ -25,6 +25,7 @@ import { channelName, NOTICE_SQL } from '../../src/datastore/stores/postgres/not
 import { SQL } from '../../src/datastore/stores/postgres/reader.js';
 import { MIGRATIONS } from '../../src/datastore/stores/postgres/schema.js';
 import { writeStatements } from '../../src/datastore/stores/postgres/writer.js';
+import { type BaselineResult, gitBlobId, shuffled } from './common.js';
 
 export interface PostgresBaselineOptions {
   objects: number;
@@ -44,13 +45,6 @@ function databaseUrl(options: PostgresBaselineOptions): string {
   return u.toString().replace(/^[a-z]+:/, 'postgres:');
 }
 
-export interface BaselineResult {
-  op: BenchOp;
-  opsPerSec: number;
-  p50Ms: number;
-  p99Ms: number;
-}
-
 const QUERY_REPOSITORIES = 100;
 const ACTIONS = ['push', 'fetch', 'clone', 'settings'];
 const EVENT_CHUNK = 1000;
@@ -63,20 +57,6 @@ const NEWEST_EVENTS = 'SELECT * FROM audit_events WHERE repository_id = $1 AND a
 
 type Queryable = pg.Pool | pg.PoolClient;
 const q = (db: Queryable, text: string, values: unknown[] = []) => db.query({ name: statementName(text), text, values });
-
-function gitBlobId(data: Buffer): string {
-  return createHash('sha1').update(`blob ${data.byteLength}\0`, 'latin1').update(data).digest('hex');
-}
-
-function shuffled(n: number): Uint32Array {
-  const order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [order[i], order[j]] = [order[j], order[i]];
-  }
-  return order;
-}
 
 function fail(message: string): never {
   throw new Error(`postgres raw baseline: ${message}`);

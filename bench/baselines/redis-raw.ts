@@ -11,11 +11,12 @@
  * Standalone or Cluster as the store URI says (`?cluster=true`); all keys go
  * under a random prefix that is removed afterwards (SCAN per master, never KEYS).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
 import { BlobSource } from '../../src/bench/blobs.js';
 import { BATCH_SIZE, LIST_PAGE, opCounts, type BenchOp } from '../../src/bench/ops.js';
 import { Timings } from '../../src/bench/timings.js';
+import { type BaselineResult, gitBlobId, shuffled } from './common.js';
 
 export interface RedisBaselineOptions {
   objects: number;
@@ -24,13 +25,6 @@ export interface RedisBaselineOptions {
   url?: string;
   /** The store URI, as bench/compare.ts passes it; only its host, port, password and `cluster` are used. */
   connection?: string;
-}
-
-export interface BaselineResult {
-  op: BenchOp;
-  opsPerSec: number;
-  p50Ms: number;
-  p99Ms: number;
 }
 
 type Client = Redis | Cluster;
@@ -64,20 +58,6 @@ interface Scripted {
 
 function fail(message: string): never {
   throw new Error(`redis raw baseline: ${message}`);
-}
-
-function gitBlobId(data: Buffer): string {
-  return createHash('sha1').update(`blob ${data.byteLength}\0`, 'latin1').update(data).digest('hex');
-}
-
-function shuffled(n: number): Uint32Array {
-  const order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [order[i], order[j]] = [order[j], order[i]];
-  }
-  return order;
 }
 
 function connect(options: RedisBaselineOptions): Client {

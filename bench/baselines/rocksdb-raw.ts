@@ -9,29 +9,16 @@
  * The phases are written once here over a small RawKv interface, and the
  * LMDB baseline (lmdb-raw.ts) reuses them with lmdb-js underneath.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BlobSource } from '../../src/bench/blobs.js';
 import { BATCH_SIZE, LIST_PAGE, opCounts, type BenchOp } from '../../src/bench/ops.js';
 import { Timings } from '../../src/bench/timings.js';
 import { loadRocksDb } from '../../src/datastore/stores/rocksdb/binding.js';
+import { type BaselineOptions, type BaselineResult, gitBlobId, shuffled } from './common.js';
 
-export interface BaselineOptions {
-  /** Objects written one by one, as `--objects` of the bench. */
-  objects: number;
-  /** Bytes per object, as `--size`. */
-  size: number;
-  /** Directory for the temporary database (removed afterwards). */
-  dir: string;
-}
-
-export interface BaselineResult {
-  op: BenchOp;
-  opsPerSec: number;
-  p50Ms: number;
-  p99Ms: number;
-}
+export type { BaselineOptions, BaselineResult } from './common.js';
 
 /** What the phases need from a raw binding. Reads may answer synchronously. */
 export interface RawKv {
@@ -50,25 +37,11 @@ const QUERY_REPOSITORIES = 100;
 const ACTIONS = ['push', 'fetch', 'clone', 'settings'];
 const BLOB_TYPE = 1;
 
-function gitBlobId(data: Buffer): string {
-  return createHash('sha1').update(`blob ${data.byteLength}\0`, 'latin1').update(data).digest('hex');
-}
-
 async function timed<T>(t: Timings, fn: () => Promise<T> | T): Promise<T> {
   const start = performance.now();
   const result = await fn();
   t.record(performance.now() - start);
   return result;
-}
-
-function shuffled(n: number): Uint32Array {
-  const order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [order[i], order[j]] = [order[j], order[i]];
-  }
-  return order;
 }
 
 const objectKey = (id: string) => Buffer.from(`o:${id}`, 'latin1');

@@ -9,7 +9,7 @@
  * Each put hashes its object as git does, since the store must too: the id is
  * part of the work. Every op is timed on its own with performance.now().
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -17,46 +17,17 @@ import { BlobSource } from '../../src/bench/blobs.js';
 import { BATCH_SIZE, LIST_PAGE, opCounts, type BenchOp } from '../../src/bench/ops.js';
 import { Timings } from '../../src/bench/timings.js';
 import { MIGRATIONS } from '../../src/datastore/stores/sqlite/migrations.js';
-
-export interface BaselineOptions {
-  /** Objects written one by one, as `--objects` of the bench. */
-  objects: number;
-  /** Bytes per object, as `--size`. */
-  size: number;
-  /** Directory for the temporary database file (removed afterwards). */
-  dir: string;
-}
-
-export interface BaselineResult {
-  op: BenchOp;
-  opsPerSec: number;
-  p50Ms: number;
-  p99Ms: number;
-}
+import { type BaselineOptions, type BaselineResult, gitBlobId, shuffled } from './common.js';
 
 /** Repositories the metadata query phase spreads events over, as in the bench. */
 const QUERY_REPOSITORIES = 100;
 const ACTIONS = ['push', 'fetch', 'clone', 'settings'];
-
-function gitBlobId(data: Buffer): string {
-  return createHash('sha1').update(`blob ${data.byteLength}\0`, 'latin1').update(data).digest('hex');
-}
 
 function timeSync<T>(t: Timings, fn: () => T): T {
   const start = performance.now();
   const result = fn();
   t.record(performance.now() - start);
   return result;
-}
-
-function shuffled(n: number): Uint32Array {
-  const order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [order[i], order[j]] = [order[j], order[i]];
-  }
-  return order;
 }
 
 function fail(message: string): never {
