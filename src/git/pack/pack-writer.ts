@@ -14,13 +14,14 @@ import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
-import { crc32, deflateSync } from 'node:zlib';
+import { crc32 } from 'node:zlib';
 import { InvalidArgumentError } from '../../datastore/errors.js';
 import { hashObject } from '../../datastore/hash.js';
 import type { GitObject, ObjectFormat } from '../../datastore/types.js';
 import { createDelta } from './delta-encode.js';
 import { encodeEntryHeader, encodeOfsDeltaHeader } from './entry-header.js';
 import { ByteLru } from './lru-cache.js';
+import { ObjectDeflater } from './object-deflater.js';
 import { writePackIndex, type IndexEntry } from './pack-index.js';
 
 export interface PackInput extends GitObject {
@@ -40,13 +41,15 @@ export interface WritePackOptions {
   deltas?: boolean;
   /** Called after each object. */
   onObject?: (written: number) => void;
+  /** Collect `entries` (ids, offsets, CRC32s) for an .idx; default true. A pack only sent (upload-pack) needs none. */
+  index?: boolean;
 }
 
 export interface WrittenPack {
   count: number;
   /** The pack's trailing checksum (hex); names the pack file. */
   checksum: string;
-  /** Id, offset and CRC32 of every entry: what writePackIndex needs. */
+  /** Id, offset and CRC32 of every entry: what writePackIndex needs (empty with `index: false`). */
   entries: IndexEntry[];
   bytes: number;
 }
@@ -85,21 +88,20 @@ interface Base {
   byteLength: number;
 }
 
-/** Turns objects into pack entries, remembering recent objects by name as delta bases. */
+/** Turns objects into pack entries, remembering recent objects by name as delta bases. Close it after. */
 class EntryEncoder {
   private readonly bases?: ByteLru<string, Base>;
+  private readonly deflater: ObjectDeflater;
 
-  constructor(
-    private readonly level: number,
-    deltas: boolean,
-  ) {
+  constructor(level: number, deltas: boolean) {
     if (deltas) this.bases = new ByteLru(64 << 20);
+    this.deflater = new ObjectDeflater(level);
   }
 
   encode(obj: PackInput, offset: number): Buffer {
     const size = obj.data.byteLength;
     if (!this.bases || obj.name === undefined || size > MAX_DELTA_OBJECT || size < 64) {
-      return Buffer.concat([encodeEntryHeader(obj.type, size), deflateSync(obj.data, { level: this.level })]);
+      return this.deflater.deflate(obj.data, encodeEntryHeader(obj.type, size));
     }
     const key = `${obj.type}\0${typeof obj.name === 'string' ? obj.name : Buffer.from(obj.name).toString('latin1')}`;
     const base = this.bases.get(key);
@@ -108,13 +110,17 @@ class EntryEncoder {
     if (base && base.depth < MAX_DEPTH) {
       const delta = createDelta(base.data, obj.data, size / 2);
       if (delta) {
-        entry = Buffer.concat([encodeOfsDeltaHeader(delta.length, offset - base.offset), deflateSync(delta, { level: this.level })]);
+        entry = this.deflater.deflate(delta, encodeOfsDeltaHeader(delta.length, offset - base.offset));
         depth = base.depth + 1;
       }
     }
-    entry ??= Buffer.concat([encodeEntryHeader(obj.type, size), deflateSync(obj.data, { level: this.level })]);
+    entry ??= this.deflater.deflate(obj.data, encodeEntryHeader(obj.type, size));
     this.bases.set(key, { offset, data: obj.data, depth, byteLength: size });
     return entry;
+  }
+
+  close(): void {
+    this.deflater.close();
   }
 }
 
@@ -134,15 +140,22 @@ export async function writePack(
   const sink = new HashingSink(out, format);
   await sink.write(packHeader(count));
   const entries: IndexEntry[] = [];
+  const index = options.index ?? true;
   const encoder = new EntryEncoder(level, options.deltas ?? false);
-  for await (const obj of objects) {
-    if (entries.length === count) throw new InvalidArgumentError(`writePack was told ${count} objects but got more`);
-    const entry = encoder.encode(obj, sink.bytes);
-    entries.push({ id: obj.id ?? hashObject(obj.type, obj.data, format), offset: sink.bytes, crc32: crc32(entry) });
-    await sink.write(entry);
-    options.onObject?.(entries.length);
+  let written = 0;
+  try {
+    for await (const obj of objects) {
+      if (written === count) throw new InvalidArgumentError(`writePack was told ${count} objects but got more`);
+      const entry = encoder.encode(obj, sink.bytes);
+      if (index) entries.push({ id: obj.id ?? hashObject(obj.type, obj.data, format), offset: sink.bytes, crc32: crc32(entry) });
+      await sink.write(entry);
+      written++;
+      options.onObject?.(written);
+    }
+  } finally {
+    encoder.close();
   }
-  if (entries.length !== count) throw new InvalidArgumentError(`writePack was told ${count} objects but got ${entries.length}`);
+  if (written !== count) throw new InvalidArgumentError(`writePack was told ${count} objects but got ${written}`);
   const checksum = sink.hash.digest();
   if (!out.write(checksum)) await once(out, 'drain');
   return { count, checksum: checksum.toString('hex'), entries, bytes: sink.bytes + checksum.length };
@@ -158,12 +171,16 @@ async function spoolThenWrite(objects: AsyncIterable<PackInput> | Iterable<PackI
     const entries: IndexEntry[] = [];
     const encoder = new EntryEncoder(level, options.deltas ?? false);
     let offset = 12;
-    for await (const obj of objects) {
-      const entry = encoder.encode(obj, offset);
-      entries.push({ id: obj.id ?? hashObject(obj.type, obj.data, format), offset, crc32: crc32(entry) });
-      offset += entry.length;
-      if (!spool.write(entry)) await once(spool, 'drain');
-      options.onObject?.(entries.length);
+    try {
+      for await (const obj of objects) {
+        const entry = encoder.encode(obj, offset);
+        entries.push({ id: obj.id ?? hashObject(obj.type, obj.data, format), offset, crc32: crc32(entry) });
+        offset += entry.length;
+        if (!spool.write(entry)) await once(spool, 'drain');
+        options.onObject?.(entries.length);
+      }
+    } finally {
+      encoder.close();
     }
     spool.end();
     await once(spool, 'finish');

@@ -133,7 +133,7 @@ export async function uploadPackV2(
   }
   await out.write(pkt('packfile\n'));
   const packOut = new GitOutput(res, 'side-band-64k', options.has('no-progress'));
-  const result = await sendPack(store, walker, refs, wants, common, packOut, options.has('include-tag'), metrics);
+  const result = await sendPack(store, walker, refs, wants, common, packOut, options.has('include-tag'), metrics, options.has('ofs-delta'));
   res.end();
   return result;
 }

@@ -152,7 +152,7 @@ export async function uploadPack(
 
   const sideband = req.caps.has('side-band-64k') ? 'side-band-64k' : req.caps.has('side-band') ? 'side-band' : 'none';
   const out = new GitOutput(res, sideband, req.caps.has('no-progress'));
-  const result = await sendPack(store, walker, refs, req.wants, acked, out, req.caps.has('include-tag'), metrics);
+  const result = await sendPack(store, walker, refs, req.wants, acked, out, req.caps.has('include-tag'), metrics, req.caps.has('ofs-delta'));
   res.end();
   return result;
 }
@@ -171,6 +171,7 @@ export async function sendPack(
   out: GitOutput,
   includeTag: boolean,
   metrics: ServerMetrics,
+  ofsDelta = false,
 ): Promise<UploadPackResult> {
   try {
     await out.progress('Enumerating objects...\n');
@@ -179,10 +180,13 @@ export async function sendPack(
     await out.progress(`Enumerating objects: ${sending.length}, done.\n`);
     const ids = sending.map((o) => o.id);
     async function* objects(): AsyncGenerator<PackInput> {
-      for await (const [id, obj] of readInBatches(store, ids)) yield { id, type: obj.type, data: obj.data };
+      let i = 0;
+      for await (const [id, obj] of readInBatches(store, ids, undefined, walker.kept)) yield { id, type: obj.type, data: obj.data, name: sending[i++].name };
     }
     const sink = out.packSink();
-    const written = await writePack(objects(), sink, { count: ids.length, format: store.objectFormat });
+    // Ofs-deltas between versions of one path (the name hint), when the client takes them: without
+    // deltas a clone's trees are sent whole, many times over.
+    const written = await writePack(objects(), sink, { count: ids.length, format: store.objectFormat, deltas: ofsDelta, index: false });
     await new Promise<void>((resolve, reject) => sink.end((err?: Error | null) => (err ? reject(err) : resolve())));
     if (out.multiplexed) await out.write(FLUSH);
     metrics.packBytes.inc({ direction: 'sent' }, written.bytes);

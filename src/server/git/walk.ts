@@ -8,13 +8,17 @@
 import { IntegrityError } from '../../datastore/errors.js';
 import type { DataStore } from '../../datastore/store.js';
 import type { ObjectType } from '../../datastore/types.js';
-import { entryKind } from '../../git/objects/modes.js';
+import { asBuffer } from '../../git/objects/text.js';
 import { parseTag } from '../../git/objects/tag.js';
-import { parseTree } from '../../git/objects/tree.js';
+import { ID_BYTES } from '../../git/pack/pack-index.js';
 import { isAncestor } from '../../git/history/ancestry.js';
 import { CommitQueue } from '../../git/history/commit-queue.js';
 import { ObjectReader } from '../../git/store/object-reader.js';
-import { BATCH, CommitCache, type CommitInfo } from './object-cache.js';
+import { TreeScanner } from './tree-scanner.js';
+import { BATCH, CommitCache, KeptObjects, type CommitInfo } from './object-cache.js';
+
+/** Bytes of commits and trees a walk keeps for the pack after it (per request). */
+const KEEP_BYTES = 32 << 20;
 
 /** Extra commits walked after only uninteresting ones remain, against clock skew (git's SLOP). */
 const SLOP = 5;
@@ -23,6 +27,8 @@ export interface ObjectToSend {
   id: string;
   /** Known for commits, trees and tags; blobs are listed without reading them. */
   type: ObjectType;
+  /** For trees and blobs, the entry name they were reached by ('' for root trees), latin1: the pack writer's delta hint. */
+  name?: string;
 }
 
 export class Walker {
@@ -30,8 +36,11 @@ export class Walker {
   /** Commits a range walk has queued, to propagate "uninteresting" to their parents. */
   private readonly commitsSeen = new Map<string, CommitInfo>();
 
+  /** What objectsToSend read, for the pack that sends it (readInBatches). */
+  readonly kept = new KeptObjects(KEEP_BYTES);
+
   constructor(readonly store: DataStore) {
-    this.commits = new CommitCache(store);
+    this.commits = new CommitCache(store, this.kept);
   }
 
   /** Peels tags: returns the tag ids met and the final non-tag object with its type. */
@@ -53,6 +62,7 @@ export class Walker {
    * edge are left out (the client has them).
    */
   async objectsToSend(wants: readonly string[], haves: readonly string[]): Promise<ObjectToSend[]> {
+    this.kept.start();
     const out: ObjectToSend[] = [];
     // Keyed by id: a tag and a branch often peel to the same commit.
     const wantCommits = new Map<string, CommitInfo>();
@@ -69,6 +79,9 @@ export class Walker {
     }
     const haveCommits = [...(await this.commits.load(new Set(haves))).values()];
     const { commits, edges } = await this.commitRange([...wantCommits.values()], haveCommits);
+    // Newest first across all wants (a breadth-first walk from several tags interleaves distant
+    // history): successive versions of a tree then come one after another, as delta bases need.
+    commits.sort((a, b) => b.time - a.time);
 
     const excluded = new Set<string>(haves);
     await this.walkTrees(
@@ -78,7 +91,7 @@ export class Walker {
     );
     for (const id of commits) out.push({ id: id.id, type: 'commit' });
     for (const id of new Set(tagIds)) if (!excluded.has(id)) out.push({ id, type: 'tag' });
-    await this.walkTrees([...commits.map((c) => c.tree), ...rootTrees], excluded, (id, type) => out.push({ id, type }));
+    await this.walkTrees([...commits.map((c) => c.tree), ...rootTrees], excluded, (id, type, name) => out.push({ id, type, name }), true);
     for (const id of blobs) {
       if (!excluded.has(id)) {
         excluded.add(id);
@@ -176,28 +189,37 @@ export class Walker {
 
   /**
    * Visits every tree and blob under `roots` not already in `seen` (which it
-   * fills), a level at a time. Gitlinks (submodule commits) are not followed.
+   * fills), a level at a time, each with the entry name it was first reached
+   * by ('' for roots: a delta hint). For the walk of what to send (`sending`),
+   * trees are kept for the pack. Gitlinks (submodule commits) are not followed.
    */
-  async walkTrees(roots: string[], seen: Set<string>, visit: (id: string, type: 'tree' | 'blob') => void): Promise<void> {
-    let level: string[] = [];
-    for (const id of roots) if (!seen.has(id)) (seen.add(id), level.push(id));
+  async walkTrees(
+    roots: string[],
+    seen: Set<string>,
+    visit: (id: string, type: 'tree' | 'blob', name: string) => void,
+    sending = false,
+  ): Promise<void> {
+    const scanner = new TreeScanner(ID_BYTES[this.store.objectFormat]);
+    let level: Array<{ id: string; name: string }> = [];
+    for (const id of roots) if (!seen.has(id)) (seen.add(id), level.push({ id, name: '' }));
     while (level.length > 0) {
-      const next: string[] = [];
+      const next: Array<{ id: string; name: string }> = [];
       for (let i = 0; i < level.length; i += BATCH) {
         const slice = level.slice(i, i + BATCH);
-        const found = await this.store.getObjects(slice);
-        for (const id of slice) {
+        const found = await this.store.getObjects(slice.map((t) => t.id));
+        for (const { id, name } of slice) {
           const obj = found.get(id);
           if (!obj || obj.type !== 'tree') throw new IntegrityError(`tree ${id} is missing from the store`);
-          visit(id, 'tree');
-          for (const e of parseTree(obj.data, this.store.objectFormat)) {
-            if (seen.has(e.id)) continue;
-            const kind = entryKind(e.mode);
-            if (kind === 'gitlink') continue;
+          visit(id, 'tree', name);
+          if (sending) this.kept.keep(id, obj);
+          const buf = asBuffer(obj.data);
+          scanner.scan(buf, name, (e) => {
+            if (e.kind === 'gitlink' || seen.has(e.id)) return;
             seen.add(e.id);
-            if (kind === 'tree') next.push(e.id);
-            else visit(e.id, 'blob');
-          }
+            const entryName = buf.toString('latin1', e.nameStart, e.nameEnd);
+            if (e.kind === 'tree') next.push({ id: e.id, name: entryName });
+            else visit(e.id, 'blob', entryName);
+          });
         }
       }
       level = next;
