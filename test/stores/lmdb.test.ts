@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { open } from 'lmdb';
 import { createStore, type DataStore } from '../../src/datastore/index.js';
+import { withStore } from '../support/with-store.js';
 import { describeCompliance } from '../compliance/suite.js';
 import { rejectsWithCode } from '../compliance/context.js';
 
@@ -21,15 +22,6 @@ describeCompliance('lmdb', {
     return `lmdb://${freshDir()}`;
   },
 });
-
-async function withStore<T>(uri: string, fn: (store: DataStore) => Promise<T>): Promise<T> {
-  const store = await createStore(uri);
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
-}
 
 describe('lmdb options', () => {
   it('defaults to no compression, commit-acknowledged writes and 4026-byte keys', async () => {

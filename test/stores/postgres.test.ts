@@ -12,6 +12,7 @@ import { after, describe, it } from 'node:test';
 import { createStore, hashObject, type ChangeEvent, type DataStore } from '../../src/datastore/index.js';
 import type { WriteOp } from '../../src/datastore/driver.js';
 import { withRepositoryLock, type PostgresDriver } from '../../src/datastore/stores/postgres/index.js';
+import { withStore as withAnyStore } from '../support/with-store.js';
 import { describeCompliance } from '../compliance/suite.js';
 import { rejectsWithCode } from '../compliance/context.js';
 import { ensurePostgres, schemaFactory, TEST_URL, withAdmin, withDatabase } from './fixtures/pg-support.js';
@@ -27,17 +28,10 @@ const CHANGE_WRITER = fileURLToPath(new URL('./fixtures/pg-change-writer.js', im
 const blobId = (text: string) => hashObject('blob', Buffer.from(text));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function withStore<T>(uri: string, fn: (store: DataStore, driver: PostgresDriver) => Promise<T>): Promise<T> {
-  const store = await createStore(uri);
-  try {
-    return await fn(store, store.driver as PostgresDriver);
-  } finally {
-    await store.close();
-  }
-}
-
 /** The schema named in a store URI. */
 const schemaOf = (uri: string) => new URL(uri).searchParams.get('schema')!;
+
+const withStore = <T>(uri: string, fn: (store: DataStore, driver: PostgresDriver) => Promise<T>) => withAnyStore<T, PostgresDriver>(uri, fn);
 
 describe('postgres across processes', () => {
   it('lets exactly one of several processes win each compare-and-swap round', async () => {

@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { createStore, hashObject, type ChangeEvent, type DataStore } from '../../src/datastore/index.js';
 import type { RedisDriver } from '../../src/datastore/stores/redis/index.js';
+import { withStore as withAnyStore } from '../support/with-store.js';
 import { describeCompliance } from '../compliance/suite.js';
 import { rejectsWithCode } from '../compliance/context.js';
 import { startStandaloneRedis, type StandaloneRedis } from '../support/redis-servers.js';
@@ -22,15 +23,6 @@ const freshUri = (extra = '') => `${server.url}?prefix=${freshPrefix()}${extra}`
 
 describeCompliance('redis', { freshConfig: async () => freshUri() });
 
-async function withStore<T>(uri: string, fn: (store: DataStore, driver: RedisDriver) => Promise<T>): Promise<T> {
-  const store = await createStore(uri);
-  try {
-    return await fn(store, store.driver as RedisDriver);
-  } finally {
-    await store.close();
-  }
-}
-
 /** createStore that closes a store which opened when it should not have, so a failing test does not hang. */
 async function openExpectingFailure(uri: string): Promise<DataStore> {
   const store = await createStore(uri);
@@ -40,6 +32,8 @@ async function openExpectingFailure(uri: string): Promise<DataStore> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const blobId = (text: string) => hashObject('blob', Buffer.from(text));
+
+const withStore = <T>(uri: string, fn: (store: DataStore, driver: RedisDriver) => Promise<T>) => withAnyStore<T, RedisDriver>(uri, fn);
 
 describe('redis persistence check and options', () => {
   let bare: StandaloneRedis;

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { createStore, type DataStore } from '../../src/datastore/index.js';
+import { withStore } from '../support/with-store.js';
 import { describeCompliance } from '../compliance/suite.js';
 import { rejectsWithCode } from '../compliance/context.js';
 
@@ -19,15 +20,6 @@ describeCompliance('rocksdb', {
     return `rocksdb://${freshDir()}`;
   },
 });
-
-async function withStore<T>(uri: string, fn: (store: DataStore) => Promise<T>): Promise<T> {
-  const store = await createStore(uri);
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
-}
 
 /** The column family settings RocksDB wrote to its OPTIONS file: what it really runs with. */
 function rocksOptionsFile(dir: string): string {

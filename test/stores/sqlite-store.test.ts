@@ -12,6 +12,7 @@ import { prefixUpperBound } from '../../src/datastore/stores/sqlite/prefix.js';
 import * as queries from '../../src/datastore/stores/sqlite/queries.js';
 import { GOVC_APPLICATION_ID, migrate } from '../../src/datastore/stores/sqlite/schema.js';
 import { rejectsWithCode } from '../compliance/context.js';
+import { withStore } from '../support/with-store.js';
 
 const root = mkdtempSync(join(tmpdir(), 'govc-sqlite-test-'));
 let counter = 0;
@@ -22,15 +23,6 @@ function freshPath(): string {
 }
 
 after(() => rmSync(root, { recursive: true, force: true }));
-
-async function withStore<T>(uri: string, fn: (store: DataStore) => Promise<T>): Promise<T> {
-  const store = await createStore(uri);
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
-}
 
 describe('sqlite schema migrations', () => {
   it('creates a new database at the latest schema version, marked as govc', async () => {
