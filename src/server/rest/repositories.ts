@@ -4,6 +4,7 @@
  * refs, and collaborators (per-repository read/write/admin grants).
  */
 import { encodeCursor } from '../../datastore/cursor.js';
+import { dropCommitIndex } from '../../git/index.js';
 import type { Repository, Visibility } from '../../datastore/types.js';
 import { atLeast, dropGrants, grant, GRANTABLE, levelFor, listGrants, type Level } from '../auth/permissions.js';
 import type { RequestContext } from '../context.js';
@@ -96,6 +97,8 @@ export async function deleteRepository(ctx: RequestContext): Promise<void> {
   const { repo } = await ctx.repository(ctx.params[0], 'admin');
   await ctx.store.deleteRepository(repo.id);
   await dropGrants(ctx.store, repo.id);
+  // The commit index lives in config keys of its own; it goes with the repository.
+  await dropCommitIndex(ctx.store, repo.id);
   await ctx.audit('repository.delete', repo.name, repo.id);
   ctx.res.writeHead(204).end();
 }
