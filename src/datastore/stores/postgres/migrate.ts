@@ -29,44 +29,41 @@ async function appliedVersions(client: ClientBase): Promise<Set<number>> {
   return versions;
 }
 
+/** Creates the schema and bookkeeping table, then runs every migration not yet recorded; returns the versions it ran. */
+async function applyPending(client: ClientBase, dialect: Dialect, schema: string): Promise<number[]> {
+  const applied: number[] = [];
+  await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  await client.query(MIGRATIONS_TABLE);
+  const done = await appliedVersions(client);
+  for (const m of MIGRATIONS) {
+    if (done.has(m.version)) continue;
+    for (const sql of m.statements(dialect)) await client.query(sql);
+    // ON CONFLICT: without a lock, a racing process may have recorded the same version.
+    await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2) ON CONFLICT (version) DO NOTHING', [m.version, m.name]);
+    applied.push(m.version);
+  }
+  return applied;
+}
+
 /** Returns the versions it applied (empty when the schema was current). */
 export async function migrate(client: ClientBase, dialect: Dialect, schema: string): Promise<number[]> {
-  const applied: number[] = [];
   if (dialect.advisoryLocks) {
     await client.query('BEGIN');
     try {
       await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_NAMESPACE, `migrate:${schema}`]);
-      await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-      await client.query(MIGRATIONS_TABLE);
-      const done = await appliedVersions(client);
-      for (const m of MIGRATIONS) {
-        if (done.has(m.version)) continue;
-        for (const sql of m.statements(dialect)) await client.query(sql);
-        await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
-        applied.push(m.version);
-      }
+      const applied = await applyPending(client, dialect, schema);
       await client.query('COMMIT');
+      return applied;
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     }
-    return applied;
   }
   // No lock: a process racing this one may create the same thing between IF NOT EXISTS and CREATE;
   // every statement is idempotent, so running the whole list again converges.
   for (let attempt = 1; ; attempt++) {
-    applied.length = 0;
     try {
-      await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-      await client.query(MIGRATIONS_TABLE);
-      const done = await appliedVersions(client);
-      for (const m of MIGRATIONS) {
-        if (done.has(m.version)) continue;
-        for (const sql of m.statements(dialect)) await client.query(sql);
-        await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2) ON CONFLICT (version) DO NOTHING', [m.version, m.name]);
-        applied.push(m.version);
-      }
-      return applied;
+      return await applyPending(client, dialect, schema);
     } catch (err) {
       if (attempt >= 5 || err instanceof ConfigError) throw err;
       await new Promise((resolve) => setTimeout(resolve, 50 * attempt * Math.random()));
