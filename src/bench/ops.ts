@@ -67,3 +67,16 @@ export const OP_DESCRIPTIONS: Record<BenchOp, string> = {
   metadata_query: 'queryEvents: the 20 newest "push" events of one of 100 repositories',
   transaction: 'transaction: put a blob, move a branch (CAS), log an audit event, commit',
 };
+
+/** A random permutation of 0..n-1 (Fisher-Yates), so reads do not follow write order. */
+export function shuffled(n: number): Uint32Array {
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    const tmp = order[i];
+    order[i] = order[j];
+    order[j] = tmp;
+  }
+  return order;
+}

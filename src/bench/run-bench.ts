@@ -9,7 +9,7 @@ import type { DataStore } from '../datastore/store.js';
 import { ConflictError, UnsupportedError } from '../datastore/errors.js';
 import { BlobSource } from './blobs.js';
 import { IdList } from './id-list.js';
-import { BATCH_SIZE, BENCH_OPS, LIST_PAGE, opCounts, planTargetMs, type BenchOp } from './ops.js';
+import { BATCH_SIZE, BENCH_OPS, LIST_PAGE, opCounts, planTargetMs, shuffled, type BenchOp } from './ops.js';
 import { silentProgress, type Progress } from './progress.js';
 import type { BenchReport, OpResult } from './report.js';
 import { Timings } from './timings.js';
@@ -43,19 +43,6 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
 async function step(run: Run, i: number): Promise<void> {
   run.progress.tick();
   if (i % YIELD_EVERY === YIELD_EVERY - 1) await yieldToEventLoop();
-}
-
-/** A random permutation of 0..n-1 (Fisher-Yates), so reads do not follow write order. */
-function shuffled(n: number): Uint32Array {
-  const order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    const tmp = order[i];
-    order[i] = order[j];
-    order[j] = tmp;
-  }
-  return order;
 }
 
 async function createRepository(run: Run, name: string): Promise<string> {
