@@ -14,7 +14,7 @@ export { listBranches, createBranch, deleteBranch, isFastForward, branchRef, typ
 export { importRepository, mirrorRefs, defaultRepositoryName, type ImportOptions, type ImportResult } from './transfer/import.js';
 export { exportRepository, repositoryRefs, type ExportOptions, type ExportResult } from './transfer/export.js';
 export { collectObjects, readObjects, writePackFor } from './transfer/pack-objects.js';
-export { storePackStream, type StoredPack } from './transfer/store-pack.js';
+export { anyStoredBase, storePackStream, type StoredPack } from './transfer/store-pack.js';
 export type { Progress, ProgressListener } from './transfer/progress.js';
 export { updateCommitIndex, dropCommitIndex, readIndexStats, type UpdateIndexOptions } from './query/commit-index.js';
 export { queryCommits, repositoryStats, listContributors, type CommitQuery, type RepositoryStats } from './query/query-store.js';

@@ -9,6 +9,7 @@ import { hashObject } from '../../src/datastore/hash.js';
 import type { GitObject } from '../../src/datastore/types.js';
 import { applyDelta, createDelta, indexBytes, indexPackFile, PackReader, receivePack, writePack, writePackFiles, writePackIndex } from '../../src/git/index.js';
 import { allObjects, type CatObject } from './cat-file.js';
+import { buildPack, copyDelta, type PackEntry } from '../support/pack-builder.js';
 import { makeFixtureRepo, removeDir, tempDir } from './fixture.js';
 import { git, gitBuffer, gitStatus } from './git-cli.js';
 
@@ -94,9 +95,12 @@ describe('pack files against git', () => {
     const thin = gitBuffer(repo, ['pack-objects', '--revs', '--thin', '--stdout', '--delta-base-offset'], { input: 'main\n^main~3\n' });
     const asked: string[] = [];
     const received = await receivePack(Readable.from([thin.subarray(0, 100), thin.subarray(100)]), {
-      resolveExternal: async (id) => {
-        asked.push(id);
-        return byId.get(id);
+      externalBases: {
+        admit: async (ids) => new Set(ids),
+        read: async (id) => {
+          asked.push(id);
+          return byId.get(id);
+        },
       },
     });
     try {
@@ -112,6 +116,34 @@ describe('pack files against git', () => {
       await received.close();
     }
     await assert.rejects(receivePack(Readable.from([thin])), IntegrityError, 'without the store the bases are missing');
+  });
+
+  test('a base refused by externalBases is never read, and a chain of ref-deltas before their bases resolves', async () => {
+    const read: string[] = [];
+    const base = Buffer.from('x'.repeat(100));
+    const baseId = hashObject('blob', base, 'sha1');
+    const bases = { admit: async () => new Set<string>(), read: async (id: string) => (read.push(id), { type: 'blob' as const, data: base }) };
+    const thin = buildPack([{ refDelta: baseId, delta: copyDelta(100, 100, Buffer.from('y')) }]);
+    await assert.rejects(receivePack(Readable.from([thin]), { externalBases: bases }), new RegExp(`delta base ${baseId} is neither in the pack nor in this repository`));
+    assert.deepEqual(read, [], 'the refused base was not read');
+
+    // 2,000 ref-deltas, each on the next one, the whole base last: every delta waits for its base.
+    const versions = [Buffer.from('v0\n')];
+    for (let i = 1; i <= 2000; i++) versions.push(Buffer.concat([versions[i - 1], Buffer.from(`v${i}\n`)]));
+    const entries: PackEntry[] = [];
+    for (let i = versions.length - 1; i >= 1; i--) {
+      entries.push({ refDelta: hashObject('blob', versions[i - 1], 'sha1'), delta: copyDelta(versions[i - 1].length, versions[i - 1].length, Buffer.from(`v${i}\n`)) });
+    }
+    entries.push({ type: 'blob', data: versions[0] });
+    const chain = await receivePack(Readable.from([buildPack(entries)]));
+    try {
+      const ids = new Set(chain.entries.map((e) => e.id));
+      for (const v of versions) assert.ok(ids.has(hashObject('blob', v, 'sha1')));
+      const last = chain.entries[0];
+      assert.ok(Buffer.from((await chain.readAt(last.offset)).data).equals(versions[2000]));
+    } finally {
+      await chain.close();
+    }
   });
 
   test('deltas: createDelta inverts applyDelta, and a deltified pack passes git index-pack', async () => {

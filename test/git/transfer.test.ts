@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import type { DataStore } from '../../src/datastore/store.js';
-import { collectObjects, importRepository, storePackStream, writePackFor } from '../../src/git/index.js';
+import { anyStoredBase, collectObjects, importRepository, storePackStream, writePackFor } from '../../src/git/index.js';
 import { addCommits, makeFixtureRepo, removeDir, tempDir } from './fixture.js';
 import { git, gitBuffer } from './git-cli.js';
 import { openStore, STORE_TARGETS } from './stores.js';
@@ -60,10 +60,12 @@ for (const target of STORE_TARGETS) {
       const after = git(repo, ['rev-parse', 'HEAD']).trim();
       const thin = gitBuffer(repo, ['pack-objects', '--revs', '--thin', '--stdout', '--delta-base-offset'], { input: `${after}\n^${before}\n` });
       assert.equal(await store.hasObject(after), false);
-      const stored = await storePackStream(store, Readable.from([thin]));
+      await assert.rejects(storePackStream(store, Readable.from([thin])), /neither in the pack nor in this repository/, 'thin packs need a base policy');
+      assert.equal(await store.hasObject(after), false, 'a refused pack stores nothing');
+      const stored = await storePackStream(store, Readable.from([thin]), { externalBases: anyStoredBase(store) });
       assert.equal(stored.added, revListObjects(repo, [after, `^${before}`]).length);
       assert.equal(await store.hasObject(after), true);
-      assert.equal((await storePackStream(store, Readable.from([thin]))).added, 0, 'a second push adds nothing');
+      assert.equal((await storePackStream(store, Readable.from([thin]), { externalBases: anyStoredBase(store) })).added, 0, 'a second push adds nothing');
     });
   });
 }

@@ -1,19 +1,9 @@
 /** Auth and isolation: anonymous pushes, private repositories, and objects of one repository fetched through another. */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { buildPack, pktLine } from '../support/pack-builder.js';
 import { api, createRepo, createUser, git, gitEnv, gitOk, makeRepo, repoUrl, startGovc, tempDir, type Govc } from './helpers.js';
-
-function pktLine(text: string): Buffer {
-  const body = Buffer.from(text);
-  return Buffer.concat([Buffer.from((body.length + 4).toString(16).padStart(4, '0')), body]);
-}
-
-function emptyPack(): Buffer {
-  const head = Buffer.from('PACK\0\0\0\x02\0\0\0\0', 'latin1');
-  return Buffer.concat([head, createHash('sha1').update(head).digest()]);
-}
 
 describe('govc serve: auth and isolation', () => {
   let govc: Govc;
@@ -115,7 +105,7 @@ describe('govc serve: auth and isolation', () => {
 
   it('will not let a push point a ref of B at an object of A it did not send', async () => {
     const zero = '0'.repeat(40);
-    const body = Buffer.concat([pktLine(`${zero} ${secret} refs/heads/stolen\0report-status atomic\n`), Buffer.from('0000'), emptyPack()]);
+    const body = Buffer.concat([pktLine(`${zero} ${secret} refs/heads/stolen\0report-status atomic\n`), Buffer.from('0000'), buildPack([])]);
     const res = await fetch(`${govc.url}/open.git/git-receive-pack`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-git-receive-pack-request', authorization: `Bearer ${carolToken}` },

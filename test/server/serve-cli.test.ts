@@ -5,12 +5,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { pktLine } from '../support/pack-builder.js';
 import { api, createRepo, gitEnv, gitOk, makeRepo, runGovc, startGovc, tempDir } from './helpers.js';
-
-function pktLine(text: string): Buffer {
-  const body = Buffer.from(text);
-  return Buffer.concat([Buffer.from((body.length + 4).toString(16).padStart(4, '0')), body]);
-}
 
 describe('govc serve: command, config and shutdown', () => {
   const tmp = tempDir();

@@ -1,7 +1,14 @@
 /**
  * Indexes a pack that has no .idx yet (a pack received by push): one
  * sequential pass records every entry's offset, CRC32 and, for whole objects,
- * id; then deltas are resolved through a PackReader. Like `git index-pack`.
+ * id; then deltas are resolved base first, each once, like `git index-pack`:
+ * every entry waits on its base (by offset or id), so the work is linear in
+ * the pack whatever order its entries come in.
+ *
+ * Thin packs: ref-delta bases the pack lacks are offered to `externalBases`,
+ * which says which of them the pack may build on (for a push, those reachable
+ * from the target repository's refs). A base it refuses is never read, so a
+ * refusal reveals nothing about it, not even whether it exists.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -9,8 +16,8 @@ import { open } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import { IntegrityError } from '../../datastore/errors.js';
 import { hashObject } from '../../datastore/hash.js';
-import type { ObjectFormat, ObjectType } from '../../datastore/types.js';
-import { PackReader, type ExternalResolver } from './pack-reader.js';
+import type { GitObject, ObjectFormat, ObjectType } from '../../datastore/types.js';
+import { missingBaseError, PackReader } from './pack-reader.js';
 import { ID_BYTES, writePackIndex, type IndexEntry } from './pack-index.js';
 
 export interface IndexedEntry extends IndexEntry {
@@ -28,9 +35,18 @@ export interface IndexedPack {
   reader: PackReader;
 }
 
+/** Where a thin pack's missing delta bases may come from. */
+export interface ExternalBases {
+  /** The subset of `ids` the pack may use as delta bases; the rest are refused unread. */
+  admit(ids: string[]): Promise<Set<string>>;
+  /** An admitted base. */
+  read(id: string): Promise<GitObject | undefined>;
+}
+
 export interface IndexPackOptions {
   format?: ObjectFormat;
-  resolveExternal?: ExternalResolver;
+  /** Without it a thin pack is refused. */
+  externalBases?: ExternalBases;
   cacheBytes?: number;
 }
 
@@ -40,21 +56,23 @@ async function fileChecksum(path: string, length: number, format: ObjectFormat):
   return hash.digest();
 }
 
+function push(map: Map<number, number[]>, key: number, value: number): void;
+function push(map: Map<string, number[]>, key: string, value: number): void;
+function push<K>(map: Map<K, number[]>, key: K, value: number): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
 export async function indexPackFile(packPath: string, options: IndexPackOptions = {}): Promise<IndexedPack> {
   const format = options.format ?? 'sha1';
   const idBytes = ID_BYTES[format];
   const handle = await open(packPath, 'r');
   const { size } = await handle.stat();
   const byId = new Map<string, number>();
-  const externalBases = new Set<string>();
-  const external: ExternalResolver | undefined = options.resolveExternal
-    ? async (id) => {
-        const found = await options.resolveExternal!(id);
-        if (found) externalBases.add(id);
-        return found;
-      }
-    : undefined;
-  const reader = new PackReader(handle, size, (id) => byId.get(id), { format, resolveExternal: external, cacheBytes: options.cacheBytes });
+  const admitted = new Set<string>();
+  const resolveExternal = async (id: string) => (admitted.has(id) ? options.externalBases?.read(id) : undefined);
+  const reader = new PackReader(handle, size, (id) => byId.get(id), { format, resolveExternal, cacheBytes: options.cacheBytes });
   try {
     if (size < 12 + idBytes) throw new IntegrityError(`pack is too short (${size} bytes)`);
     const count = await reader.checkHeader();
@@ -63,7 +81,10 @@ export async function indexPackFile(packPath: string, options: IndexPackOptions 
     if (!(await fileChecksum(packPath, size - idBytes, format)).equals(trailer)) throw new IntegrityError('pack checksum does not match its contents (corrupt or truncated)');
 
     const entries: IndexedEntry[] = [];
-    const pending: number[] = [];
+    // Deltas waiting for their base: by the base's offset (ofs-delta) or id (ref-delta).
+    const byBaseOffset = new Map<number, number[]>();
+    const byBaseId = new Map<string, number[]>();
+    const ready: number[] = [];
     let offset = 12;
     const crcBuf = Buffer.allocUnsafe(64 << 10);
     for (let i = 0; i < count; i++) {
@@ -81,37 +102,48 @@ export async function indexPackFile(packPath: string, options: IndexPackOptions 
         const id = hashObject(h.type, raw.data, format);
         byId.set(id, offset);
         entries.push({ id, offset, crc32: crc, type: h.type, size: raw.data.length });
+        ready.push(i);
       } else {
-        pending.push(entries.length);
+        if (h.kind === 'ofs-delta') push(byBaseOffset, h.baseOffset, i);
+        else push(byBaseId, h.baseId, i);
         entries.push({ id: '', offset, crc32: crc, type: 'blob', size: 0 });
       }
       offset += raw.packedLength;
     }
     if (offset !== size - idBytes) throw new IntegrityError(`pack has ${size - idBytes - offset} unexpected bytes after its last object`);
 
-    // Resolve deltas; a ref-delta whose base is itself an unresolved delta waits for a later round.
-    let todo = pending;
-    while (todo.length > 0) {
-      const waiting: number[] = [];
-      for (const i of todo) {
-        const e = entries[i];
-        try {
-          const obj = await reader.readAt(e.offset);
-          e.id = hashObject(obj.type, obj.data, format);
-          e.type = obj.type;
-          e.size = obj.data.length;
-          byId.set(e.id, e.offset);
-        } catch (err) {
-          if (err instanceof IntegrityError && /neither in the pack nor in the store/.test(err.message)) waiting.push(i);
-          else throw err;
-        }
+    // The deltas waiting on an object, taken off the waiting lists.
+    const waitingOn = (offset: number | undefined, id: string): number[] => {
+      const list = [...(offset === undefined ? [] : (byBaseOffset.get(offset) ?? [])), ...(byBaseId.get(id) ?? [])];
+      if (offset !== undefined) byBaseOffset.delete(offset);
+      byBaseId.delete(id);
+      return list;
+    };
+    // Depth first from a resolved base to the deltas on it, so the base is still in the reader's cache.
+    const resolveFrom = async (stack: number[]) => {
+      while (stack.length > 0) {
+        const entry = entries[stack.pop()!];
+        const obj = await reader.readAt(entry.offset);
+        entry.id = hashObject(obj.type, obj.data, format);
+        entry.type = obj.type;
+        entry.size = obj.data.length;
+        if (!byId.has(entry.id)) byId.set(entry.id, entry.offset);
+        for (const i of waitingOn(entry.offset, entry.id)) stack.push(i);
       }
-      if (waiting.length === todo.length) {
-        await reader.readAt(entries[waiting[0]].offset); // throws the missing-base error
-      }
-      todo = waiting;
+    };
+    for (const i of ready) await resolveFrom(waitingOn(entries[i].offset, entries[i].id));
+
+    // What still waits builds on objects outside the pack (or on nothing that exists).
+    if (byBaseId.size > 0 && options.externalBases) {
+      for (const id of await options.externalBases.admit([...byBaseId.keys()])) admitted.add(id);
+      for (const id of admitted) await resolveFrom(waitingOn(undefined, id));
     }
-    return { entries, checksum: trailer.toString('hex'), externalBases: [...externalBases], reader };
+    for (const [baseId, waiting] of byBaseId) throw missingBaseError(entries[waiting[0]].offset, baseId);
+    if (byBaseOffset.size > 0) {
+      const [baseOffset, waiting] = byBaseOffset.entries().next().value as [number, number[]];
+      throw new IntegrityError(`pack entry at ${entries[waiting[0]].offset}: delta base offset ${baseOffset} is not the start of an object`);
+    }
+    return { entries, checksum: trailer.toString('hex'), externalBases: [...admitted], reader };
   } catch (err) {
     await reader.close();
     throw err;

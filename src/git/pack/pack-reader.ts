@@ -38,6 +38,11 @@ export interface RawEntry {
 
 const MAX_HEADER = 32 + 64;
 
+/** The same words whether a base is absent from the store or belongs to another repository. */
+export function missingBaseError(offset: number, baseId: string): IntegrityError {
+  return new IntegrityError(`pack entry at ${offset}: delta base ${baseId} is neither in the pack nor in this repository`, { baseId });
+}
+
 export class PackReader {
   readonly format: ObjectFormat;
   private readonly idBytes: number;
@@ -132,7 +137,7 @@ export class PackReader {
         continue;
       }
       base = this.options.resolveExternal ? await this.options.resolveExternal(h.baseId) : undefined;
-      if (!base) throw new IntegrityError(`pack entry at ${raw.offset}: delta base ${h.baseId} is neither in the pack nor in the store`);
+      if (!base) throw missingBaseError(raw.offset, h.baseId);
       break;
     }
     for (let i = chain.length - 1; i >= 0; i--) {

@@ -1,7 +1,7 @@
 /**
  * A pack arriving as a stream (git push): spooled to a temp file, then
- * indexed, so memory stays bounded whatever its size. Thin packs are fine:
- * missing delta bases are read through `resolveExternal` (usually the store).
+ * indexed, so memory stays bounded whatever its size. A thin pack's missing
+ * delta bases come from `externalBases`, which decides which it may use.
  */
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';

@@ -5,6 +5,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { DataStore } from '../../datastore/store.js';
+import type { ExternalBases } from '../pack/index-pack.js';
 import { receivePack } from '../pack/receive-pack.js';
 import { ObjectBatcher } from './object-batcher.js';
 import type { ProgressListener } from './progress.js';
@@ -17,12 +18,28 @@ export interface StoredPack {
   externalBases: string[];
 }
 
+/**
+ * Lets a thin pack build on any object of the store. Only for input as
+ * trusted as the store itself (an administrator's import), never for a push:
+ * a push may build only on what its repository reaches.
+ */
+export function anyStoredBase(store: DataStore): ExternalBases {
+  return {
+    async admit(ids) {
+      const present = await store.hasObjects(ids);
+      return new Set(ids.filter((_, i) => present[i]));
+    },
+    read: (id) => store.getObject(id),
+  };
+}
+
+/** Without `externalBases` a thin pack is refused. */
 export async function storePackStream(
   store: DataStore,
   input: Readable | AsyncIterable<Uint8Array>,
-  options: { tmpDir?: string; batchSize?: number; onProgress?: ProgressListener } = {},
+  options: { tmpDir?: string; batchSize?: number; onProgress?: ProgressListener; externalBases?: ExternalBases } = {},
 ): Promise<StoredPack> {
-  const pack = await receivePack(input, { format: store.objectFormat, resolveExternal: (id) => store.getObject(id), tmpDir: options.tmpDir });
+  const pack = await receivePack(input, { format: store.objectFormat, externalBases: options.externalBases, tmpDir: options.tmpDir });
   try {
     const batcher = new ObjectBatcher(store, options.batchSize ?? 1000);
     const size = batcher.batchSize;

@@ -6,6 +6,7 @@
  * fetch them through this repository.
  */
 import type { DataStore } from '../../datastore/store.js';
+import type { ExternalBases } from '../../git/pack/index.js';
 import type { ObjectType } from '../../datastore/types.js';
 import { entryKind } from '../../git/objects/modes.js';
 import { parseCommit } from '../../git/objects/commit.js';
@@ -22,9 +23,23 @@ export interface ConnectivityResult {
 }
 
 /**
+ * The delta bases a push's thin pack may use: objects reachable from the
+ * repository's refs. Others, whether in another repository or nowhere, are
+ * refused unread, with the same words.
+ */
+export function repositoryBases(store: DataStore, walker: Walker, tips: ReadonlySet<string>): ExternalBases {
+  return {
+    async admit(ids) {
+      const unreachable = await walker.unreachable([...tips], ids);
+      return new Set(ids.filter((id) => !unreachable.has(id)));
+    },
+    read: (id) => store.getObject(id),
+  };
+}
+
+/**
  * `inPack`: ids (and types) the push sent. `newTips`: the new ref values. `oldTips`: the
- * repository's ref values (and peeled tags) before the push. `bases`: thin-pack
- * delta bases read from the store.
+ * repository's ref values (and peeled tags) before the push.
  */
 export async function checkConnectivity(
   store: DataStore,
@@ -32,9 +47,8 @@ export async function checkConnectivity(
   inPack: ReadonlyMap<string, ObjectType>,
   newTips: readonly string[],
   oldTips: ReadonlySet<string>,
-  bases: readonly string[],
 ): Promise<ConnectivityResult> {
-  const external = new Set<string>(bases.filter((b) => !inPack.has(b)));
+  const external = new Set<string>();
   const seen = new Set<string>();
   let level: string[] = [];
   const visit = (id: string) => {

@@ -120,7 +120,7 @@ export async function uploadPackV2(
     res.end();
     return undefined;
   }
-  const common = [...(await commonCommits(store, haves))];
+  const common = [...(await commonCommits(walker, refs, haves))];
   if (!done) {
     // We never claim "ready": the client sends more haves or "done".
     const lines = [pkt('acknowledgments\n')];

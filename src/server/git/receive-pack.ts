@@ -15,7 +15,7 @@ import { checkRefName } from '../../datastore/validate.js';
 import { receivePack, type ReceivedPack } from '../../git/pack/index.js';
 import { atLeast, type Level } from '../auth/permissions.js';
 import { badRequest } from '../http-error.js';
-import { checkConnectivity } from './connectivity.js';
+import { checkConnectivity, repositoryBases } from './connectivity.js';
 import { FLUSH, pkt, PktReader } from './pkt-line.js';
 import { readRefs, tipIds } from './refs.js';
 import { GitOutput } from './sideband.js';
@@ -117,14 +117,13 @@ export async function handleReceivePack(
 
   // The pack follows the commands unless every command is a delete.
   let inPack = new Map<string, ObjectType>();
-  let bases: string[] = [];
   if (commands.some((c) => c.new !== zero)) {
     let pack: ReceivedPack | undefined;
     try {
-      pack = await receivePack(counted(reader.rest(), (n) => (result.packBytes += n)), { format, resolveExternal: (id) => store.getObject(id) });
+      const externalBases = repositoryBases(store, walker, tipIds(before));
+      pack = await receivePack(counted(reader.rest(), (n) => (result.packBytes += n)), { format, externalBases });
       result.objects = await storePack(store, pack);
       inPack = new Map(pack.entries.map((e) => [e.id, e.type]));
-      bases = pack.externalBases;
     } catch (err) {
       result.unpackError = (err as Error).message.replace(/\n/g, ' ');
     } finally {
@@ -142,7 +141,7 @@ export async function handleReceivePack(
     const live = commands.filter((c) => !c.error);
     const newTips = live.filter((c) => c.new !== zero).map((c) => c.new);
     if (newTips.length > 0) {
-      const conn = await checkConnectivity(store, walker, inPack, newTips, tipIds(before), bases);
+      const conn = await checkConnectivity(store, walker, inPack, newTips, tipIds(before));
       const bad = conn.missing.length ? `missing necessary objects` : conn.foreign.length ? 'objects not reachable in this repository' : undefined;
       if (bad) for (const c of live) if (c.new !== zero) c.error = bad;
     }

@@ -74,15 +74,19 @@ export async function firstForeignWant(walker: Walker, refs: RepoRefs, wants: re
   return unreachable.size > 0 ? [...unreachable][0] : undefined;
 }
 
-/** The objects a client's "have" names that we share with it: commits present in the store. */
-export async function commonCommits(store: DataStore, haves: string[]): Promise<Set<string>> {
-  const common = new Set<string>();
+/**
+ * The commits a client's "have" names that we share with it: reachable from
+ * this repository's refs. A commit of another repository in the same store is
+ * never acknowledged, so negotiation tells nothing about other repositories.
+ */
+export async function commonCommits(walker: Walker, refs: RepoRefs, haves: string[]): Promise<Set<string>> {
+  const commits: string[] = [];
   for (let i = 0; i < haves.length; i += 500) {
     const slice = haves.slice(i, i + 500);
-    const found = await store.getObjects(slice);
-    for (const id of slice) if (found.get(id)?.type === 'commit') common.add(id);
+    const found = await walker.store.getObjects(slice);
+    for (const id of slice) if (found.get(id)?.type === 'commit') commits.push(id);
   }
-  return common;
+  return commits.length ? walker.reachableCommits([...tipIds(refs)], commits) : new Set();
 }
 
 /** Annotated tags the client did not ask for but whose objects it receives (include-tag). */
@@ -130,7 +134,7 @@ export async function uploadPack(
 
   // Negotiation, as git's upload-pack does it in stateless mode (we never claim "ready").
   const multiAck = req.caps.has('multi_ack_detailed') ? 2 : req.caps.has('multi_ack') ? 1 : 0;
-  const common = await commonCommits(store, req.haves);
+  const common = await commonCommits(walker, refs, req.haves);
   const acked: string[] = [];
   for (const have of req.haves) {
     if (!common.has(have)) continue;

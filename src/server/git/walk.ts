@@ -226,6 +226,22 @@ export class Walker {
     }
   }
 
+  /** Peels the tips, taking every id met off `left`; returns the commits and root trees to walk from. */
+  private async tipStarts(tips: readonly string[], left: Set<string>): Promise<{ commits: CommitInfo[]; trees: string[] }> {
+    const commits: CommitInfo[] = [];
+    const trees: string[] = [];
+    for (const tip of new Set(tips)) {
+      left.delete(tip);
+      const peeled = await this.peel(tip);
+      if (!peeled) continue;
+      for (const t of peeled.tags) left.delete(t);
+      left.delete(peeled.id);
+      if (peeled.type === 'commit') commits.push((await this.commits.get(peeled.id))!);
+      else if (peeled.type === 'tree') trees.push(peeled.id);
+    }
+    return { commits, trees };
+  }
+
   /**
    * The ids in `targets` that are NOT reachable from `tips`; empty when all
    * are. Cheap cases first: the tips, their trees (what a push usually leaves
@@ -233,19 +249,8 @@ export class Walker {
    */
   async unreachable(tips: readonly string[], targets: Iterable<string>): Promise<Set<string>> {
     const left = new Set(targets);
-    const starts: CommitInfo[] = [];
-    const rootTrees: string[] = [];
-    for (const tip of new Set(tips)) {
-      if (left.size === 0) return left;
-      left.delete(tip);
-      const peeled = await this.peel(tip);
-      if (!peeled) continue;
-      for (const t of peeled.tags) left.delete(t);
-      left.delete(peeled.id);
-      if (peeled.type === 'commit') starts.push((await this.commits.get(peeled.id))!);
-      else if (peeled.type === 'tree') rootTrees.push(peeled.id);
-      else left.delete(peeled.id);
-    }
+    if (left.size === 0) return left;
+    const starts = await this.tipStarts(tips, left);
     const seen = new Set<string>();
     const sweep = async (roots: string[]) => {
       for (let i = 0; i < roots.length && left.size > 0; i += 64) {
@@ -253,12 +258,22 @@ export class Walker {
       }
     };
     if (left.size === 0) return left;
-    await sweep([...rootTrees, ...starts.map((c) => c.tree)]);
+    await sweep([...starts.trees, ...starts.commits.map((c) => c.tree)]);
     if (left.size === 0) return left;
     // allCommits stops early only when every target was found among the commits.
-    const all = await this.allCommits(starts, (c) => left.delete(c.id) && left.size === 0);
+    const all = await this.allCommits(starts.commits, (c) => left.delete(c.id) && left.size === 0);
     await sweep(all.map((c) => c.tree));
     return left;
+  }
+
+  /** The commits among `targets` reachable from `tips`: a walk of commits only, no trees. */
+  async reachableCommits(tips: readonly string[], targets: Iterable<string>): Promise<Set<string>> {
+    const wanted = new Set(targets);
+    const left = new Set(wanted);
+    const starts = await this.tipStarts(tips, left);
+    if (left.size > 0 && starts.commits.length > 0) await this.allCommits(starts.commits, (c) => left.delete(c.id) && left.size === 0);
+    for (const id of left) wanted.delete(id);
+    return wanted;
   }
 
   /**
