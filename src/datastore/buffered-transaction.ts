@@ -27,7 +27,7 @@ import {
   selectUsers,
 } from './filters.js';
 import { planRefUpdates } from './refs.js';
-import type { AuditEvent, GitObject, ObjectStat, Ref, Repository, User } from './types.js';
+import type { AuditEvent, ObjectEntry, ObjectStat, Ref, Repository, User } from './types.js';
 
 type Overlay<T> = Map<string, T | null>;
 
@@ -40,7 +40,7 @@ function mergeKeyed<T>(base: T[], overlay: Overlay<T>, keyOf: (t: T) => string, 
 
 export class BufferedTransaction implements DriverTransaction {
   private readonly ops: WriteOp[] = [];
-  private readonly objects: Overlay<GitObject> = new Map();
+  private readonly objects: Overlay<ObjectEntry> = new Map();
   private readonly refs = new Map<string, Overlay<Ref>>();
   /** Repositories deleted in this transaction: their stored refs no longer count. */
   private readonly clearedRefs = new Set<string>();
@@ -113,7 +113,7 @@ export class BufferedTransaction implements DriverTransaction {
   private record(op: WriteOp): void {
     switch (op.op) {
       case 'putObject':
-        this.objects.set(op.object.id, { type: op.object.type, data: op.object.data });
+        this.objects.set(op.entry.id, op.entry);
         return;
       case 'deleteObject':
         this.objects.set(op.id, null);
@@ -158,13 +158,8 @@ export class BufferedTransaction implements DriverTransaction {
 
   // ---- reads: overlay first, then the store ----
 
-  async getObject(id: string): Promise<GitObject | undefined> {
-    if (this.objects.has(id)) return this.objects.get(id) ?? undefined;
-    return this.reader.getObject(id);
-  }
-
-  async getObjects(ids: string[]): Promise<Map<string, GitObject>> {
-    const found = await this.reader.getObjects(ids.filter((id) => !this.objects.has(id)));
+  async getEntries(ids: string[]): Promise<Map<string, ObjectEntry>> {
+    const found = await this.reader.getEntries(ids.filter((id) => !this.objects.has(id)));
     for (const id of ids) {
       const o = this.objects.get(id);
       if (o) found.set(id, o);
@@ -180,7 +175,7 @@ export class BufferedTransaction implements DriverTransaction {
   async statObject(id: string): Promise<ObjectStat | undefined> {
     if (this.objects.has(id)) {
       const o = this.objects.get(id);
-      return o ? { id, type: o.type, size: o.data.byteLength } : undefined;
+      return o ? { id, type: o.type, size: o.size } : undefined;
     }
     return this.reader.statObject(id);
   }
@@ -191,6 +186,13 @@ export class BufferedTransaction implements DriverTransaction {
     for (const [id, o] of this.objects) {
       if (o && id.startsWith(range.prefix) && (range.after === undefined || id > range.after)) ids.push(id);
     }
+    return ids.sort().slice(0, range.limit);
+  }
+
+  async listDependents(baseId: string, range: { after?: string; limit: number }): Promise<string[]> {
+    const base = await this.reader.listDependents(baseId, { ...range, limit: range.limit + this.objects.size });
+    const ids = base.filter((id) => !this.objects.has(id));
+    for (const [id, o] of this.objects) if (o?.base === baseId && (range.after === undefined || id > range.after)) ids.push(id);
     return ids.sort().slice(0, range.limit);
   }
 

@@ -6,12 +6,11 @@
 import type {
   AuditEvent,
   Capabilities,
-  GitObject,
+  ObjectEntry,
   ObjectStat,
   Ref,
   RefUpdate,
   Repository,
-  StoredObject,
   TransactionOptions,
   User,
   Visibility,
@@ -71,9 +70,12 @@ export interface KeyRange {
  * One step of an atomic write. A driver applies a list of them all-or-nothing,
  * in order. `mode` on puts: create = must not exist (CONFLICT), update = must
  * exist (NOT_FOUND), upsert = either. Deletes of absent things are no-ops.
+ * `putObject` keeps an existing entry of the same id (objects are write-once)
+ * unless `replace` is set: then the entry is overwritten (a re-encoding of the
+ * same object, by gc or by deleting its delta base).
  */
 export type WriteOp =
-  | { op: 'putObject'; object: StoredObject }
+  | { op: 'putObject'; entry: ObjectEntry; replace?: boolean }
   | { op: 'deleteObject'; id: string }
   | { op: 'updateRefs'; repositoryId: string; updates: RefUpdate[] }
   | { op: 'putRepository'; repository: Repository; mode: PutMode }
@@ -87,12 +89,15 @@ export type PutMode = 'create' | 'update' | 'upsert';
 
 /** Reads, the same inside and outside a transaction. */
 export interface DriverReader {
-  getObject(id: string): Promise<GitObject | undefined>;
-  getObjects(ids: string[]): Promise<Map<string, GitObject>>;
+  /** The stored entries found, by id, exactly as written; missing ids are absent. */
+  getEntries(ids: string[]): Promise<Map<string, ObjectEntry>>;
   hasObjects(ids: string[]): Promise<boolean[]>;
+  /** From the entry's fields (type, size), without reading its bytes. */
   statObject(id: string): Promise<ObjectStat | undefined>;
   /** Ids in ascending order. */
   listObjectIds(range: KeyRange): Promise<string[]>;
+  /** Ids of the entries kept as deltas on `baseId`, ascending, strictly after `after`. */
+  listDependents(baseId: string, range: { after?: string; limit: number }): Promise<string[]>;
 
   getRef(repositoryId: string, name: string): Promise<Ref | undefined>;
   /** Refs in ascending name order. */

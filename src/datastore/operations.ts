@@ -23,10 +23,14 @@ import {
   type UserPatch,
 } from './inputs.js';
 import type { OperationKind, OperationMetrics } from './metrics.js';
+import { checkEntry } from './objects/check-entry.js';
+import { wholeEntry } from './objects/encoding.js';
+import type { EntryResolver } from './objects/resolve.js';
 import type {
   AuditEvent,
   EventFilter,
   GitObject,
+  ObjectEntry,
   ObjectFormat,
   ObjectStat,
   Page,
@@ -82,6 +86,8 @@ export abstract class Operations {
   protected constructor(
     protected readonly format: ObjectFormat,
     protected readonly stats: OperationMetrics,
+    /** Shared by a store and its transactions: objects are immutable, so built ones can be shared. */
+    protected readonly resolver: EntryResolver,
   ) {}
 
   /** Where reads go; checked open on every call. */
@@ -111,16 +117,16 @@ export abstract class Operations {
         actual: id,
       });
     }
-    return { op: 'putObject', object: { id, type, data } };
+    return { op: 'putObject', entry: wholeEntry(id, type, data) };
   }
 
   // ---- objects ----
 
-  /** Stores an object and returns its id. Idempotent. */
+  /** Stores an object (deflated) and returns its id. Idempotent. */
   async putObject(object: ObjectInput): Promise<string> {
     const op = this.checkObjectInput(object);
     await this.write('write', [op]);
-    return (op as { object: { id: string } }).object.id;
+    return (op as { entry: ObjectEntry }).entry.id;
   }
 
   /** Stores many objects in one atomic write; returns their ids in order. */
@@ -128,12 +134,49 @@ export abstract class Operations {
     if (!Array.isArray(objects)) throw new InvalidArgumentError('putObjects takes an array');
     const ops = objects.map((o) => this.checkObjectInput(o));
     if (ops.length > 0) await this.write('write', ops);
-    return ops.map((op) => (op as { object: { id: string } }).object.id);
+    return ops.map((op) => (op as { entry: ObjectEntry }).entry.id);
   }
 
+  /**
+   * Stores entries already encoded (a pack's entries, kept as they are) in one
+   * atomic write. Their content is the caller's word (a pack indexer that
+   * hashed every object); reads check it again. Each delta's base must be in
+   * the same call or in the store. Idempotent: an existing entry is kept.
+   */
+  async putEntries(entries: ObjectEntry[]): Promise<void> {
+    if (!Array.isArray(entries)) throw new InvalidArgumentError('putEntries takes an array');
+    const ops: WriteOp[] = [];
+    const ids = new Set<string>();
+    const bases = new Set<string>();
+    for (const e of entries) {
+      checkEntry(e, this.format);
+      ids.add(e.id);
+      if (e.base) bases.add(e.base);
+      ops.push({ op: 'putObject', entry: e });
+    }
+    const outside = [...bases].filter((b) => !ids.has(b));
+    if (outside.length > 0) {
+      const present = await this.read(outside.length, (r) => r.hasObjects(outside));
+      const missing = outside.find((_, i) => !present[i]);
+      if (missing) {
+        const dependent = entries.find((e) => e.base === missing)!;
+        throw new IntegrityError(`object ${dependent.id} is a delta on ${missing}, which is neither in this write nor in the store; nothing was written`, { id: dependent.id, base: missing });
+      }
+    }
+    if (ops.length > 0) await this.write('write', ops);
+  }
+
+  /** The objects' stored entries (for copying into a pack), by id; missing ids are absent. */
+  async getEntries(ids: string[]): Promise<Map<string, ObjectEntry>> {
+    for (const id of ids) checkObjectId(id, this.format);
+    if (ids.length === 0) return new Map();
+    return this.read(ids.length, (r) => r.getEntries([...new Set(ids)]));
+  }
+
+  /** The object with deltas applied, checked against its id. */
   async getObject(id: string): Promise<GitObject | undefined> {
     checkObjectId(id, this.format);
-    return this.read(1, (r) => r.getObject(id));
+    return this.read(1, (r) => this.resolver.resolve(r, [id])).then((found) => found.get(id));
   }
 
   /** Like getObject, but a missing object is an error. */
@@ -147,7 +190,7 @@ export abstract class Operations {
   async getObjects(ids: string[]): Promise<Map<string, GitObject>> {
     for (const id of ids) checkObjectId(id, this.format);
     if (ids.length === 0) return new Map();
-    return this.read(ids.length, (r) => r.getObjects([...new Set(ids)]));
+    return this.read(ids.length, (r) => this.resolver.resolve(r, [...new Set(ids)]));
   }
 
   async hasObject(id: string): Promise<boolean> {
@@ -166,9 +209,27 @@ export abstract class Operations {
     return this.read(1, (r) => r.statObject(id));
   }
 
+  /**
+   * Deletes an object. Objects kept as deltas on it are first rewritten whole,
+   * in the same atomic write, so deleting a base never breaks another object.
+   */
   async deleteObject(id: string): Promise<void> {
     checkObjectId(id, this.format);
-    await this.write('delete', [{ op: 'deleteObject', id }]);
+    const ops: WriteOp[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const dependents = await this.read(1, (r) => r.listDependents(id, { after, limit: SCAN_PAGE }));
+      if (dependents.length === 0) break;
+      const built = await this.getObjects(dependents);
+      for (const dep of dependents) {
+        const obj = built.get(dep);
+        if (obj) ops.push({ op: 'putObject', entry: wholeEntry(dep, obj.type, obj.data), replace: true });
+      }
+      if (dependents.length < SCAN_PAGE) break;
+      after = dependents[dependents.length - 1];
+    }
+    ops.push({ op: 'deleteObject', id });
+    await this.write('delete', ops);
   }
 
   /** One page of object ids in ascending order. */

@@ -3,11 +3,14 @@ import { BufferedTransaction } from './buffered-transaction.js';
 import type { ChangeFeed, ChangeListener, DriverReader, DriverTransaction, StoreDriver, WriteOp } from './driver.js';
 import { ClosedError, UnsupportedError } from './errors.js';
 import { OperationMetrics } from './metrics.js';
+import { EntryResolver } from './objects/resolve.js';
 import { Operations } from './operations.js';
 import type { Capabilities, HealthStatus, Metrics, ObjectFormat, TransactionOptions } from './types.js';
 
 export interface DataStoreOptions {
   objectFormat?: ObjectFormat;
+  /** Bytes of built objects (delta bases above all) kept in memory. Default 32 MiB. */
+  objectCacheBytes?: number;
 }
 
 type State = 'new' | 'open' | 'closed';
@@ -17,7 +20,8 @@ export class DataStore extends Operations {
   private state: State = 'new';
 
   constructor(driver: StoreDriver, options: DataStoreOptions = {}) {
-    super(options.objectFormat ?? 'sha1', new OperationMetrics());
+    const format = options.objectFormat ?? 'sha1';
+    super(format, new OperationMetrics(), new EntryResolver(format, options.objectCacheBytes));
     this.driver = driver;
   }
 
@@ -99,7 +103,7 @@ export class DataStore extends Operations {
     }
     const full = { isolation, readOnly: options.readOnly ?? false };
     const tx = this.driver.begin ? await this.driver.begin(full) : new BufferedTransaction(this.driver, full.readOnly);
-    return new Transaction(tx, this.format, this.stats);
+    return new Transaction(tx, this.format, this.stats, this.resolver);
   }
 
   /** Runs `fn` in a transaction: commits when it returns, rolls back when it throws. */
@@ -134,8 +138,9 @@ export class Transaction extends Operations {
     private readonly tx: DriverTransaction,
     format: ObjectFormat,
     stats: OperationMetrics,
+    resolver: EntryResolver,
   ) {
-    super(format, stats);
+    super(format, stats, resolver);
   }
 
   get isActive(): boolean {

@@ -15,6 +15,26 @@ export interface StoredObject extends GitObject {
   id: string;
 }
 
+/**
+ * An object as a store keeps it (see src/datastore/objects/): drivers store
+ * these fields and never look inside `bytes`; the DataStore encodes, decodes,
+ * resolves deltas and checks hashes, once, for every store.
+ */
+export interface ObjectEntry {
+  id: string;
+  type: ObjectType;
+  /** The object's size in bytes (what statObject reports), not the entry's. */
+  size: number;
+  /** How `bytes` encode the object: see ENCODING in src/datastore/objects/encoding.ts. */
+  encoding: ObjectEncoding;
+  /** The delta base's id when `encoding` is a delta, else null. */
+  base: string | null;
+  bytes: Uint8Array;
+}
+
+/** 0 = the data as is (stores written before entries were encoded), 1 = deflated whole, 2 = deflated delta on `base`. */
+export type ObjectEncoding = 0 | 1 | 2;
+
 export interface ObjectStat {
   id: string;
   type: ObjectType;

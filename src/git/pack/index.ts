@@ -4,5 +4,5 @@ export { PackIndex, writePackIndex, type IndexEntry } from './pack-index.js';
 export { writePack, writePackFiles, type PackInput, type WritePackOptions, type WrittenPack } from './pack-writer.js';
 export { indexPackFile, indexBytes, type IndexedPack, type IndexedEntry, type IndexPackOptions, type ExternalBases } from './index-pack.js';
 export { receivePack, type ReceivedPack } from './receive-pack.js';
-export { applyDelta } from './delta.js';
+export { applyDelta } from '../../datastore/objects/delta.js';
 export { createDelta } from './delta-encode.js';

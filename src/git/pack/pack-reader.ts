@@ -10,10 +10,10 @@ import { inflateSync } from 'node:zlib';
 import { IntegrityError } from '../../datastore/errors.js';
 import { hashObject } from '../../datastore/hash.js';
 import type { GitObject, ObjectFormat, ObjectType, StoredObject } from '../../datastore/types.js';
-import { applyDelta } from './delta.js';
+import { applyDelta } from '../../datastore/objects/delta.js';
 import { compressBound, parseEntryHeader, type EntryHeader } from './entry-header.js';
 import { FileWindow } from './file-window.js';
-import { ByteLru } from './lru-cache.js';
+import { ByteLru } from '../../datastore/lru-cache.js';
 import { ID_BYTES, PackIndex } from './pack-index.js';
 
 export type ExternalResolver = (id: string) => Promise<GitObject | undefined>;

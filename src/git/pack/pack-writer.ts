@@ -20,7 +20,7 @@ import { hashObject } from '../../datastore/hash.js';
 import type { GitObject, ObjectFormat } from '../../datastore/types.js';
 import { createDelta } from './delta-encode.js';
 import { encodeEntryHeader, encodeOfsDeltaHeader } from './entry-header.js';
-import { ByteLru } from './lru-cache.js';
+import { ByteLru } from '../../datastore/lru-cache.js';
 import { ObjectDeflater } from './object-deflater.js';
 import { writePackIndex, type IndexEntry } from './pack-index.js';
 

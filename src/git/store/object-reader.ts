@@ -8,7 +8,7 @@ import { parseCommit, type Commit } from '../objects/commit.js';
 import { parseTag, type Tag } from '../objects/tag.js';
 import { rawEntries, type RawEntry } from '../objects/raw-tree.js';
 import { parseTree, type TreeEntry } from '../objects/tree.js';
-import { ByteLru } from '../pack/lru-cache.js';
+import { ByteLru } from '../../datastore/lru-cache.js';
 import { ID_BYTES } from '../pack/pack-index.js';
 
 /** A tree's bytes and the positions of its entries. */

@@ -8,7 +8,7 @@
  * seen when it was scanned. Only the middle is parsed entry by entry.
  */
 import { IntegrityError } from '../../datastore/errors.js';
-import { ByteLru } from '../../git/pack/lru-cache.js';
+import { ByteLru } from '../../datastore/lru-cache.js';
 
 /** One entry of a tree: `<octal mode> <name>\0<raw id>`. */
 export interface ScannedEntry {

@@ -7,8 +7,8 @@ import type { DriverStats, EventCountQuery, EventQuery, KeyRange, RepositoryQuer
 import { CapacityError, ConflictError, NotFoundError } from '../../errors.js';
 import { compareStrings, matchesEvent, selectEvents, selectRepositories, selectUsers } from '../../filters.js';
 import { planRefUpdates } from '../../refs.js';
-import type { AuditEvent, Capabilities, GitObject, ObjectStat, Ref, Repository, User } from '../../types.js';
-import { loadSnapshot, saveSnapshot } from './snapshot.js';
+import type { AuditEvent, Capabilities, ObjectEntry, ObjectStat, Ref, Repository, User } from '../../types.js';
+import { addDependent, loadSnapshot, removeDependent, saveSnapshot } from './snapshot.js';
 import { emptyState, setWithUndo, type MemoryState } from './state.js';
 
 export interface MemoryOptions {
@@ -70,7 +70,7 @@ export class MemoryDriver implements StoreDriver {
     if (loaded) {
       this.state = loaded;
       this.objectBytes = 0;
-      for (const o of loaded.objects.values()) this.objectBytes += o.data.byteLength;
+      for (const o of loaded.objects.values()) this.objectBytes += o.bytes.byteLength;
     }
   }
 
@@ -113,34 +113,68 @@ export class MemoryDriver implements StoreDriver {
         maxBytes: max,
       });
     }
-    // Cache: evict least recently used objects, but never the ones this write adds.
-    for (const [id, o] of this.state.objects) {
+    // Cache: evict least recently used objects (with the deltas built on them), but never the ones this write adds.
+    for (const id of this.state.objects.keys()) {
       if (this.objectBytes <= max) break;
-      if (written.has(id)) continue;
-      this.state.objects.delete(id);
-      this.objectBytes -= o.data.byteLength;
+      const doomed = this.withDependents(id);
+      if (doomed.some((d) => written.has(d))) continue;
+      for (const d of doomed) this.drop(d);
     }
     if (this.objectBytes > max) {
       throw new CapacityError(`objects in one write (${this.objectBytes} bytes) exceed the cache's max_size ${max}`, { maxBytes: max });
     }
   }
 
+  /** Counts an entry in and indexes its base. */
+  private link(entry: ObjectEntry, undo: Array<() => void>): void {
+    this.objectBytes += entry.bytes.byteLength;
+    if (entry.base) {
+      addDependent(this.state, entry.base, entry.id);
+      undo.push(() => removeDependent(this.state, entry.base!, entry.id));
+    }
+  }
+
+  private unlink(entry: ObjectEntry, undo: Array<() => void>): void {
+    this.objectBytes -= entry.bytes.byteLength;
+    if (entry.base) {
+      removeDependent(this.state, entry.base, entry.id);
+      undo.push(() => addDependent(this.state, entry.base!, entry.id));
+    }
+  }
+
+  /** An id and every entry that builds on it, directly or through other deltas. */
+  private withDependents(id: string): string[] {
+    const out = [id];
+    for (let i = 0; i < out.length; i++) for (const d of this.state.dependents.get(out[i]) ?? []) out.push(d);
+    return out;
+  }
+
+  /** Eviction: no undo, the write that evicts has already succeeded. */
+  private drop(id: string): void {
+    const old = this.state.objects.get(id);
+    if (!old) return;
+    this.state.objects.delete(id);
+    this.unlink(old, []);
+  }
+
   private apply(op: WriteOp, undo: Array<() => void>, written: Set<string>): void {
     const s = this.state;
     switch (op.op) {
       case 'putObject': {
-        if (s.objects.has(op.object.id)) return;
-        const data = Buffer.from(op.object.data);
-        setWithUndo(s.objects, op.object.id, { type: op.object.type, data }, undo);
-        this.objectBytes += data.byteLength;
-        written.add(op.object.id);
+        const old = s.objects.get(op.entry.id);
+        if (old && !op.replace) return;
+        if (old) this.unlink(old, undo);
+        const entry = { ...op.entry, bytes: Buffer.from(op.entry.bytes) };
+        setWithUndo(s.objects, entry.id, entry, undo);
+        this.link(entry, undo);
+        written.add(entry.id);
         return;
       }
       case 'deleteObject': {
         const old = s.objects.get(op.id);
         if (!old) return;
         setWithUndo(s.objects, op.id, undefined, undo);
-        this.objectBytes -= old.data.byteLength;
+        this.unlink(old, undo);
         return;
       }
       case 'updateRefs': {
@@ -225,7 +259,7 @@ export class MemoryDriver implements StoreDriver {
 
   // ---- reads ----
 
-  private touch(id: string): GitObject | undefined {
+  private touch(id: string): ObjectEntry | undefined {
     const o = this.state.objects.get(id);
     if (o && this.options.mode === 'cache') {
       this.state.objects.delete(id);
@@ -234,12 +268,8 @@ export class MemoryDriver implements StoreDriver {
     return o;
   }
 
-  async getObject(id: string): Promise<GitObject | undefined> {
-    return this.touch(id);
-  }
-
-  async getObjects(ids: string[]): Promise<Map<string, GitObject>> {
-    const out = new Map<string, GitObject>();
+  async getEntries(ids: string[]): Promise<Map<string, ObjectEntry>> {
+    const out = new Map<string, ObjectEntry>();
     for (const id of ids) {
       const o = this.touch(id);
       if (o) out.set(id, o);
@@ -253,7 +283,12 @@ export class MemoryDriver implements StoreDriver {
 
   async statObject(id: string): Promise<ObjectStat | undefined> {
     const o = this.state.objects.get(id);
-    return o ? { id, type: o.type, size: o.data.byteLength } : undefined;
+    return o ? { id, type: o.type, size: o.size } : undefined;
+  }
+
+  async listDependents(baseId: string, range: { after?: string; limit: number }): Promise<string[]> {
+    const ids = [...(this.state.dependents.get(baseId) ?? [])].filter((id) => range.after === undefined || id > range.after);
+    return ids.sort().slice(0, range.limit);
   }
 
   async listObjectIds(range: KeyRange): Promise<string[]> {

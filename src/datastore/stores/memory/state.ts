@@ -1,9 +1,11 @@
 /** The memory store's data: plain maps with secondary indexes, and an undo log for atomic writes. */
-import type { AuditEvent, GitObject, Ref, Repository, User } from '../../types.js';
+import type { AuditEvent, ObjectEntry, Ref, Repository, User } from '../../types.js';
 
 export interface MemoryState {
   /** Map order is recency order: a read moves an object to the end (LRU). */
-  objects: Map<string, GitObject>;
+  objects: Map<string, ObjectEntry>;
+  /** Delta base id -> ids of the entries kept as deltas on it. Rebuilt on load, never saved. */
+  dependents: Map<string, Set<string>>;
   refs: Map<string, Map<string, Ref>>;
   repositories: Map<string, Repository>;
   repositoryIdsByName: Map<string, string>;
@@ -18,6 +20,7 @@ export interface MemoryState {
 export function emptyState(): MemoryState {
   return {
     objects: new Map(),
+    dependents: new Map(),
     refs: new Map(),
     repositories: new Map(),
     repositoryIdsByName: new Map(),

@@ -1,5 +1,5 @@
 /** Git's delta format: base size, result size, then copy-from-base and insert instructions. */
-import { IntegrityError } from '../../datastore/errors.js';
+import { IntegrityError } from '../errors.js';
 
 function readSize(delta: Uint8Array, pos: number): [number, number] {
   let size = 0;
