@@ -209,6 +209,14 @@ export abstract class Operations {
     return this.read(1, (r) => r.statObject(id));
   }
 
+  /** Ids of the objects kept as deltas on `baseId`, ascending, strictly after `after`. */
+  async listDependents(baseId: string, options: { after?: string; limit?: number } = {}): Promise<string[]> {
+    checkObjectId(baseId, this.format);
+    if (options.after !== undefined) checkObjectId(options.after, this.format);
+    const limit = checkLimit(options.limit);
+    return this.read(1, (r) => r.listDependents(baseId, { after: options.after, limit }));
+  }
+
   /**
    * Deletes an object. Objects kept as deltas on it are first rewritten whole,
    * in the same atomic write, so deleting a base never breaks another object.

@@ -5,6 +5,7 @@
  */
 import { after, describe } from 'node:test';
 import { concurrencyCases } from './cases/concurrency.js';
+import { entryCases } from './cases/entries.js';
 import { metadataCases } from './cases/metadata.js';
 import { objectCases } from './cases/objects.js';
 import { refCases } from './cases/refs.js';
@@ -23,6 +24,7 @@ export function describeCompliance(name: string, target: ComplianceTarget): void
       await target.cleanup?.();
     });
     describe('objects', () => objectCases(ctx));
+    describe('object entries', () => entryCases(ctx));
     describe('refs', () => refCases(ctx));
     describe('metadata', () => metadataCases(ctx));
     describe('transactions', () => transactionCases(ctx));

@@ -6,6 +6,7 @@
 import { BufferedTransaction } from '../../../src/datastore/buffered-transaction.js';
 import type { StoreDriver, WriteOp } from '../../../src/datastore/driver.js';
 import { DataStore } from '../../../src/datastore/store.js';
+import type { EntryResolver } from '../../../src/datastore/objects/resolve.js';
 import { Operations } from '../../../src/datastore/operations.js';
 import type { MemoryDriver } from '../../../src/datastore/stores/memory/memory-driver.js';
 
@@ -34,23 +35,26 @@ export const MUTANTS: Record<string, Mutant> = {
   'corrupts-bytes': {
     caughtBy: ['reads back exactly what was written', 'every byte value'],
     patch: (driver) => {
-      const get = driver.getObject.bind(driver);
-      driver.getObject = async (id) => {
-        const o = await get(id);
-        if (!o || o.data.length === 0) return o;
-        const data = Buffer.from(o.data);
-        data[data.length - 1] ^= 1;
-        return { type: o.type, data };
+      const get = driver.getEntries.bind(driver);
+      driver.getEntries = async (ids) => {
+        const found = await get(ids);
+        for (const [id, e] of found) {
+          const bytes = Buffer.from(e.bytes);
+          bytes[bytes.length - 1] ^= 1;
+          found.set(id, { ...e, bytes });
+        }
+        return found;
       };
     },
   },
   'forgets-types': {
     caughtBy: ['keeps each object type'],
     patch: (driver) => {
-      const get = driver.getObject.bind(driver);
-      driver.getObject = async (id) => {
-        const o = await get(id);
-        return o && { type: 'blob', data: o.data };
+      const get = driver.getEntries.bind(driver);
+      driver.getEntries = async (ids) => {
+        const found = await get(ids);
+        for (const [id, e] of found) found.set(id, { ...e, type: 'blob' });
+        return found;
       };
     },
   },
@@ -67,8 +71,8 @@ export const MUTANTS: Record<string, Mutant> = {
   'drops-half-a-batch-read': {
     caughtBy: ['batch-puts and batch-gets'],
     patch: (driver) => {
-      const get = driver.getObjects.bind(driver);
-      driver.getObjects = async (ids) => get(ids.slice(0, Math.ceil(ids.length / 2)));
+      const get = driver.getEntries.bind(driver);
+      driver.getEntries = async (ids) => get(ids.slice(0, Math.ceil(ids.length / 2)));
     },
   },
   'skips-at-page-boundary': {
@@ -88,10 +92,11 @@ export const MUTANTS: Record<string, Mutant> = {
   'truncates-large-objects': {
     caughtBy: ['MiB object intact'],
     patch: (driver) => {
-      const get = driver.getObject.bind(driver);
-      driver.getObject = async (id) => {
-        const o = await get(id);
-        return o && o.data.length > 1024 * 1024 ? { type: o.type, data: o.data.subarray(0, 1024 * 1024) } : o;
+      const get = driver.getEntries.bind(driver);
+      driver.getEntries = async (ids) => {
+        const found = await get(ids);
+        for (const [id, e] of found) if (e.size > 1024 * 1024) found.set(id, { ...e, bytes: e.bytes.subarray(0, Math.floor(e.bytes.length / 2)) });
+        return found;
       };
     },
   },
@@ -295,9 +300,10 @@ export const MUTANTS: Record<string, Mutant> = {
   'skips-argument-checks': {
     caughtBy: ['malformed ids, types and data'],
     global: () => {
+      type Self = { read: (w: number, fn: (r: StoreDriver) => Promise<Map<string, unknown>>) => Promise<Map<string, unknown>>; resolver: EntryResolver };
       const proto = Operations.prototype as unknown as { getObject(id: string): Promise<unknown> };
-      proto.getObject = async function (this: { read: (w: number, fn: (r: StoreDriver) => Promise<unknown>) => Promise<unknown> }, id: string) {
-        return this.read(1, (r) => r.getObject(id));
+      proto.getObject = async function (this: Self, id: string) {
+        return (await this.read(1, (r) => this.resolver.resolve(r, [id]))).get(id);
       };
     },
   },
