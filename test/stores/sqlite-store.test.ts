@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { createStore, type DataStore } from '../../src/datastore/index.js';
+import { createStore, hashObject, type DataStore } from '../../src/datastore/index.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from '../../src/datastore/stores/sqlite/migrations.js';
 import { prefixUpperBound } from '../../src/datastore/stores/sqlite/prefix.js';
 import * as queries from '../../src/datastore/stores/sqlite/queries.js';
@@ -41,6 +41,27 @@ describe('sqlite schema migrations', () => {
     } finally {
       db.close();
     }
+  });
+
+  it('reads the objects of a version 1 database, whose rows hold the data as is, after migrating it', async () => {
+    const path = freshPath();
+    await withStore(`sqlite://${path}`, async () => undefined);
+    const data = Buffer.from('written by govc before objects were encoded\n');
+    const id = hashObject('blob', data);
+    // Rebuild the file as version 1 left it: the objects table without encoding and base.
+    rmSync(path);
+    const v1 = new Database(path);
+    migrate(v1, path, MIGRATIONS.slice(0, 1));
+    v1.prepare('INSERT INTO objects (hash, type, size, created_at, data) VALUES (?, ?, ?, ?, ?)').run(id, 'blob', data.length, Date.now(), data);
+    v1.close();
+    await withStore(`sqlite://${path}`, async (store) => {
+      assert.equal((await store.healthCheck()).details.schemaVersion, LATEST_SCHEMA_VERSION);
+      assert.ok(Buffer.from((await store.getObject(id))!.data).equals(data));
+      const entry = (await store.getEntries([id])).get(id)!;
+      assert.equal(entry.encoding, 0, 'kept as it was until gc re-encodes it');
+      const fresh = await store.putObject({ type: 'blob', data: Buffer.from('new\n') });
+      assert.equal((await store.getEntries([fresh])).get(fresh)!.encoding, 1);
+    });
   });
 
   it('applies only the pending migrations, in order, keeping data', () => {

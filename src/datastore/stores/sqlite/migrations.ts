@@ -83,6 +83,16 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    description: 'objects as encoded entries: encoding and delta base columns, an index of deltas by base',
+    // Rows of version 1 keep encoding 0: their data is the object as is, read as it is.
+    sql: `
+      ALTER TABLE objects ADD COLUMN encoding INTEGER NOT NULL DEFAULT 0 CHECK (encoding IN (0, 1, 2));
+      ALTER TABLE objects ADD COLUMN base TEXT;
+      CREATE INDEX objects_by_base ON objects (base, hash) WHERE base IS NOT NULL;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

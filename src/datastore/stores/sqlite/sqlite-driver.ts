@@ -19,7 +19,7 @@ import type {
 } from '../../driver.js';
 import { ClosedError, ConnectionError, DataStoreError } from '../../errors.js';
 import { ensureParentDirectory } from '../../fs-paths.js';
-import type { AuditEvent, Capabilities, GitObject, ObjectStat, ObjectType, Ref, Repository, User } from '../../types.js';
+import type { AuditEvent, Capabilities, ObjectEntry, ObjectStat, ObjectType, Ref, Repository, User } from '../../types.js';
 import { MEMORY_PATH, SYNCHRONOUS_MODES, type SqliteSettings } from './options.js';
 import {
   countEventsQuery,
@@ -32,6 +32,7 @@ import {
   type SqlQuery,
 } from './queries.js';
 import {
+  entryFromRow,
   eventFromRow,
   refFromRow,
   repositoryFromRow,
@@ -184,21 +185,21 @@ export class SqliteDriver implements StoreDriver {
 
   // ---- objects ----
 
-  async getObject(id: string): Promise<GitObject | undefined> {
+  async getEntries(ids: string[]): Promise<Map<string, ObjectEntry>> {
     return this.run((s) => {
-      const row = s.statements.getObject.get(id);
-      return row && { type: row.type as ObjectType, data: row.data };
+      const out = new Map<string, ObjectEntry>();
+      if (ids.length === 1) {
+        const row = s.statements.getEntry.get(ids[0]);
+        if (row) out.set(row.hash, entryFromRow(row));
+        return out;
+      }
+      for (const row of s.statements.getEntries.iterate(JSON.stringify(ids))) out.set(row.hash, entryFromRow(row));
+      return out;
     });
   }
 
-  async getObjects(ids: string[]): Promise<Map<string, GitObject>> {
-    return this.run((s) => {
-      const out = new Map<string, GitObject>();
-      for (const row of s.statements.getObjects.iterate(JSON.stringify(ids))) {
-        out.set(row.hash, { type: row.type as ObjectType, data: row.data });
-      }
-      return out;
-    });
+  async listDependents(baseId: string, range: { after?: string; limit: number }): Promise<string[]> {
+    return this.run((s) => s.statements.listDependents.all(baseId, range.after ?? '', range.limit));
   }
 
   async hasObjects(ids: string[]): Promise<boolean[]> {

@@ -4,20 +4,25 @@
  * StatementCache, so no call re-parses SQL after warm-up.
  */
 import type { Database, Statement } from 'better-sqlite3';
-import { EVENT_COLUMNS, REPOSITORY_COLUMNS, USER_COLUMNS } from './rows.js';
+import { ENTRY_COLUMNS, EVENT_COLUMNS, REPOSITORY_COLUMNS, USER_COLUMNS, type EntryRow } from './rows.js';
 
 export function prepareStatements(db: Database) {
   return {
-    getObject: db.prepare<[string], { type: string; data: Buffer }>('SELECT type, data FROM objects WHERE hash = ?'),
+    getEntry: db.prepare<[string], EntryRow>(`SELECT ${ENTRY_COLUMNS} FROM objects WHERE hash = ?`),
     /** Ids as one JSON array: one statement for any batch size. */
-    getObjects: db.prepare<[string], { hash: string; type: string; data: Buffer }>(
-      'SELECT hash, type, data FROM objects WHERE hash IN (SELECT value FROM json_each(?))',
-    ),
+    getEntries: db.prepare<[string], EntryRow>(`SELECT ${ENTRY_COLUMNS} FROM objects WHERE hash IN (SELECT value FROM json_each(?))`),
+    listDependents: db.prepare<[string, string, number], string>(
+      'SELECT hash FROM objects WHERE base = ? AND hash > ? ORDER BY hash LIMIT ?',
+    ).pluck(),
     hasObject: db.prepare<[string], number>('SELECT 1 FROM objects WHERE hash = ?').pluck(),
     hasObjects: db.prepare<[string], string>('SELECT hash FROM objects WHERE hash IN (SELECT value FROM json_each(?))').pluck(),
     statObject: db.prepare<[string], { type: string; size: number }>('SELECT type, size FROM objects WHERE hash = ?'),
-    insertObject: db.prepare<[string, string, number, number, Buffer]>(
-      'INSERT OR IGNORE INTO objects (hash, type, size, created_at, data) VALUES (?, ?, ?, ?, ?)',
+    insertObject: db.prepare<[string, string, number, number, Buffer, number, string | null]>(
+      'INSERT OR IGNORE INTO objects (hash, type, size, created_at, data, encoding, base) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ),
+    replaceObject: db.prepare<[string, string, number, number, Buffer, number, string | null]>(
+      `INSERT INTO objects (hash, type, size, created_at, data, encoding, base) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (hash) DO UPDATE SET type = excluded.type, size = excluded.size, data = excluded.data, encoding = excluded.encoding, base = excluded.base`,
     ),
     deleteObject: db.prepare<[string]>('DELETE FROM objects WHERE hash = ?'),
     countObjects: db.prepare<[], number>('SELECT count(*) FROM objects').pluck(),

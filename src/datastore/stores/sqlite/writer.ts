@@ -22,8 +22,8 @@ export class Writer {
     const s = this.s;
     switch (op.op) {
       case 'putObject': {
-        const data = toBuffer(op.object.data);
-        s.insertObject.run(op.object.id, op.object.type, data.byteLength, now, data);
+        const e = op.entry;
+        (op.replace ? s.replaceObject : s.insertObject).run(e.id, e.type, e.size, now, toBuffer(e.bytes), e.encoding, e.base);
         return;
       }
       case 'deleteObject':
