@@ -1,4 +1,5 @@
 /** Git's delta format: base size, result size, then copy-from-base and insert instructions. */
+import { constants } from 'node:buffer';
 import { IntegrityError } from '../../datastore/errors.js';
 
 function readSize(delta: Uint8Array, pos: number): [number, number] {
@@ -19,6 +20,10 @@ export function applyDelta(base: Uint8Array, delta: Uint8Array): Buffer {
   if (baseSize !== base.length) throw new IntegrityError(`delta: base is ${base.length} bytes, delta expects ${baseSize}`);
   let resultSize: number;
   [resultSize, pos] = readSize(delta, pos);
+  // Checked before allocating: a bigger size would be a bare RangeError from Buffer.
+  if (resultSize > constants.MAX_LENGTH) {
+    throw new IntegrityError(`delta: result of ${resultSize} bytes is larger than the largest object this server can hold (${constants.MAX_LENGTH} bytes)`, { resultSize });
+  }
   const out = Buffer.allocUnsafe(resultSize);
   let written = 0;
   while (pos < delta.length) {
