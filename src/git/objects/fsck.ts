@@ -77,9 +77,9 @@ export function expectedLinks(type: ObjectType, data: Uint8Array, format: Object
   if (type === 'tree') {
     for (const e of treeEntries(buf, hexsz / 2).entries) {
       const kind = e.mode & S_IFMT;
-      // git's canon_mode: a directory, a file or a symlink, anything else is a gitlink.
-      if (kind === S_IFDIR) links.push({ id: buf.toString('hex', e.idStart, e.idStart + hexsz / 2), type: 'tree' });
-      else if (kind === S_IFREG || kind === S_IFLNK) links.push({ id: buf.toString('hex', e.idStart, e.idStart + hexsz / 2), type: 'blob' });
+      // git's canon_mode: a directory, a file or a symlink; anything else is a gitlink.
+      const target = kind === S_IFDIR ? 'tree' : kind === S_IFREG || kind === S_IFLNK ? 'blob' : null;
+      if (target) links.push({ id: buf.toString('hex', e.idStart, e.idStart + hexsz / 2), type: target });
     }
   } else if (type === 'commit') {
     let p = 0;
