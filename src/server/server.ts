@@ -29,6 +29,8 @@ export interface RunningServer {
   readonly store: DataStore;
   readonly port: number;
   readonly url: string;
+  /** This server's own temporary directory (removed at close). */
+  readonly tmpDir: string;
   /** Stops accepting, waits for in-flight requests (up to the shutdown timeout), closes the store. */
   close(): Promise<void>;
 }
@@ -88,7 +90,7 @@ export async function startServer(config: ServerConfig, options: { store?: DataS
       await tmp.release();
       if (!options.store) await store.close();
     })());
-  return { store, port, url, close };
+  return { store, port, url, tmpDir: tmp.path, close };
 }
 
 /**

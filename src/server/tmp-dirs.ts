@@ -1,12 +1,13 @@
 /**
- * Where a server receives pushes before accepting them. Every server process
- * works in a directory of its own, `<tmp_dir>/<host>-<pid>`, so servers that
- * share a machine (or a tmp_dir) never touch each other's files. A killed
+ * Where a server receives pushes before accepting them. Every server works
+ * in a directory of its own, `<tmp_dir>/<host>-<pid>-<random>`, so servers
+ * that share a machine, a tmp_dir or a process never touch each other's files. A killed
  * server leaves its directory behind; the next server to start on the same
  * host removes the directories of processes that no longer run. Directories
  * of other hosts (a shared volume) are left alone: their liveness cannot be
  * checked from here.
  */
+import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,23 +42,37 @@ export function processRuns(pid: number): boolean {
   }
 }
 
-/** Creates (or checks) the root, removes dead processes' directories, and creates this process's own. */
+/** Directories of servers running in this process. */
+const ours = new Set<string>();
+
+/** The pid in a directory name of this host (`<host>-<pid>-<8 hex>`), or undefined for anything else. */
+function pidOf(name: string, host: string): number | undefined {
+  const m = /^(.+)-(\d+)-[0-9a-f]{8}$/.exec(name);
+  return m && m[1] === host ? Number(m[2]) : undefined;
+}
+
+/** Creates (or checks) the root, removes dead servers' directories, and creates this server's own. */
 export async function prepareTmpDir(root: string): Promise<ServerTmpDir> {
   await checkRoot(root);
   const host = hostTag();
   const removed: string[] = [];
   for (const name of await readdir(root)) {
-    const dash = name.lastIndexOf('-');
-    if (dash <= 0 || name.slice(0, dash) !== host || !/^\d+$/.test(name.slice(dash + 1))) continue;
-    const pid = Number(name.slice(dash + 1));
-    // Our own pid on a directory means an earlier, dead process had it.
-    if (pid !== process.pid && processRuns(pid)) continue;
-    await rm(join(root, name), { recursive: true, force: true });
+    const pid = pidOf(name, host);
+    if (pid === undefined) continue;
+    const path = join(root, name);
+    // With our own pid, only this process's registry knows: a directory not in it was a dead process's.
+    if (pid === process.pid ? ours.has(path) : processRuns(pid)) continue;
+    await rm(path, { recursive: true, force: true });
     removed.push(name);
   }
-  const path = join(root, `${host}-${process.pid}`);
+  const path = join(root, `${host}-${process.pid}-${randomBytes(4).toString('hex')}`);
   await mkdir(path, { mode: 0o700 });
-  return { path, removed, release: () => rm(path, { recursive: true, force: true }) };
+  ours.add(path);
+  const release = async () => {
+    ours.delete(path);
+    await rm(path, { recursive: true, force: true });
+  };
+  return { path, removed, release };
 }
 
 /** The root must be a real directory of ours: in a shared /tmp, someone else's directory or symlink could be a trap. */
