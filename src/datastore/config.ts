@@ -26,7 +26,7 @@ export function parseStoreUri(uri: string, networkTypes: ReadonlySet<string>): S
   const scheme = m[1].toLowerCase();
   const type = SCHEME_TYPES[scheme] ?? scheme;
   if (networkTypes.has(type)) {
-    const url = new URL(uri.trim());
+    const url = parseUrl(uri.trim());
     const options: Record<string, unknown> = {};
     for (const [k, v] of url.searchParams) options[k] = v;
     // Options stay out of the connection string the driver sees.
@@ -35,10 +35,34 @@ export function parseStoreUri(uri: string, networkTypes: ReadonlySet<string>): S
   }
   const rest = m[2];
   const q = rest.indexOf('?');
-  const path = decodeURIComponent(q < 0 ? rest : rest.slice(0, q));
+  const path = decodePath(q < 0 ? rest : rest.slice(0, q), uri);
   const options: Record<string, unknown> = {};
   if (q >= 0) for (const [k, v] of new URLSearchParams(rest.slice(q + 1))) options[k] = v;
   return { type, connection: path, options };
+}
+
+/** The URI with its password masked, for messages. */
+function redact(uri: string): string {
+  return uri.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/]*):[^]*@/i, '$1:***@');
+}
+
+/** node's URL throws a bare TypeError ("Invalid URL"); say what is wrong and how to fix it. */
+function parseUrl(uri: string): URL {
+  try {
+    return new URL(uri);
+  } catch {
+    throw new ConfigError(
+      `store URI ${JSON.stringify(redact(uri))} is not a valid URL: check the host and port, and %-encode special characters in the user name or password (@ is %40, : is %3A, / is %2F)`,
+    );
+  }
+}
+
+function decodePath(path: string, uri: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    throw new ConfigError(`store URI ${JSON.stringify(redact(uri))} has a malformed %-escape in its path: write a literal % as %25`);
+  }
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

@@ -8,11 +8,19 @@
  *     port: 8080
  *     auth: {anonymous_read: true}
  *     shutdown_timeout_ms: 30000
+ *     tmp_dir: /var/tmp/govc
+ *     timeouts: {headers: 10s, idle: 60s, request: 1h, keep_alive: 5s}
+ *     max_connections: 512
+ *     limits: {max_pack_size: 2GB, max_json_body: 1MB, ...}     (see limits.ts)
+ *     expose: {health: admin, metrics: admin}
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { parseStoreConfig, type StoreConfig } from '../datastore/config.js';
 import { ConfigError } from '../datastore/errors.js';
+import { OptionReader } from '../datastore/options.js';
+import { DEFAULT_LIMITS, parseLimits, type ServerLimits } from './limits.js';
+import { defaultTmpRoot } from './tmp-dirs.js';
 
 export const DEFAULT_STORE = 'sqlite://./data/govc.db';
 
@@ -25,7 +33,38 @@ export interface ServerConfig {
   anonymousRead: boolean;
   /** How long in-flight requests may run after SIGINT/SIGTERM before they are cut. */
   shutdownTimeoutMs: number;
+  /** Where pushes are received before they are accepted; each server process keeps its own directory inside. */
+  tmpDir: string;
+  timeouts: ServerTimeouts;
+  /** Open connections at most; at the cap a new one closes the oldest that has not sent a request yet. */
+  maxConnections: number;
+  limits: ServerLimits;
+  /** Who sees /api/v1/health's store details and who may read /metrics. */
+  expose: { health: Audience; metrics: Audience };
 }
+
+/** Who may see something: server administrators, any signed-in user, or anyone at all. */
+export type Audience = 'admin' | 'authenticated' | 'anyone';
+export const AUDIENCES: readonly Audience[] = ['admin', 'authenticated', 'anyone'];
+
+/** Milliseconds. Timeouts count silence, not total time, except `requestMs`, which is deliberately generous. */
+export interface ServerTimeouts {
+  /** A request's headers must arrive within this from its first byte (or from the connection's start). */
+  headersMs: number;
+  /** A request body that sends no byte for this long while the server waits for it, or a response the client does not read for this long, is cut. */
+  idleMs: number;
+  /** The whole request (headers and body) must arrive within this; covers a 2 GiB push at about 5 Mbit/s. */
+  requestMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: Readonly<ServerTimeouts> = Object.freeze({
+  headersMs: 10_000,
+  idleMs: 60_000,
+  requestMs: 3_600_000,
+  keepAliveMs: 5_000,
+});
 
 export interface ServerFlags {
   config?: string;
@@ -39,6 +78,11 @@ export const DEFAULTS: Omit<ServerConfig, 'datastore'> = {
   port: 8080,
   anonymousRead: true,
   shutdownTimeoutMs: 30000,
+  tmpDir: defaultTmpRoot(),
+  timeouts: DEFAULT_TIMEOUTS,
+  maxConnections: 512,
+  limits: DEFAULT_LIMITS,
+  expose: { health: 'admin', metrics: 'admin' },
 };
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -75,7 +119,7 @@ export function parseServerYaml(text: string, source: string): Partial<ServerCon
   if (doc.server !== undefined) {
     const s = doc.server;
     if (!isRecord(s)) throw new ConfigError('server must be a mapping, e.g. {host: 127.0.0.1, port: 8080}', { key: 'server' });
-    refuseUnknown(s, 'server', ['host', 'port', 'auth', 'shutdown_timeout_ms']);
+    refuseUnknown(s, 'server', ['host', 'port', 'auth', 'shutdown_timeout_ms', 'tmp_dir', 'timeouts', 'max_connections', 'limits', 'expose']);
     if (s.host !== undefined) {
       if (typeof s.host !== 'string' || s.host === '') throw new ConfigError('server.host must be a host name or address', { key: 'server.host' });
       out.host = s.host;
@@ -95,8 +139,52 @@ export function parseServerYaml(text: string, source: string): Partial<ServerCon
         out.anonymousRead = s.auth.anonymous_read;
       }
     }
+    if (s.tmp_dir !== undefined) {
+      if (typeof s.tmp_dir !== 'string' || s.tmp_dir === '') throw new ConfigError('server.tmp_dir must be a directory path', { key: 'server.tmp_dir' });
+      out.tmpDir = s.tmp_dir;
+    }
+    if (s.timeouts !== undefined) out.timeouts = parseTimeouts(mapping(s.timeouts, 'server.timeouts', '{headers: 10s, idle: 60s}'));
+    if (s.max_connections !== undefined) {
+      out.maxConnections = new OptionReader('server', { max_connections: s.max_connections }).int('max_connections', 0, 1);
+    }
+    if (s.limits !== undefined) out.limits = parseLimits(mapping(s.limits, 'server.limits', '{max_pack_size: 2GB}'));
+    if (s.expose !== undefined) out.expose = parseExpose(mapping(s.expose, 'server.expose', '{health: admin, metrics: anyone}'));
   }
   return out;
+}
+
+function mapping(value: unknown, where: string, example: string): Record<string, unknown> {
+  if (!isRecord(value)) throw new ConfigError(`${where} must be a mapping, e.g. ${example}`, { key: where });
+  return value;
+}
+
+function parseTimeouts(block: Record<string, unknown>): ServerTimeouts {
+  const reader = new OptionReader('server.timeouts', block);
+  const positive = (key: string, fallback: number) => {
+    const ms = reader.durationMs(key, fallback);
+    if (ms < 1) throw new ConfigError(`server.timeouts.${key} must be a positive duration such as 10s; a timeout of 0 would never fire`, { key: `server.timeouts.${key}` });
+    return Math.round(ms);
+  };
+  const timeouts: ServerTimeouts = {
+    headersMs: positive('headers', DEFAULT_TIMEOUTS.headersMs),
+    idleMs: positive('idle', DEFAULT_TIMEOUTS.idleMs),
+    requestMs: positive('request', DEFAULT_TIMEOUTS.requestMs),
+    keepAliveMs: positive('keep_alive', DEFAULT_TIMEOUTS.keepAliveMs),
+  };
+  reader.done();
+  // node:http refuses a request timeout shorter than the headers timeout.
+  if (timeouts.requestMs < timeouts.headersMs) throw new ConfigError('server.timeouts.request must not be shorter than server.timeouts.headers', { key: 'server.timeouts.request' });
+  return timeouts;
+}
+
+function parseExpose(block: Record<string, unknown>): ServerConfig['expose'] {
+  const reader = new OptionReader('server.expose', block);
+  const expose = {
+    health: reader.string<Audience>('health', DEFAULTS.expose.health, AUDIENCES),
+    metrics: reader.string<Audience>('metrics', DEFAULTS.expose.metrics, AUDIENCES),
+  };
+  reader.done();
+  return expose;
 }
 
 export function loadServerConfig(flags: ServerFlags): ServerConfig {

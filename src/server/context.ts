@@ -1,16 +1,33 @@
 /** What every handler gets: the shared server state and this request's caller. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { DataStore } from '../datastore/store.js';
+import type { DataStore, Transaction } from '../datastore/store.js';
+import type { Operations } from '../datastore/operations.js';
 import type { JsonObject, Repository, User } from '../datastore/types.js';
 import { atLeast, levelFor, type Level } from './auth/permissions.js';
-import type { ServerConfig } from './config.js';
+import type { Audience, ServerConfig } from './config.js';
 import { forbidden, notFound, unauthorized } from './http-error.js';
+import { bodyStream, readJson, type BodyGuard, type BodyLimit } from './http-util.js';
+import { limitMessage, type ServerLimits } from './limits.js';
 import type { ServerMetrics } from './metrics.js';
 
 export interface ServerState {
   store: DataStore;
   config: ServerConfig;
   metrics: ServerMetrics;
+  /** The configured limits (server.limits): git handlers enforce object, pack, repository and count limits from here. */
+  limits: ServerLimits;
+  /** This server process's own temporary directory: pass it as `tmpDir` when receiving a pack. */
+  tmpDir: string;
+}
+
+/**
+ * A transaction handed to helpers typed for a DataStore (the auth helpers in
+ * auth/permissions.ts and auth/tokens.ts): they only call data operations,
+ * which a Transaction has as well. Once those helpers take `Operations`,
+ * this goes away.
+ */
+export function asStore(tx: Transaction): DataStore {
+  return tx as unknown as DataStore;
 }
 
 export class RequestContext {
@@ -58,8 +75,34 @@ export class RequestContext {
     return { repo, level };
   }
 
-  /** Records an audit event by this caller. */
-  async audit(action: string, resource: string | null, repositoryId: string | null, details: JsonObject = {}): Promise<void> {
-    await this.store.logEvent({ action, userId: this.user?.id ?? null, resource, repositoryId, details });
+  /** Whether this caller belongs to `audience` (server.expose). */
+  isIn(audience: Audience): boolean {
+    if (audience === 'anyone') return true;
+    if (audience === 'authenticated') return this.user !== undefined;
+    return this.user?.isAdmin === true;
+  }
+
+  /** The JSON body, within server.limits.max_json_body. */
+  readJson(): Promise<Record<string, unknown>> {
+    const max = this.state.limits.maxJsonBody;
+    return readJson(this.req, { bytes: max, message: limitMessage('request body', 'maxJsonBody', max) }, this.state.config.timeouts.idleMs);
+  }
+
+  /** The request body as a stream (gunzipped), cut at `limit` or when the client goes silent. */
+  body(limit: BodyLimit): BodyGuard {
+    return bodyStream(this.req, limit, this.state.config.timeouts.idleMs);
+  }
+
+  /**
+   * Runs a request's writes, its audit event included, in one transaction:
+   * all of them apply or none. Check everything that can be checked before.
+   */
+  writeAll<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
+    return this.store.transaction(fn);
+  }
+
+  /** Records an audit event by this caller; inside writeAll, pass its transaction. */
+  async audit(action: string, resource: string | null, repositoryId: string | null, details: JsonObject = {}, into: Operations = this.store): Promise<void> {
+    await into.logEvent({ action, userId: this.user?.id ?? null, resource, repositoryId, details });
   }
 }

@@ -1,10 +1,8 @@
-/** Small helpers for node:http: JSON in and out, request bodies (gzip too), query parameters. */
+/** Small helpers for node:http: JSON in and out, request bodies (gzip too) within limits, query parameters. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Transform, type TransformCallback } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import type { Readable } from 'node:stream';
 import { badRequest, HttpError } from './http-error.js';
-
-const MAX_JSON_BYTES = 1 << 20;
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body, null, 2) + '\n';
@@ -17,31 +15,139 @@ export function sendText(res: ServerResponse, status: number, text: string, cont
   res.end(text);
 }
 
-/** The request body as a stream, decompressed when git sent it gzipped. */
-export function bodyStream(req: IncomingMessage): Readable {
-  const encoding = (req.headers['content-encoding'] ?? '').toLowerCase();
-  if (encoding === 'gzip' || encoding === 'x-gzip') return req.pipe(createGunzip());
-  if (encoding && encoding !== 'identity') throw new HttpError(415, `unsupported content-encoding ${encoding}`);
-  return req;
+/** A path parameter, %-decoded; a malformed escape is the client's mistake, not a server error. */
+export function decodeParam(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw badRequest(`malformed %-escape in the path segment ${JSON.stringify(raw)}: every % must start a UTF-8 escape such as %2F`);
+  }
 }
 
-export async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of bodyStream(req)) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_JSON_BYTES) throw new HttpError(413, `JSON body is over ${MAX_JSON_BYTES} bytes`);
-    chunks.push(chunk as Buffer);
+/** How many bytes a body may have (after decompression), and what to say when it has more. */
+export interface BodyLimit {
+  bytes: number;
+  /** Names the limit and its setting, e.g. from limitMessage(). */
+  message: string;
+}
+
+/** How many leading bytes a guard keeps, so a git error can be framed as the client asked (side-band or not). */
+const HEAD_BYTES = 4096;
+
+/**
+ * Passes a request body through, counting its bytes as they arrive, and
+ * fails the stream with 413 as soon as it has more than its limit, with 408
+ * when the client sends nothing for `idleMs` while we wait for it. Time
+ * spent while the reader is busy (data waits in our buffer) is never
+ * counted against the client, so a slow handler does not cut a push.
+ */
+export class BodyGuard extends Transform {
+  private received = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private first: Buffer[] = [];
+  private firstBytes = 0;
+
+  constructor(
+    private readonly limit: BodyLimit,
+    private readonly idleMs: number,
+    /** A Content-Length over the limit is refused at the first chunk, once the head (a push's capabilities) is known. */
+    private readonly declared = 0,
+  ) {
+    super();
+    this.arm();
   }
-  if (size === 0) return {};
+
+  /** The first bytes of the body (up to 4 KiB). */
+  get head(): Buffer {
+    return Buffer.concat(this.first);
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    this.received += chunk.length;
+    if (this.firstBytes < HEAD_BYTES) {
+      this.first.push(chunk.subarray(0, HEAD_BYTES - this.firstBytes));
+      this.firstBytes += Math.min(chunk.length, HEAD_BYTES - this.firstBytes);
+    }
+    if (this.received > this.limit.bytes || this.declared > this.limit.bytes) return done(new HttpError(413, this.limit.message, 'TOO_LARGE'));
+    this.arm();
+    done(null, chunk);
+  }
+
+  override _flush(done: TransformCallback): void {
+    clearTimeout(this.timer);
+    done();
+  }
+
+  override _destroy(err: Error | null, done: (err: Error | null) => void): void {
+    clearTimeout(this.timer);
+    done(err);
+  }
+
+  private arm(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.onIdle(), this.idleMs);
+    this.timer.unref();
+  }
+
+  private onIdle(): void {
+    // Unread data waiting for the reader: the reader is slow, not the client.
+    if (this.readableLength > 0) return this.arm();
+    const seconds = Math.round(this.idleMs / 100) / 10;
+    this.destroy(new HttpError(408, `the request body stalled: nothing arrived for ${seconds} s (server.timeouts.idle)`, 'TIMEOUT'));
+  }
+}
+
+/**
+ * The request body as a guarded stream, gunzipped when the client sent it
+ * gzipped; the limit counts decompressed bytes, so a small gzip bomb stops
+ * early. A declared Content-Length over the limit is refused at the first chunk.
+ */
+export function bodyStream(req: IncomingMessage, limit: BodyLimit, idleMs: number): BodyGuard {
+  const encoding = (req.headers['content-encoding'] ?? '').toLowerCase();
+  const gzip = encoding === 'gzip' || encoding === 'x-gzip';
+  if (encoding && !gzip && encoding !== 'identity') throw new HttpError(415, `unsupported content-encoding ${encoding}; send the body plain or gzip`);
+  const declared = gzip ? 0 : Number(req.headers['content-length'] ?? 0) || 0;
+  const guard = new BodyGuard(limit, idleMs, declared);
+  // Not stream.pipeline: it would destroy `req`, and with it the socket the refusal is sent on.
+  req.on('error', (err) => guard.destroy(err));
+  req.on('close', () => {
+    if (!req.complete) guard.destroy(new HttpError(400, 'the client closed the connection before sending the whole body', 'ABORTED'));
+  });
+  guard.on('error', () => req.unpipe());
+  if (!gzip) return req.pipe(guard);
+  const gunzip = createGunzip();
+  gunzip.on('error', (err) => guard.destroy(badRequest(`request body is not valid gzip: ${err.message}`)));
+  guard.on('error', () => gunzip.destroy());
+  return req.pipe(gunzip).pipe(guard);
+}
+
+export async function readJson(req: IncomingMessage, limit: BodyLimit, idleMs: number): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of bodyStream(req, limit, idleMs)) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.length === 0) return {};
   let parsed: unknown;
   try {
-    parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    parsed = JSON.parse(text);
   } catch {
     throw badRequest('request body is not valid JSON');
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw badRequest('request body must be a JSON object');
   return parsed as Record<string, unknown>;
+}
+
+/**
+ * After refusing a request whose body was not read to the end: close the
+ * connection, but read (and drop) what the client still sends for a
+ * moment first, so the refusal is not lost in a TCP reset.
+ */
+export function closeAfterUnreadBody(req: IncomingMessage, res: ServerResponse, lingerMs = 2000): void {
+  if (req.complete) return;
+  if (!res.headersSent) res.setHeader('connection', 'close');
+  res.once('finish', () => {
+    req.resume();
+    setTimeout(() => req.socket.destroy(), lingerMs).unref();
+  });
 }
 
 /** Typed access to query parameters and JSON fields, with clear 400s. */

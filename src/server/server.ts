@@ -3,6 +3,12 @@
  * shuts down gracefully (stop accepting, let in-flight requests finish,
  * then close the store). A push's ref update is a single atomic updateRefs,
  * so a push cut by the shutdown timeout is never half-applied.
+ *
+ * Slow clients are cut by silence, not by total time, as nginx and git
+ * daemon do: headers must arrive within server.timeouts.headers, a body or
+ * a response that moves no byte for server.timeouts.idle is cut, and only
+ * a generous server.timeouts.request bounds a whole upload, so a large push
+ * on a slow link still goes through.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,16 +17,20 @@ import { ConfigError } from '../datastore/errors.js';
 import type { DataStore } from '../datastore/store.js';
 import { identify } from './auth/identify.js';
 import type { ServerConfig } from './config.js';
+import { capConnections } from './connection-cap.js';
 import { RequestContext, type ServerState } from './context.js';
 import { HttpError, statusOf } from './http-error.js';
-import { sendJson, sendText } from './http-util.js';
+import { closeAfterUnreadBody, decodeParam, sendJson, sendText } from './http-util.js';
 import { ServerMetrics } from './metrics.js';
 import { match } from './routes.js';
+import { prepareTmpDir } from './tmp-dirs.js';
 
 export interface RunningServer {
   readonly store: DataStore;
   readonly port: number;
   readonly url: string;
+  /** This server's own temporary directory (removed at close). */
+  readonly tmpDir: string;
   /** Stops accepting, waits for in-flight requests (up to the shutdown timeout), closes the store. */
   close(): Promise<void>;
 }
@@ -30,23 +40,37 @@ export type Logger = (line: string) => void;
 /** Opens the store named by the config (or uses `store`) and listens. */
 export async function startServer(config: ServerConfig, options: { store?: DataStore; log?: Logger } = {}): Promise<RunningServer> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const store = options.store ?? (await createStore(config.datastore));
-  const state: ServerState = { store, config, metrics: new ServerMetrics(store) };
+  const tmp = await prepareTmpDir(config.tmpDir);
+  if (tmp.removed.length > 0) log(`govc: removed ${tmp.removed.length} temporary director${tmp.removed.length === 1 ? 'y' : 'ies'} of stopped servers from ${config.tmpDir}`);
+  let store: DataStore;
+  try {
+    store = options.store ?? (await createStore(config.datastore));
+  } catch (err) {
+    await tmp.release();
+    throw err;
+  }
+  const state: ServerState = { store, config, metrics: new ServerMetrics(store), limits: config.limits, tmpDir: tmp.path };
   const inFlight = new Set<Promise<void>>();
   let closing = false;
 
-  const server = createServer((req, res) => {
+  const { headersMs, requestMs, keepAliveMs, idleMs } = config.timeouts;
+  // node checks headers and request timeouts on this interval (30 s by default, too coarse for a 10 s timeout).
+  const server = createServer({ connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(headersMs / 4))) }, (req, res) => {
     if (closing) res.setHeader('connection', 'close');
+    cutStalledResponse(res, idleMs, log);
     const done = handle(state, req, res, log).finally(() => inFlight.delete(done));
     inFlight.add(done);
   });
-  // Pushes of large packs may take long; node's default request timeout (5 min) would cut them.
-  server.requestTimeout = 0;
+  server.headersTimeout = headersMs;
+  server.requestTimeout = requestMs;
+  server.keepAliveTimeout = keepAliveMs;
+  capConnections(server, config.maxConnections);
 
   try {
     await listen(server, config.host, config.port);
   } catch (err) {
     if (!options.store) await store.close();
+    await tmp.release();
     throw err;
   }
   const port = (server.address() as AddressInfo).port;
@@ -63,9 +87,31 @@ export async function startServer(config: ServerConfig, options: { store?: DataS
       if (result === 'timeout') log(`govc: ${inFlight.size} request(s) still running after ${config.shutdownTimeoutMs} ms; closing them`);
       server.closeAllConnections();
       await stopped;
+      await tmp.release();
       if (!options.store) await store.close();
     })());
-  return { store, port, url, close };
+  return { store, port, url, tmpDir: tmp.path, close };
+}
+
+/**
+ * Cuts a response the client stopped reading: without this, a clone to a
+ * client that never reads would hold its handler (and store reads) forever.
+ * Only time blocked on the client counts; a handler still computing is not idle.
+ */
+function cutStalledResponse(res: ServerResponse, idleMs: number, log: Logger): void {
+  let lastWritten = -1;
+  let movedAt = Date.now();
+  const timer = setInterval(() => {
+    const written = res.socket?.bytesWritten ?? 0;
+    if (!res.writableNeedDrain || written !== lastWritten) movedAt = Date.now();
+    lastWritten = written;
+    if (Date.now() - movedAt >= idleMs) {
+      log(`govc: closing a response the client has not read for ${idleMs} ms (server.timeouts.idle)`);
+      res.destroy();
+    }
+  }, Math.max(10, Math.floor(idleMs / 4)));
+  timer.unref();
+  res.once('close', () => clearInterval(timer));
 }
 
 function listen(server: Server, host: string, port: number): Promise<void> {
@@ -102,11 +148,12 @@ async function handle(state: ServerState, req: IncomingMessage, res: ServerRespo
     }
     routeName = found.route.name;
     const user = await identify(state.store, req);
-    const ctx = new RequestContext(state, req, res, url, found.params.map((p) => decodeURIComponent(p)), user);
+    const ctx = new RequestContext(state, req, res, url, found.params.map(decodeParam), user);
     await found.route.handler(ctx);
   } catch (err) {
     const { status, code, message } = statusOf(err);
     if (status >= 500) log(`govc: ${req.method} ${req.url}: ${(err as Error).stack ?? String(err)}`);
+    closeAfterUnreadBody(req, res);
     if (!res.headersSent) {
       if (status === 401) res.setHeader('www-authenticate', 'Basic realm="govc", charset="UTF-8"');
       if (routeName.startsWith('git.')) sendText(res, status, `${message}\n`);

@@ -14,23 +14,30 @@ export type EntryHeader =
 
 /** Parses the header at the start of `buf`, which holds the entry at pack offset `offset`. */
 export function parseEntryHeader(buf: Uint8Array, offset: number, idBytes: number): EntryHeader {
+  const truncated = () => new IntegrityError(`pack entry at ${offset}: truncated header`);
+  if (buf.length === 0) throw truncated();
   let pos = 0;
   let byte = buf[pos++];
   const code = (byte >> 4) & 7;
   let size = byte & 0x0f;
   let shift = 4;
   while (byte & 0x80) {
-    if (pos >= buf.length) throw new IntegrityError(`pack entry at ${offset}: truncated header`);
+    if (pos >= buf.length) throw truncated();
     byte = buf[pos++];
     size += (byte & 0x7f) * 2 ** shift;
     shift += 7;
+    // Past 2^53 a number no longer counts bytes exactly; no real object is that large.
+    if (!Number.isSafeInteger(size) || shift > 70) throw new IntegrityError(`pack entry at ${offset}: size varint is over 2^53 or longer than 10 bytes`);
   }
   if (code === OFS_DELTA) {
+    if (pos >= buf.length) throw truncated();
     byte = buf[pos++];
     let back = byte & 0x7f;
     while (byte & 0x80) {
+      if (pos >= buf.length) throw truncated();
       byte = buf[pos++];
       back = (back + 1) * 128 + (byte & 0x7f);
+      if (back > offset) throw new IntegrityError(`pack entry at ${offset}: delta base offset out of range`);
     }
     if (back <= 0 || back > offset) throw new IntegrityError(`pack entry at ${offset}: delta base offset out of range`);
     return { kind: 'ofs-delta', baseOffset: offset - back, size, headerLength: pos };

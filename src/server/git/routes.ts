@@ -1,10 +1,16 @@
-/** Git smart HTTP routes: /<repo>.git/info/refs, /git-upload-pack, /git-receive-pack. */
+/**
+ * Git smart HTTP routes: /<repo>.git/info/refs, /git-upload-pack, /git-receive-pack.
+ * Request bodies are cut at server.limits; errors after authentication are
+ * answered in git's own framing (see git-errors.ts), so `git` prints them.
+ */
 import type { RequestContext } from '../context.js';
 import { badRequest, HttpError } from '../http-error.js';
-import { bodyStream } from '../http-util.js';
+import type { BodyGuard, BodyLimit } from '../http-util.js';
+import { formatBytes, LIMIT_SETTINGS, limitMessage } from '../limits.js';
 import { advertisement, type Service } from './advertise.js';
+import { answerInGit } from './git-errors.js';
 import { advertisementV2, uploadPackV2, wantsV2 } from './protocol-v2.js';
-import { handleReceivePack } from './receive-pack.js';
+import { handleReceivePack, type PushResult } from './receive-pack.js';
 import { readRefs } from './refs.js';
 import { uploadPack } from './upload-pack.js';
 
@@ -34,16 +40,36 @@ export async function infoRefs(ctx: RequestContext): Promise<void> {
   ctx.res.end(body);
 }
 
+/** A fetch request: wants, haves and options, never a pack. */
+function fetchBodyLimit(ctx: RequestContext): BodyLimit {
+  const max = ctx.state.limits.maxRequestBody;
+  return { bytes: max, message: limitMessage('fetch request', 'maxRequestBody', max) };
+}
+
+/** A push request: its commands (counted against max_request_body) and its pack (max_pack_size). */
+function pushBodyLimit(ctx: RequestContext): BodyLimit {
+  const { maxPackSize, maxRequestBody } = ctx.state.limits;
+  return {
+    bytes: maxPackSize + maxRequestBody,
+    message:
+      `push is over the server's limit of ${formatBytes(maxPackSize)} for its pack (${LIMIT_SETTINGS.maxPackSize})` +
+      ` plus ${formatBytes(maxRequestBody)} for its commands (${LIMIT_SETTINGS.maxRequestBody})`,
+  };
+}
+
 export async function uploadPackRoute(ctx: RequestContext): Promise<void> {
   const { repo } = await ctx.repository(ctx.params[0], 'read', true);
   checkContentType(ctx, 'git-upload-pack');
   const metrics = ctx.state.metrics;
+  let body: BodyGuard | undefined;
   try {
+    body = ctx.body(fetchBodyLimit(ctx));
     const v2 = wantsV2(ctx.req.headers['git-protocol']);
-    const sent = await (v2 ? uploadPackV2 : uploadPack)(ctx.store, repo, bodyStream(ctx.req), ctx.res, metrics);
+    const sent = await (v2 ? uploadPackV2 : uploadPack)(ctx.store, repo, body, ctx.res, metrics);
     metrics.gitOperations.inc({ service: 'upload-pack', result: sent ? 'pack' : 'negotiation' });
   } catch (err) {
     metrics.gitOperations.inc({ service: 'upload-pack', result: 'error' });
+    answerInGit(ctx.res, 'git-upload-pack', err, body?.head);
     throw err;
   }
 }
@@ -52,10 +78,19 @@ export async function receivePackRoute(ctx: RequestContext): Promise<void> {
   const { repo, level } = await ctx.repository(ctx.params[0], 'write', true);
   checkContentType(ctx, 'git-receive-pack');
   const metrics = ctx.state.metrics;
-  const result = await handleReceivePack(ctx.store, repo, bodyStream(ctx.req), ctx.res, {
-    level,
-    denyNonFastForwards: repo.metadata.denyNonFastForwards === true,
-  });
+  let body: BodyGuard | undefined;
+  let result: PushResult;
+  try {
+    body = ctx.body(pushBodyLimit(ctx));
+    result = await handleReceivePack(ctx.store, repo, body, ctx.res, {
+      level,
+      denyNonFastForwards: repo.metadata.denyNonFastForwards === true,
+    });
+  } catch (err) {
+    metrics.gitOperations.inc({ service: 'receive-pack', result: 'error' });
+    answerInGit(ctx.res, 'git-receive-pack', err, body?.head);
+    throw err;
+  }
   const failed = result.unpackError !== undefined || result.commands.some((c) => c.error);
   metrics.gitOperations.inc({ service: 'receive-pack', result: failed ? 'refused' : 'ok' });
   metrics.packObjects.inc({ direction: 'received' }, result.objects);

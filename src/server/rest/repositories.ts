@@ -4,12 +4,14 @@
  * refs, and collaborators (per-repository read/write/admin grants).
  */
 import { encodeCursor } from '../../datastore/cursor.js';
-import { dropCommitIndex } from '../../git/index.js';
+import { InvalidArgumentError } from '../../datastore/errors.js';
 import type { Repository, Visibility } from '../../datastore/types.js';
-import { atLeast, dropGrants, grant, GRANTABLE, levelFor, listGrants, type Level } from '../auth/permissions.js';
-import type { RequestContext } from '../context.js';
+import { checkRefName } from '../../datastore/validate.js';
+import { indexRoot as commitIndexRoot } from '../../git/query/keys.js';
+import { atLeast, grant, GRANTABLE, levelFor, listGrants, permKey, type Level } from '../auth/permissions.js';
+import { asStore, type RequestContext } from '../context.js';
 import { badRequest, forbidden, notFound } from '../http-error.js';
-import { Params, readJson, sendJson } from '../http-util.js';
+import { Params, sendJson } from '../http-util.js';
 import { refView, repositoryView } from './views.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
@@ -21,9 +23,20 @@ export function checkRepositoryName(name: string): string {
   return name;
 }
 
+/** A branch name HEAD may point at: `main`, `release/1.x`; git's ref name rules. */
+export function checkBranchName(name: string): string {
+  try {
+    checkRefName(`refs/heads/${name}`);
+  } catch (err) {
+    if (!(err instanceof InvalidArgumentError)) throw err;
+    throw badRequest(`defaultBranch ${JSON.stringify(name)} is not a valid branch name: ${err.message.replace(/^invalid ref name "[^"]*": /, '')}`);
+  }
+  return name;
+}
+
 export async function createRepository(ctx: RequestContext): Promise<void> {
   const user = ctx.requireUser();
-  const p = Params.body(await readJson(ctx.req));
+  const p = Params.body(await ctx.readJson());
   const name = checkRepositoryName(p.requiredString('name'));
   const visibility = p.oneOf<Visibility>('visibility', ['public', 'private']) ?? 'public';
   let ownerId = user.id;
@@ -34,10 +47,14 @@ export async function createRepository(ctx: RequestContext): Promise<void> {
     if (!found) throw badRequest(`owner ${owner} does not exist`);
     ownerId = found.id;
   }
-  const defaultBranch = p.string('defaultBranch') ?? 'main';
-  const repo = await ctx.store.createRepository({ name, description: p.string('description') ?? '', visibility, ownerId });
-  await ctx.store.setSymbolicRef(repo.id, 'HEAD', `refs/heads/${defaultBranch}`);
-  await ctx.audit('repository.create', repo.name, repo.id, { visibility, ownerId });
+  const defaultBranch = checkBranchName(p.string('defaultBranch') ?? 'main');
+  const description = p.string('description') ?? '';
+  const repo = await ctx.writeAll(async (tx) => {
+    const created = await tx.createRepository({ name, description, visibility, ownerId });
+    await tx.setSymbolicRef(created.id, 'HEAD', `refs/heads/${defaultBranch}`);
+    await ctx.audit('repository.create', created.name, created.id, { visibility, ownerId }, tx);
+    return created;
+  });
   sendJson(ctx.res, 201, repositoryView(repo));
 }
 
@@ -78,7 +95,7 @@ export async function getRepository(ctx: RequestContext): Promise<void> {
 
 export async function updateRepository(ctx: RequestContext): Promise<void> {
   const { repo } = await ctx.repository(ctx.params[0], 'admin');
-  const p = Params.body(await readJson(ctx.req));
+  const p = Params.body(await ctx.readJson());
   const patch: { description?: string; visibility?: Visibility; name?: string; metadata?: Repository['metadata'] } = {};
   const name = p.string('name');
   if (name !== undefined) patch.name = checkRepositoryName(name);
@@ -88,19 +105,31 @@ export async function updateRepository(ctx: RequestContext): Promise<void> {
   if (visibility !== undefined) patch.visibility = visibility;
   const deny = p.bool('denyNonFastForwards');
   if (deny !== undefined) patch.metadata = { ...repo.metadata, denyNonFastForwards: deny };
-  const updated = await ctx.store.updateRepository(repo.id, patch);
-  await ctx.audit('repository.update', updated.name, repo.id, { ...patch } as Record<string, string>);
+  const updated = await ctx.writeAll(async (tx) => {
+    const result = await tx.updateRepository(repo.id, patch);
+    await ctx.audit('repository.update', result.name, repo.id, { ...patch } as Record<string, string>, tx);
+    return result;
+  });
   sendJson(ctx.res, 200, repositoryView(updated));
 }
 
 export async function deleteRepository(ctx: RequestContext): Promise<void> {
   const { repo } = await ctx.repository(ctx.params[0], 'admin');
-  await ctx.store.deleteRepository(repo.id);
-  await dropGrants(ctx.store, repo.id);
-  // The commit index lives in config keys of its own; it goes with the repository.
-  await dropCommitIndex(ctx.store, repo.id);
-  await ctx.audit('repository.delete', repo.name, repo.id);
+  // Grants and the commit index live in config keys of their own; they go with the repository, in the same transaction.
+  const doomed = await repositoryConfigKeys(ctx, repo.id);
+  await ctx.writeAll(async (tx) => {
+    await tx.deleteRepository(repo.id);
+    for (const key of doomed) await tx.deleteConfig(key);
+    await ctx.audit('repository.delete', repo.name, repo.id, {}, tx);
+  });
   ctx.res.writeHead(204).end();
+}
+
+/** Config keys that belong to one repository: its collaborators' grants and its commit index. */
+async function repositoryConfigKeys(ctx: RequestContext, repositoryId: string): Promise<string[]> {
+  const keys = (await listGrants(ctx.store, repositoryId)).map((g) => permKey(repositoryId, g.userId));
+  for await (const [key] of ctx.store.listConfig(commitIndexRoot(repositoryId))) keys.push(key);
+  return keys;
 }
 
 export async function listRefs(ctx: RequestContext): Promise<void> {
@@ -112,7 +141,7 @@ export async function listRefs(ctx: RequestContext): Promise<void> {
 
 export async function getRef(ctx: RequestContext): Promise<void> {
   const { repo } = await ctx.repository(ctx.params[0], 'read');
-  const name = decodeURIComponent(ctx.params[1]);
+  const name = ctx.params[1];
   const ref = await ctx.store.getRef(repo.id, name);
   if (!ref) throw notFound(`ref ${name}`);
   const resolved = ref.type === 'symbolic' ? await ctx.store.resolveRef(repo.id, name) : ref;
@@ -134,11 +163,13 @@ export async function setCollaborator(ctx: RequestContext): Promise<void> {
   if (!target) throw notFound(`user ${ctx.params[1]}`);
   let level: Level = 'none';
   if (ctx.req.method === 'PUT') {
-    const p = Params.body(await readJson(ctx.req));
+    const p = Params.body(await ctx.readJson());
     level = p.oneOf('permission', GRANTABLE) ?? 'read';
   }
-  await grant(ctx.store, repo.id, target.id, level);
-  await ctx.audit('repository.permission', repo.name, repo.id, { user: target.username, permission: level });
+  await ctx.writeAll(async (tx) => {
+    await grant(asStore(tx), repo.id, target.id, level);
+    await ctx.audit('repository.permission', repo.name, repo.id, { user: target.username, permission: level }, tx);
+  });
   const effective = await levelFor(ctx.store, target, repo, ctx.state.config.anonymousRead);
   sendJson(ctx.res, 200, { username: target.username, permission: level, effective, canWrite: atLeast(effective, 'write') });
 }

@@ -4,9 +4,9 @@
  */
 import type { User } from '../../datastore/types.js';
 import { issueToken, listTokens, revokeTokens } from '../auth/tokens.js';
-import type { RequestContext } from '../context.js';
+import { asStore, type RequestContext } from '../context.js';
 import { badRequest, forbidden, notFound } from '../http-error.js';
-import { Params, readJson, sendJson } from '../http-util.js';
+import { Params, sendJson } from '../http-util.js';
 import { pageView, userView } from './views.js';
 
 const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -38,16 +38,20 @@ export async function listUsers(ctx: RequestContext): Promise<void> {
 
 export async function createUser(ctx: RequestContext): Promise<void> {
   ctx.requireAdmin();
-  const p = Params.body(await readJson(ctx.req));
+  const p = Params.body(await ctx.readJson());
   const username = checkUsername(p.requiredString('username'));
-  const user = await ctx.store.createUser({
+  const input = {
     username,
     email: p.string('email') ?? `${username}@users.govc.local`,
     displayName: p.string('displayName') ?? '',
     isAdmin: p.bool('isAdmin') ?? false,
+  };
+  const { user, token } = await ctx.writeAll(async (tx) => {
+    const created = await tx.createUser(input);
+    const { token } = await issueToken(asStore(tx), created.id, 'initial');
+    await ctx.audit('user.create', `user:${username}`, null, { userId: created.id, isAdmin: created.isAdmin }, tx);
+    return { user: created, token };
   });
-  const { token } = await issueToken(ctx.store, user.id, 'initial');
-  await ctx.audit('user.create', `user:${username}`, null, { userId: user.id, isAdmin: user.isAdmin });
   sendJson(ctx.res, 201, { user: userView(user), token });
 }
 
@@ -58,10 +62,13 @@ export async function getUser(ctx: RequestContext): Promise<void> {
 export async function updateUser(ctx: RequestContext): Promise<void> {
   ctx.requireAdmin();
   const user = await userInScope(ctx, ctx.params[0]);
-  const p = Params.body(await readJson(ctx.req));
+  const p = Params.body(await ctx.readJson());
   const patch = { email: p.string('email'), displayName: p.string('displayName'), isAdmin: p.bool('isAdmin') };
-  const updated = await ctx.store.updateUser(user.id, patch);
-  await ctx.audit('user.update', `user:${user.username}`, null, JSON.parse(JSON.stringify(patch)));
+  const updated = await ctx.writeAll(async (tx) => {
+    const result = await tx.updateUser(user.id, patch);
+    await ctx.audit('user.update', `user:${user.username}`, null, JSON.parse(JSON.stringify(patch)), tx);
+    return result;
+  });
   sendJson(ctx.res, 200, userView(updated));
 }
 
@@ -69,17 +76,23 @@ export async function deleteUser(ctx: RequestContext): Promise<void> {
   const admin = ctx.requireAdmin();
   const user = await userInScope(ctx, ctx.params[0]);
   if (user.id === admin.id) throw badRequest('you cannot delete yourself');
-  await revokeTokens(ctx.store, user.id);
-  await ctx.store.deleteUser(user.id);
-  await ctx.audit('user.delete', `user:${user.username}`, null, { userId: user.id });
+  await ctx.writeAll(async (tx) => {
+    await revokeTokens(asStore(tx), user.id);
+    await tx.deleteUser(user.id);
+    await ctx.audit('user.delete', `user:${user.username}`, null, { userId: user.id }, tx);
+  });
   ctx.res.writeHead(204).end();
 }
 
 export async function createToken(ctx: RequestContext): Promise<void> {
   const user = await userInScope(ctx, ctx.params[0]);
-  const p = Params.body(await readJson(ctx.req));
-  const { token, id } = await issueToken(ctx.store, user.id, p.string('name') ?? 'token');
-  await ctx.audit('token.create', `user:${user.username}`, null, { tokenId: id });
+  const p = Params.body(await ctx.readJson());
+  const name = p.string('name') ?? 'token';
+  const { token, id } = await ctx.writeAll(async (tx) => {
+    const issued = await issueToken(asStore(tx), user.id, name);
+    await ctx.audit('token.create', `user:${user.username}`, null, { tokenId: issued.id }, tx);
+    return issued;
+  });
   sendJson(ctx.res, 201, { id, token });
 }
 
@@ -92,8 +105,10 @@ export async function deleteToken(ctx: RequestContext): Promise<void> {
   const user = await userInScope(ctx, ctx.params[0]);
   const id = ctx.params[1];
   if (!/^[0-9a-f]{16}$/.test(id)) throw badRequest('token id is 16 hex digits, as listed');
-  const n = await revokeTokens(ctx.store, user.id, id);
-  if (n === 0) throw notFound(`token ${id}`);
-  await ctx.audit('token.revoke', `user:${user.username}`, null, { tokenId: id });
+  await ctx.writeAll(async (tx) => {
+    const n = await revokeTokens(asStore(tx), user.id, id);
+    if (n === 0) throw notFound(`token ${id}`);
+    await ctx.audit('token.revoke', `user:${user.username}`, null, { tokenId: id }, tx);
+  });
   ctx.res.writeHead(204).end();
 }
