@@ -97,7 +97,8 @@ export class PackReader {
     const chunk = await this.window.read(dataAt, Math.min(available, compressBound(header.size)));
     let result: { buffer: Buffer; engine: { bytesWritten: number } };
     try {
-      result = inflateSync(chunk, { info: true }) as unknown as typeof result;
+      // Never past the declared size: a small entry must not inflate into gigabytes before we compare.
+      result = inflateSync(chunk, { info: true, maxOutputLength: Math.max(1, header.size) }) as unknown as typeof result;
     } catch (err) {
       throw new IntegrityError(`pack entry at ${offset}: ${(err as Error).message}`);
     }
