@@ -6,7 +6,8 @@
  * reach into another key, and byte order of keys is the code point order of
  * the components (the order filters.ts defines).
  *
- *   o:<object id>                         object: type byte + content
+ *   o:<object id>                         object entry (object-value.ts)
+ *   ob:<base id>\0<object id>             -> empty: the entries kept as deltas on a base
  *   r:<repository id>\0<ref name>         ref
  *   repo:<repository id>                  repository record
  *   u:<user id>                           user record
@@ -26,6 +27,7 @@ import type { Bytes } from './engine.js';
 
 export const NS = {
   object: 'o:',
+  dependent: 'ob:',
   ref: 'r:',
   repository: 'repo:',
   user: 'u:',
@@ -129,6 +131,11 @@ export function eventKey(timestamp: number, id: string): Buffer {
 /** The index key of one event under one field value. */
 export function eventIndexKey(field: EventIndexField, value: string, timestamp: number, id: string): Buffer {
   return Buffer.concat([keyPrefix(EVENT_INDEX_NS[field], value), eventSuffix(timestamp, id)]);
+}
+
+/** The reverse-index key of a delta entry on its base. */
+export function dependentKey(base: string, id: string): Buffer {
+  return key(NS.dependent, base, id);
 }
 
 /** The text after a namespace (a last component). */

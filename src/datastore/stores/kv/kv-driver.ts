@@ -14,12 +14,13 @@ import type {
   WriteOp,
 } from '../../driver.js';
 import { matchesRepository, matchesUser } from '../../filters.js';
-import type { AuditEvent, Capabilities, GitObject, ObjectStat, Ref, Repository, User } from '../../types.js';
+import type { AuditEvent, Capabilities, ObjectEntry, ObjectStat, Ref, Repository, User } from '../../types.js';
 import type { Bytes, KvEngine } from './engine.js';
 import { countEvents, queryEvents } from './event-query.js';
 import { NS, escapeComponent, key, keyPrefix, lastComponent, toBuffer } from './keys.js';
 import { Overlay } from './overlay.js';
-import { decodeCounter, decodeObject, decodeRef, decodeRepository, decodeUser, objectType } from './records.js';
+import { decodeEntryHead, decodeEntryValue } from './object-value.js';
+import { decodeCounter, decodeRef, decodeRepository, decodeUser } from './records.js';
 import { joinScan, prefixRange, utf8 } from './scan.js';
 import { OBJECT_BYTES_KEY, OBJECT_COUNT_KEY, WritePlanner } from './write-plan.js';
 
@@ -58,17 +59,12 @@ export class KvDriver implements StoreDriver {
 
   // ---- objects ----
 
-  async getObject(id: string): Promise<GitObject | undefined> {
-    const v = await this.engine.get(key(NS.object, id));
-    return v === undefined ? undefined : decodeObject(v, id);
-  }
-
-  async getObjects(ids: string[]): Promise<Map<string, GitObject>> {
+  async getEntries(ids: string[]): Promise<Map<string, ObjectEntry>> {
     const values = await this.engine.getMany(ids.map((id) => key(NS.object, id)));
-    const out = new Map<string, GitObject>();
+    const out = new Map<string, ObjectEntry>();
     ids.forEach((id, i) => {
       const v = values[i];
-      if (v !== undefined) out.set(id, decodeObject(v, id));
+      if (v !== undefined) out.set(id, decodeEntryValue(v, id));
     });
     return out;
   }
@@ -78,9 +74,22 @@ export class KvDriver implements StoreDriver {
     return values.map((v) => v !== undefined);
   }
 
+  /** From the value's header; neither engine reads part of a value, so the value is read whole but its bytes are not copied. */
   async statObject(id: string): Promise<ObjectStat | undefined> {
     const v = await this.engine.get(key(NS.object, id));
-    return v === undefined ? undefined : { id, type: objectType(v, id), size: v.byteLength - 1 };
+    if (v === undefined) return undefined;
+    const { type, size } = decodeEntryHead(v, id);
+    return { id, type, size };
+  }
+
+  async listDependents(baseId: string, range: { after?: string; limit: number }): Promise<string[]> {
+    const prefix = keyPrefix(NS.dependent, baseId);
+    const r = prefixRange(prefix, range.after === undefined ? undefined : Buffer.concat([prefix, escapeComponent(range.after)]));
+    const ids: string[] = [];
+    for await (const chunk of this.engine.scan({ ...r, limit: range.limit, keysOnly: true })) {
+      for (const e of chunk) ids.push(lastComponent(e.key, prefix.length));
+    }
+    return ids;
   }
 
   async listObjectIds(range: KeyRange): Promise<string[]> {

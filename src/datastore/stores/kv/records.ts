@@ -1,25 +1,8 @@
-/** Value encodings: objects as a type byte + content, refs compactly, records as JSON with dates in ms. */
+/** Value encodings: refs compactly, records as JSON with dates in ms (objects: object-value.ts). */
 import { IntegrityError } from '../../errors.js';
-import type { AuditEvent, GitObject, JsonObject, ObjectType, Ref, Repository, User } from '../../types.js';
+import type { AuditEvent, JsonObject, Ref, Repository, User } from '../../types.js';
 import type { Bytes } from './engine.js';
 import { toBuffer } from './keys.js';
-
-const TYPE_CODES: Record<ObjectType, number> = { blob: 1, tree: 2, commit: 3, tag: 4 };
-const TYPES_BY_CODE: Array<ObjectType | undefined> = [undefined, 'blob', 'tree', 'commit', 'tag'];
-
-export function encodeObject(object: GitObject): Buffer {
-  return Buffer.concat([Buffer.of(TYPE_CODES[object.type]), toBuffer(object.data)]);
-}
-
-export function objectType(value: Bytes, id: string): ObjectType {
-  const type = TYPES_BY_CODE[value[0]];
-  if (!type) throw new IntegrityError(`stored object ${id} has an unknown type byte ${value[0]}; the store is corrupt`, { id });
-  return type;
-}
-
-export function decodeObject(value: Bytes, id: string): GitObject {
-  return { type: objectType(value, id), data: toBuffer(value).subarray(1) };
-}
 
 /** A ref value: 'd' or 's' then the target. */
 export function encodeRef(ref: Ref): Buffer {

@@ -6,8 +6,9 @@
 import type { PutMode, WriteOp } from '../../driver.js';
 import { CapacityError, ConflictError, NotFoundError } from '../../errors.js';
 import { planRefUpdates } from '../../refs.js';
-import type { AuditEvent, Ref, Repository, StoredObject, User } from '../../types.js';
-import { EVENT_INDEX_NS, NS, encodeTime, eventIndexKey, eventKey, key, keyPrefix, prefixEnd, type EventIndexField } from './keys.js';
+import type { AuditEvent, ObjectEntry, Ref, Repository, User } from '../../types.js';
+import { EVENT_INDEX_NS, NS, dependentKey, encodeTime, eventIndexKey, eventKey, key, keyPrefix, prefixEnd, type EventIndexField } from './keys.js';
+import { decodeEntryHead, encodeEntryValue, entryBytesIn, type EntryHead } from './object-value.js';
 import type { Overlay } from './overlay.js';
 import {
   decodeCounter,
@@ -16,7 +17,6 @@ import {
   decodeUser,
   encodeCounter,
   encodeEvent,
-  encodeObject,
   encodeRef,
   encodeRepository,
   encodeUser,
@@ -24,6 +24,8 @@ import {
 
 export const OBJECT_COUNT_KEY = key(NS.meta, 'objects');
 export const OBJECT_BYTES_KEY = key(NS.meta, 'object-bytes');
+
+const EMPTY = Buffer.alloc(0);
 
 export const EVENT_INDEX_FIELDS = Object.keys(EVENT_INDEX_NS) as EventIndexField[];
 
@@ -59,7 +61,7 @@ export class WritePlanner {
   private prefetch(ops: WriteOp[]): void {
     const keys: Buffer[] = [];
     for (const op of ops) {
-      if (op.op === 'putObject') keys.push(key(NS.object, op.object.id));
+      if (op.op === 'putObject') keys.push(key(NS.object, op.entry.id));
       else if (op.op === 'deleteObject') keys.push(key(NS.object, op.id));
       else if (op.op === 'appendEvent') keys.push(key(NS.eventId, op.event.id));
     }
@@ -76,23 +78,29 @@ export class WritePlanner {
     return value;
   }
 
-  /** The stored size of an object before this op, or undefined when absent. */
-  private objectSize(objectKey: Buffer): number | undefined {
-    const value = this.read(objectKey);
-    return value === undefined ? undefined : value.byteLength - 1;
+  /** The stored entry of an id before this op (its fields and byte count), or undefined when absent. */
+  private storedEntry(id: string): { head: EntryHead; bytes: number } | undefined {
+    const value = this.read(key(NS.object, id));
+    if (value === undefined) return undefined;
+    const head = decodeEntryHead(value, id);
+    return { head, bytes: entryBytesIn(value, head) };
+  }
+
+  /** Takes a stored entry out: its record, its reverse-index key and its share of the counters. */
+  private removeEntry(id: string, stored: { head: EntryHead; bytes: number }): void {
+    this.view.del(key(NS.object, id));
+    if (stored.head.base !== null) this.view.del(dependentKey(stored.head.base, id));
+    this.objectCount--;
+    this.objectBytes -= stored.bytes;
   }
 
   private applyOne(op: WriteOp): void {
     switch (op.op) {
       case 'putObject':
-        return this.putObject(op.object);
+        return this.putObject(op.entry, op.replace === true);
       case 'deleteObject': {
-        const k = key(NS.object, op.id);
-        const size = this.objectSize(k);
-        if (size === undefined) return;
-        this.view.del(k);
-        this.objectCount--;
-        this.objectBytes -= size;
+        const stored = this.storedEntry(op.id);
+        if (stored) this.removeEntry(op.id, stored);
         return;
       }
       case 'updateRefs':
@@ -116,17 +124,21 @@ export class WritePlanner {
     }
   }
 
-  private putObject(object: StoredObject): void {
-    if (object.data.byteLength > this.maxObjectSize) {
-      throw new CapacityError(`object ${object.id} is ${object.data.byteLength} bytes, over this store's ${this.maxObjectSize}-byte object limit; nothing was written`, {
+  private putObject(entry: ObjectEntry, replace: boolean): void {
+    // The object is what a read holds in memory whole; its entry is what the value holds.
+    const bytes = Math.max(entry.size, entry.bytes.byteLength);
+    if (bytes > this.maxObjectSize) {
+      throw new CapacityError(`object ${entry.id} is ${bytes} bytes, over this store's ${this.maxObjectSize}-byte object limit; nothing was written`, {
         maxBytes: this.maxObjectSize,
       });
     }
-    const k = key(NS.object, object.id);
-    if (this.objectSize(k) !== undefined) return; // write-once: same id, same content
-    this.view.put(k, encodeObject(object));
+    const stored = this.storedEntry(entry.id);
+    if (stored && !replace) return; // write-once: same id, same content
+    if (stored) this.removeEntry(entry.id, stored);
+    this.view.put(key(NS.object, entry.id), encodeEntryValue(entry));
+    if (entry.base !== null) this.view.put(dependentKey(entry.base, entry.id), EMPTY);
     this.objectCount++;
-    this.objectBytes += object.data.byteLength;
+    this.objectBytes += entry.bytes.byteLength;
   }
 
   private updateRefs(repositoryId: string, updates: Parameters<typeof planRefUpdates>[1]): void {
@@ -210,8 +222,7 @@ export class WritePlanner {
     const t = event.timestamp.getTime();
     this.view.put(idKey, encodeTime(t));
     this.view.put(eventKey(t, event.id), encodeEvent(event));
-    const empty = Buffer.alloc(0);
-    for (const ik of eventIndexKeys(event)) this.view.put(ik, empty);
+    for (const ik of eventIndexKeys(event)) this.view.put(ik, EMPTY);
   }
 }
 
