@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { parseStoreUri, parseStoreYaml } from '../../src/datastore/config.js';
 import type { GitObject } from '../../src/datastore/types.js';
-import { applyDelta } from '../../src/git/pack/delta.js';
+import { applyDelta } from '../../src/datastore/objects/delta.js';
 import { encodeEntryHeader, encodeOfsDeltaHeader, parseEntryHeader } from '../../src/git/pack/entry-header.js';
 import { indexPackFile, type IndexPackOptions } from '../../src/git/pack/index-pack.js';
 import { receivePack } from '../../src/git/pack/receive-pack.js';
