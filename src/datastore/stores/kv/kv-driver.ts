@@ -17,7 +17,7 @@ import { matchesRepository, matchesUser } from '../../filters.js';
 import type { AuditEvent, Capabilities, ObjectEntry, ObjectStat, Ref, Repository, User } from '../../types.js';
 import type { Bytes, KvEngine } from './engine.js';
 import { countEvents, queryEvents } from './event-query.js';
-import { NS, escapeComponent, key, keyPrefix, lastComponent, toBuffer } from './keys.js';
+import { NS, dependentKey, escapeComponent, key, keyPrefix, lastComponent, toBuffer } from './keys.js';
 import { Overlay } from './overlay.js';
 import { decodeEntryHead, decodeEntryValue } from './object-value.js';
 import { decodeCounter, decodeRef, decodeRepository, decodeUser } from './records.js';
@@ -84,7 +84,7 @@ export class KvDriver implements StoreDriver {
 
   async listDependents(baseId: string, range: { after?: string; limit: number }): Promise<string[]> {
     const prefix = keyPrefix(NS.dependent, baseId);
-    const r = prefixRange(prefix, range.after === undefined ? undefined : Buffer.concat([prefix, escapeComponent(range.after)]));
+    const r = prefixRange(prefix, range.after === undefined ? undefined : dependentKey(baseId, range.after));
     const ids: string[] = [];
     for await (const chunk of this.engine.scan({ ...r, limit: range.limit, keysOnly: true })) {
       for (const e of chunk) ids.push(lastComponent(e.key, prefix.length));
