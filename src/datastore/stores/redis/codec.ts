@@ -1,24 +1,5 @@
-/** How records, objects and ordered index members are laid out in Redis values. */
-import { IntegrityError } from '../../errors.js';
-import type { AuditEvent, GitObject, JsonObject, ObjectType, Ref, Repository, User } from '../../types.js';
-
-// ---- objects: one type byte, then the raw content ----
-const TYPE_BYTE: Record<ObjectType, number> = { blob: 0x62, tree: 0x74, commit: 0x63, tag: 0x67 }; // b t c g
-const BYTE_TYPE = new Map<number, ObjectType>(Object.entries(TYPE_BYTE).map(([t, b]) => [b, t as ObjectType]));
-
-export function encodeObject(object: GitObject): Buffer {
-  const out = Buffer.allocUnsafe(object.data.byteLength + 1);
-  out[0] = TYPE_BYTE[object.type];
-  out.set(object.data, 1);
-  return out;
-}
-
-export function decodeObject(id: string, value: Buffer): GitObject {
-  const type = BYTE_TYPE.get(value[0]);
-  if (!type) throw new IntegrityError(`redis value of object ${id} has an unknown type byte ${value[0]}; the key was not written by govc`, { id });
-  return { type, data: value.subarray(1) };
-}
-
+/** How records and ordered index members are laid out in Redis values (objects: entry-value.ts). */
+import type { AuditEvent, JsonObject, Ref, Repository, User } from '../../types.js';
 
 // ---- refs: "d:<object id>" or "s:<ref name>" ----
 export function encodeRefTarget(target: string, symbolic: boolean): string {

@@ -4,7 +4,8 @@
  * tag `{<prefix>}`, so one Lua script covers it on standalone Redis and on a
  * Cluster alike. Objects are spread over 256 shards `{<prefix>:o:<2 hex>}`
  * (by the id's first two hex digits), each with its own lex-ordered id index,
- * so listing in id order walks the shards in order without merging.
+ * so listing in id order walks the shards in order without merging, and a
+ * lex-ordered index of the deltas on each base, beside the base.
  */
 
 /** Prefixes may not contain braces (they would change the hash tag) or spaces. */
@@ -102,6 +103,10 @@ export class RedisKeys {
   }
   shardBytes(shard: number): string {
     return `${this.shardBase(shard)}bytes`;
+  }
+  /** Ids of the entries kept as deltas on `baseId`, in the base's shard (DELETE_OBJECTS builds the same name). */
+  dependents(baseId: string): string {
+    return `${this.shardBase(this.shardOf(baseId))}deps:${baseId}`;
   }
 
   // ---- TTL keys: no hash tag, so they spread over the cluster ----

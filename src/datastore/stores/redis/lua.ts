@@ -216,34 +216,67 @@ end
 return ''
 `;
 
-/** KEYS[1] = shard id index, KEYS[2] = shard byte counter; ARGV[1] = shard key base, then id, value pairs. */
-export const PUT_OBJECTS = `
-local added, bytes = 0, 0
-for i = 2, #ARGV, 2 do
-  if redis.call('SET', ARGV[1] .. ARGV[i], ARGV[i + 1], 'NX') then
-    redis.call('ZADD', KEYS[1], 0, ARGV[i])
-    added = added + 1
-    bytes = bytes + #ARGV[i + 1] - 1
-  end
+/**
+ * Reading an object value's header (entry-value.ts): the entry's byte count
+ * and its base id in hex ('' for none). A value starting with 0x01 is an
+ * entry; anything else is the older type letter + raw data.
+ */
+const ENTRY_HEADER = `
+local function hex(s) return (s:gsub('.', function(c) return string.format('%02x', string.byte(c)) end)) end
+local function entryOf(head, len)
+  if string.byte(head, 1) ~= 1 then return len - 1, '' end
+  local n = string.byte(head, 10)
+  return len - 10 - n, hex(string.sub(head, 11, 10 + n))
 end
-if bytes > 0 then redis.call('INCRBY', KEYS[2], bytes) end
-return added
+local function readEntry(k)
+  local head = redis.call('GETRANGE', k, 0, 41)
+  if head == '' then return nil end
+  return entryOf(head, redis.call('STRLEN', k))
+end
 `;
 
-/** Same keys as PUT_OBJECTS; ARGV[1] = shard key base, then ids. */
-export const DELETE_OBJECTS = `
-local removed, bytes = 0, 0
+/**
+ * KEYS[1] = shard id index, KEYS[2] = shard byte counter; ARGV[1] = shard key
+ * base, then id, value, replace ('1' or '0') triples. Keeps an existing value
+ * unless replace. Returns, per triple, '' if the id was absent, else '=' and
+ * the base (hex) the id had before.
+ */
+export const PUT_OBJECTS = ENTRY_HEADER + `
+local delta, out = 0, {}
+for i = 2, #ARGV, 3 do
+  local id, v = ARGV[i], ARGV[i + 1]
+  local k = ARGV[1] .. id
+  local oldBytes, oldBase = readEntry(k)
+  out[#out + 1] = oldBytes and ('=' .. oldBase) or ''
+  if not oldBytes or ARGV[i + 2] == '1' then
+    redis.call('SET', k, v)
+    if oldBytes then delta = delta - oldBytes else redis.call('ZADD', KEYS[1], 0, id) end
+    delta = delta + entryOf(v, #v)
+  end
+end
+if delta ~= 0 then redis.call('INCRBY', KEYS[2], delta) end
+return out
+`;
+
+/**
+ * Same keys as PUT_OBJECTS; ARGV[1] = shard key base, then ids. Deletes each
+ * object with its own dependents index. Returns id, base (hex) pairs of the
+ * deleted deltas, whose bases' indexes still name them.
+ */
+export const DELETE_OBJECTS = ENTRY_HEADER + `
+local bytes, out = 0, {}
 for i = 2, #ARGV do
   local k = ARGV[1] .. ARGV[i]
-  local n = redis.call('STRLEN', k)
-  if redis.call('DEL', k) == 1 then
+  local n, base = readEntry(k)
+  if n then
+    redis.call('DEL', k, ARGV[1] .. 'deps:' .. ARGV[i])
     redis.call('ZREM', KEYS[1], ARGV[i])
-    removed = removed + 1
-    bytes = bytes + n - 1
+    bytes = bytes + n
+    if base ~= '' then out[#out + 1] = ARGV[i]; out[#out + 1] = base end
   end
 end
 if bytes > 0 then redis.call('DECRBY', KEYS[2], bytes) end
-return removed
+return out
 `;
 
 /** A consistent page of refs: KEYS[1] = names index, KEYS[2] = refs hash; ARGV = min, max, limit. Returns name, value pairs. */

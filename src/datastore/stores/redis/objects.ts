@@ -1,103 +1,105 @@
 /**
- * Objects: one key each, holding a type byte and the content, in 256 shards
- * by the id's first two hex digits. Each shard keeps a lex-ordered index of
- * its ids and a byte counter, updated by one script per batch so a shard is
- * never half written. Different shards (different cluster slots) are written
- * separately: objects are content-addressed and idempotent, so a batch that
- * fails half way leaves only some of its objects, each whole.
+ * Objects: one key each, holding the entry (entry-value.ts), in 256 shards by
+ * the id's first two hex digits. Each shard keeps a lex-ordered index of its
+ * ids and a counter of entry bytes, updated by one script per batch so a shard
+ * is never half written. Different shards (different cluster slots) are
+ * written separately: objects are content-addressed and idempotent, so a batch
+ * that fails half way leaves only some of its objects, each whole. Deltas are
+ * also indexed by base (dependents.ts), around the writes of their entries.
  */
 import type { KeyRange } from '../../driver.js';
-import type { GitObject, ObjectStat, StoredObject } from '../../types.js';
-import { decodeObject, encodeObject } from './codec.js';
+import type { ObjectEntry, ObjectStat } from '../../types.js';
 import type { Client, Scripts } from './connection.js';
+import { RedisDependents, type Dependent } from './dependents.js';
+import { decodeEntry, decodeStat, encodeEntry, MAX_HEADER } from './entry-value.js';
 import { runOnSlot } from './replication.js';
 import { OBJECT_SHARDS, type RedisKeys } from './keys.js';
 import type { RedisSettings } from './settings.js';
+import { forEachLimit, groupByShard, PARALLEL } from './shards.js';
 
 /** Bounds on one script call, so one batch does not stall the server. */
 const BATCH_BYTES = 8 * 1024 * 1024;
 const BATCH_COUNT = 1000;
-/** Concurrent script calls and reads in flight. */
-const PARALLEL = 32;
 const READ_CHUNK = 2000;
 
-/** Runs fn over items with at most `limit` in flight. */
-export async function forEachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]);
-  });
-  await Promise.all(workers);
-}
-
-function groupByShard<T>(keys: RedisKeys, items: T[], idOf: (t: T) => string): Map<number, T[]> {
-  const shards = new Map<number, T[]>();
-  for (const item of items) {
-    const shard = keys.shardOf(idOf(item));
-    let list = shards.get(shard);
-    if (!list) shards.set(shard, (list = []));
-    list.push(item);
-  }
-  return shards;
+/** An entry to store: kept if its id exists, unless `replace`. */
+export interface EntryPut {
+  entry: ObjectEntry;
+  replace: boolean;
 }
 
 export class RedisObjects {
+  readonly dependents: RedisDependents;
+
   constructor(
     private readonly client: Client,
     private readonly keys: RedisKeys,
     private readonly settings: RedisSettings,
-  ) {}
+  ) {
+    this.dependents = new RedisDependents(client, keys, settings);
+  }
 
   private get scripts(): Scripts {
     return this.client as unknown as Scripts;
   }
 
-  async put(objects: StoredObject[]): Promise<void> {
-    const batches: Array<{ shard: number; args: Buffer[] }> = [];
-    for (const [shard, list] of groupByShard(this.keys, objects, (o) => o.id)) {
-      let args: Buffer[] = [];
+  /** Indexes the deltas first, stores the entries, then drops index entries that do not hold. */
+  async put(puts: EntryPut[]): Promise<void> {
+    await this.dependents.add(puts.filter((p) => p.entry.base !== null).map(({ entry }) => ({ base: entry.base!, id: entry.id })));
+    const batches: EntryPut[][] = [];
+    for (const list of groupByShard(this.keys, puts, (p) => p.entry.id).values()) {
+      let batch: EntryPut[] = [];
       let bytes = 0;
-      for (const o of list) {
-        if (args.length > 0 && (bytes + o.data.byteLength > BATCH_BYTES || args.length >= BATCH_COUNT * 2)) {
-          batches.push({ shard, args });
-          args = [];
+      for (const p of list) {
+        if (batch.length > 0 && (bytes + p.entry.bytes.byteLength > BATCH_BYTES || batch.length >= BATCH_COUNT)) {
+          batches.push(batch);
+          batch = [];
           bytes = 0;
         }
-        args.push(Buffer.from(o.id), encodeObject(o));
-        bytes += o.data.byteLength;
+        batch.push(p);
+        bytes += p.entry.bytes.byteLength;
       }
-      batches.push({ shard, args });
+      batches.push(batch);
     }
-    await forEachLimit(batches, PARALLEL, async ({ shard, args }) => {
-      await runOnSlot(this.client, this.settings, (p) =>
+    const stale: Dependent[] = [];
+    await forEachLimit(batches, PARALLEL, async (batch) => {
+      const shard = this.keys.shardOf(batch[0].entry.id);
+      const args = batch.flatMap(({ entry, replace }) => [Buffer.from(entry.id), encodeEntry(entry), Buffer.from(replace ? '1' : '0')]);
+      const [before] = (await runOnSlot(this.client, this.settings, (p) =>
         p.govcPutObjects(this.keys.shardIds(shard), this.keys.shardBytes(shard), this.keys.shardBase(shard), ...args),
-      );
+      )) as [string[]];
+      batch.forEach(({ entry, replace }, i) => {
+        if (before[i] === '') return;
+        const oldBase = before[i].slice(1);
+        const newBase = entry.base ?? '';
+        // Kept the old entry: the base indexed above may not be its base. Replaced it: the old base's index names it.
+        if (!replace && newBase && newBase !== oldBase) stale.push({ base: newBase, id: entry.id });
+        if (replace && oldBase && oldBase !== newBase) stale.push({ base: oldBase, id: entry.id });
+      });
     });
+    if (stale.length > 0) await this.dependents.remove(stale);
   }
 
   async delete(ids: string[]): Promise<void> {
-    const groups = [...groupByShard(this.keys, ids, (id) => id)];
-    await forEachLimit(groups, PARALLEL, async ([shard, list]) => {
-      await runOnSlot(this.client, this.settings, (p) =>
+    const stale: Dependent[] = [];
+    await forEachLimit([...groupByShard(this.keys, ids, (id) => id)], PARALLEL, async ([shard, list]) => {
+      const [deltas] = (await runOnSlot(this.client, this.settings, (p) =>
         p.govcDeleteObjects(this.keys.shardIds(shard), this.keys.shardBytes(shard), this.keys.shardBase(shard), ...list),
-      );
+      )) as [string[]];
+      for (let i = 0; i < deltas.length; i += 2) stale.push({ id: deltas[i], base: deltas[i + 1] });
     });
+    if (stale.length > 0) await this.dependents.remove(stale);
   }
 
-  async get(id: string): Promise<GitObject | undefined> {
-    const value = await this.client.getBuffer(this.keys.object(id));
-    return value ? decodeObject(id, value) : undefined;
-  }
-
-  async getMany(ids: string[]): Promise<Map<string, GitObject>> {
-    const out = new Map<string, GitObject>();
+  /** Batches of GETs; auto-pipelining groups them per node. */
+  async getEntries(ids: string[]): Promise<Map<string, ObjectEntry>> {
+    const out = new Map<string, ObjectEntry>();
     for (let i = 0; i < ids.length; i += READ_CHUNK) {
       const chunk = ids.slice(i, i + READ_CHUNK);
-      // Auto-pipelining groups these per node.
       const values = await Promise.all(chunk.map((id) => this.client.getBuffer(this.keys.object(id))));
       chunk.forEach((id, j) => {
         const v = values[j];
-        if (v) out.set(id, decodeObject(id, v));
+        if (v) out.set(id, decodeEntry(id, v));
       });
     }
     return out;
@@ -112,11 +114,12 @@ export class RedisObjects {
     return out;
   }
 
+  /** The header only (and the length, which sizes an old raw value), never the bytes. */
   async stat(id: string): Promise<ObjectStat | undefined> {
     const key = this.keys.object(id);
-    const [head, length] = await Promise.all([this.client.getrangeBuffer(key, 0, 0), this.client.strlen(key)]);
+    const [head, length] = await Promise.all([this.client.getrangeBuffer(key, 0, MAX_HEADER - 1), this.client.strlen(key)]);
     if (length === 0) return undefined;
-    return { id, type: decodeObject(id, head).type, size: length - 1 };
+    return decodeStat(id, head, length);
   }
 
   /** Ids in ascending order: the shards in order, each a ZRANGEBYLEX, a few shards per round trip. */

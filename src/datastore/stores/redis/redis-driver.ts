@@ -7,7 +7,8 @@
  * slots, so write() stores new objects first, then runs the script, then
  * deletes objects: a write that fails after its objects were stored leaves
  * only unreferenced, content-addressed objects behind (harmless; a later put
- * of the same content is a no-op), never a ref or record.
+ * of the same content is a no-op), and entries of the dependents index that
+ * name more than they should (harmless, see dependents.ts), never a ref or record.
  */
 import type {
   ChangeFeed,
@@ -22,15 +23,17 @@ import type {
   WriteOp,
 } from '../../driver.js';
 import { ClosedError } from '../../errors.js';
-import type { AuditEvent, Capabilities, GitObject, JsonObject, ObjectStat, Ref, Repository, StoredObject, User } from '../../types.js';
+import type { AuditEvent, Capabilities, JsonObject, ObjectEntry, ObjectStat, Ref, Repository, User } from '../../types.js';
 import { connect, makeClient, type Client } from './connection.js';
 import { translateError } from './errors.js';
 import { checkPersistence, readPersistence, type Persistence } from './persistence.js';
 import { runOnSlot } from './replication.js';
 import { encodeControlOp, isControlOp, scriptError } from './control-ops.js';
 import { RedisFeatures, type AuditStreamEntry } from './features.js';
+import { MAX_HEADER } from './entry-value.js';
 import { RedisKeys } from './keys.js';
 import { RedisMetadata } from './metadata.js';
+import { netObjectOps } from './net-object-ops.js';
 import { RedisObjects } from './objects.js';
 import type { RedisSettings } from './settings.js';
 
@@ -41,8 +44,8 @@ interface Live {
   features: RedisFeatures;
 }
 
-/** Redis refuses bulk strings above proto-max-bulk-len (512 MB by default); one byte holds the type. */
-const MAX_OBJECT = 512 * 1024 * 1024 - 2;
+/** Redis refuses bulk strings above proto-max-bulk-len (512 MB by default); the entry header takes up to MAX_HEADER bytes. */
+const MAX_OBJECT = 512 * 1024 * 1024 - MAX_HEADER - 1;
 
 export class RedisDriver implements StoreDriver, ChangeFeed {
   readonly type = 'redis';
@@ -139,14 +142,7 @@ export class RedisDriver implements StoreDriver, ChangeFeed {
   }
 
   private async apply({ client, objects }: Live, ops: WriteOp[]): Promise<void> {
-    // The net effect on each object, in op order: the last put or delete wins.
-    const net = new Map<string, StoredObject | null>();
-    for (const op of ops) {
-      if (op.op === 'putObject') net.set(op.object.id, op.object);
-      else if (op.op === 'deleteObject') net.set(op.id, null);
-    }
-    const puts = [...net.values()].filter((o): o is StoredObject => o !== null);
-    const deletes = [...net].filter(([, o]) => o === null).map(([id]) => id);
+    const { puts, deletes } = netObjectOps(ops);
     const control = ops.filter(isControlOp).map(encodeControlOp);
 
     if (puts.length > 0) await objects.put(puts);
@@ -160,11 +156,8 @@ export class RedisDriver implements StoreDriver, ChangeFeed {
   }
 
   // ---- reads ----
-  getObject(id: string): Promise<GitObject | undefined> {
-    return this.guard((l) => l.objects.get(id));
-  }
-  getObjects(ids: string[]): Promise<Map<string, GitObject>> {
-    return this.guard((l) => l.objects.getMany(ids));
+  getEntries(ids: string[]): Promise<Map<string, ObjectEntry>> {
+    return this.guard((l) => l.objects.getEntries(ids));
   }
   hasObjects(ids: string[]): Promise<boolean[]> {
     return this.guard((l) => l.objects.has(ids));
@@ -174,6 +167,9 @@ export class RedisDriver implements StoreDriver, ChangeFeed {
   }
   listObjectIds(range: KeyRange): Promise<string[]> {
     return this.guard((l) => l.objects.list(range));
+  }
+  listDependents(baseId: string, range: { after?: string; limit: number }): Promise<string[]> {
+    return this.guard((l) => l.objects.dependents.list(baseId, range));
   }
   getRef(repositoryId: string, name: string): Promise<Ref | undefined> {
     return this.guard((l) => l.metadata.getRef(repositoryId, name));
