@@ -1,6 +1,7 @@
 /**
  * The Redis store on a throwaway 6-node cluster (3 masters, 3 replicas): the
- * compliance suite with wait_replicas=1, where the keys land, and a master
+ * compliance suite with wait_replicas=1, where the keys land (the dependents
+ * index beside its base, on another master than the delta), and a master
  * killed with SIGKILL in the middle of a stream of ref updates.
  *
  * The claim under test: with wait_replicas=1 a write is acknowledged only
@@ -12,7 +13,12 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
+import { deflateSync } from 'node:zlib';
 import { createStore, hashObject, type ChangeEvent, type DataStore, type StoreConfig } from '../../src/datastore/index.js';
+import { deltaEntry } from '../../src/datastore/objects/encoding.js';
+import type { RedisDriver } from '../../src/datastore/stores/redis/index.js';
+import type { ObjectEntry } from '../../src/datastore/types.js';
+import { createDelta } from '../../src/git/pack/delta-encode.js';
 import { describeCompliance } from '../compliance/suite.js';
 import { startRedisCluster } from '../support/redis-servers.js';
 
@@ -99,6 +105,46 @@ describe('redis cluster key layout', () => {
     }
     const objectHolders = [...byMaster].filter(([, keys]) => keys.some((k) => k.startsWith(`{${prefix}:o:`)));
     assert.equal(objectHolders.length, 3, 'objects are on all three masters');
+  });
+});
+
+/** A delta entry of `data` on `base` (depth 1). */
+function deltaOn(base: Buffer, data: Buffer): ObjectEntry {
+  const delta = createDelta(base, data)!;
+  return deltaEntry(hashObject('blob', data), 'blob', data.length, hashObject('blob', base), 1, delta.length, deflateSync(delta));
+}
+
+describe('redis cluster dependents index', () => {
+  it("keeps a delta's index entry on its base's master, apart from the delta, through a rebase and a delete", async () => {
+    const config = freshConfig();
+    const store = await createStore(config);
+    const driver = store.driver as RedisDriver;
+    try {
+      const a = Buffer.from('the first base, a line or two of text\n'.repeat(4));
+      const b = Buffer.from('another base, quite unlike the first one\n'.repeat(4));
+      const [aId, bId] = [a, b].map((d) => hashObject('blob', d));
+      const masterOfA = await cluster.masterFor(driver.keys.dependents(aId));
+      // A child that lives on another master than a's index, so index and delta are in different slots.
+      let child = Buffer.alloc(0);
+      for (let i = 0; i < 100; i++) {
+        child = Buffer.concat([a, Buffer.from(`child ${i}\n`), b]);
+        if ((await cluster.masterFor(driver.keys.object(hashObject('blob', child)))) !== masterOfA) break;
+      }
+      const childId = hashObject('blob', child);
+      assert.notEqual(await cluster.masterFor(driver.keys.object(childId)), masterOfA);
+      await store.putObjects([{ type: 'blob', data: a }, { type: 'blob', data: b }]);
+      await store.putEntries([deltaOn(a, child)]);
+      const keys = await keysByMaster(config.options.prefix as string);
+      assert.ok(keys.get(masterOfA.port)!.includes(driver.keys.dependents(aId)), "the index is on the base's master");
+      assert.deepEqual(await store.listDependents(aId), [childId]);
+      await driver.write([{ op: 'putObject', entry: deltaOn(b, child), replace: true }]);
+      assert.deepEqual([await store.listDependents(aId), await store.listDependents(bId)], [[], [childId]]);
+      await store.deleteObject(bId);
+      assert.ok(Buffer.from((await store.requireObject(childId)).data).equals(child), 'rewritten whole before its base went');
+      assert.deepEqual(await store.listDependents(bId), []);
+    } finally {
+      await store.close();
+    }
   });
 });
 

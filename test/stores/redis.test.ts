@@ -1,13 +1,17 @@
 /**
  * The Redis store on a throwaway standalone server: the compliance suite,
  * then what is Redis-specific — the persistence check, TTL keys, pub/sub,
- * the audit stream, HyperLogLog and rankings, and exactly what a failed
- * write leaves behind.
+ * the audit stream, HyperLogLog and rankings, exactly what a failed write
+ * leaves behind, objects in the layout before entries, and the dependents index.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
+import { deflateSync } from 'node:zlib';
 import { createStore, hashObject, type ChangeEvent, type DataStore } from '../../src/datastore/index.js';
+import { deltaEntry, ENCODING, wholeEntry } from '../../src/datastore/objects/encoding.js';
+import type { ObjectEntry } from '../../src/datastore/types.js';
+import { createDelta } from '../../src/git/pack/delta-encode.js';
 import type { RedisDriver } from '../../src/datastore/stores/redis/index.js';
 import { withStore as withAnyStore } from '../support/with-store.js';
 import { describeCompliance } from '../compliance/suite.js';
@@ -146,7 +150,7 @@ describe('redis writes: what a failed write leaves', () => {
       const id = hashObject('blob', data);
       await rejectsWithCode(
         driver.write([
-          { op: 'putObject', object: { id, type: 'blob', data } },
+          { op: 'putObject', entry: wholeEntry(id, 'blob', data) },
           { op: 'updateRefs', repositoryId: repo.id, updates: [{ name: 'refs/heads/main', old: blobId('stale'), new: id }] },
         ]),
         'CONFLICT',
@@ -162,6 +166,100 @@ describe('redis writes: what a failed write leaves', () => {
         'CONFLICT',
       );
       assert.equal(await store.hasObject(id), true);
+    });
+  });
+});
+
+/** A delta entry of `data` on `base` (depth 1). */
+function deltaOn(base: Buffer, data: Buffer): ObjectEntry {
+  const delta = createDelta(base, data)!;
+  return deltaEntry(hashObject('blob', data), 'blob', data.length, hashObject('blob', base), 1, delta.length, deflateSync(delta));
+}
+
+describe('redis objects: the layout before entries, and the dependents index', () => {
+  it('reads an object written as a type letter and its raw data (before entries) as an encoding 0 entry', async () => {
+    const prefix = freshPrefix();
+    const data = Buffer.from('written by the code before entries\n');
+    const id = hashObject('blob', data);
+    const shard = `{${prefix}:o:${id.slice(0, 2)}}:`;
+    // Exactly what the old put script wrote: the value, the shard's id index, its byte counter.
+    const admin = new Redis(server.port, '127.0.0.1');
+    try {
+      await admin.set(shard + id, Buffer.concat([Buffer.from('b'), data]));
+      await admin.zadd(`${shard}ids`, 0, id);
+      await admin.incrby(`${shard}bytes`, data.length);
+    } finally {
+      admin.disconnect();
+    }
+    await withStore(`${server.url}?prefix=${prefix}`, async (store, driver) => {
+      assert.ok(Buffer.from((await store.requireObject(id)).data).equals(data));
+      const entry = (await store.getEntries([id])).get(id)!;
+      assert.deepEqual({ ...entry, bytes: Buffer.from(entry.bytes) }, { id, type: 'blob', size: data.length, encoding: ENCODING.raw, base: null, bytes: data });
+      assert.deepEqual(await store.statObject(id), { id, type: 'blob', size: data.length });
+      assert.deepEqual((await store.listObjectsPage()).items, [id]);
+      assert.equal((await store.metrics()).storageBytes, data.length);
+      // A put of the same object keeps it (write-once); a replace re-encodes it, as gc does.
+      await store.putObject({ type: 'blob', data });
+      assert.equal((await store.getEntries([id])).get(id)!.encoding, ENCODING.raw);
+      const whole = wholeEntry(id, 'blob', data);
+      await driver.write([{ op: 'putObject', entry: whole, replace: true }]);
+      assert.equal((await store.getEntries([id])).get(id)!.encoding, ENCODING.whole);
+      assert.equal((await store.metrics()).storageBytes, whole.bytes.byteLength);
+      await store.deleteObject(id);
+      assert.deepEqual(await store.metrics().then((m) => [m.objectCount, m.storageBytes]), [0, 0]);
+    });
+  });
+
+  it('indexes each delta beside its base, moves the entry when a replace rebases it, and drops it with the delta', async () => {
+    const prefix = freshPrefix();
+    await withStore(`${server.url}?prefix=${prefix}`, async (store, driver) => {
+      const a = Buffer.from('the first base, a line or two of text\n'.repeat(4));
+      const b = Buffer.from('another base, quite unlike the first one\n'.repeat(4));
+      const child = Buffer.concat([a, b]);
+      const [aId, bId, childId] = [a, b, child].map((d) => hashObject('blob', d));
+      await store.putObjects([{ type: 'blob', data: a }, { type: 'blob', data: b }]);
+      await store.putEntries([deltaOn(a, child)]);
+      const depsOf = (base: string) => driver.keys.dependents(base);
+      assert.equal(depsOf(aId), `{${prefix}:o:${aId.slice(0, 2)}}:deps:${aId}`, "in the base's shard");
+      assert.deepEqual(await store.listDependents(aId), [childId]);
+      // Kept as it is (write-once): putting it as a delta on b indexes nothing on b.
+      await store.putEntries([deltaOn(b, child)]);
+      assert.deepEqual(await store.listDependents(bId), []);
+      // A replace rebases it: the entry moves from a's index to b's.
+      await driver.write([{ op: 'putObject', entry: deltaOn(b, child), replace: true }]);
+      assert.deepEqual([await store.listDependents(aId), await store.listDependents(bId)], [[], [childId]]);
+      assert.ok(Buffer.from((await store.requireObject(childId)).data).equals(child));
+      await store.deleteObject(childId);
+      assert.deepEqual(await store.listDependents(bId), []);
+      const admin = new Redis(server.port, '127.0.0.1');
+      try {
+        assert.equal(await admin.exists(depsOf(bId)), 0, 'an emptied index leaves no key');
+      } finally {
+        admin.disconnect();
+      }
+    });
+  });
+
+  it('shrugs off an index entry whose delta is gone (what a write that failed half way leaves), and drops it with its base', async () => {
+    const prefix = freshPrefix();
+    await withStore(`${server.url}?prefix=${prefix}`, async (store, driver) => {
+      const base = Buffer.from('a base with one real dependent\n'.repeat(4));
+      const real = Buffer.concat([base, Buffer.from('the real one\n')]);
+      const ghost = blobId('never stored');
+      await store.putObject({ type: 'blob', data: base });
+      await store.putEntries([deltaOn(base, real)]);
+      const baseId = hashObject('blob', base);
+      const admin = new Redis(server.port, '127.0.0.1');
+      try {
+        await admin.zadd(driver.keys.dependents(baseId), 0, ghost);
+        assert.deepEqual(await store.listDependents(baseId), [hashObject('blob', real), ghost].sort());
+        await store.deleteObject(baseId);
+        assert.ok(Buffer.from((await store.requireObject(hashObject('blob', real))).data).equals(real));
+        assert.equal(await store.hasObject(ghost), false);
+        assert.equal(await admin.exists(driver.keys.dependents(baseId)), 0, "the base's index goes with the base");
+      } finally {
+        admin.disconnect();
+      }
     });
   });
 });
