@@ -13,7 +13,8 @@ import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 /** First key of every advisory lock this store takes (the second names the schema or repository). */
 export const LOCK_NAMESPACE = 0x676f7663; // "govc"
 
-const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (
+/** Exported for tests that build a schema as an older govc left it. */
+export const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (
   version INTEGER NOT NULL PRIMARY KEY,
   name TEXT NOT NULL,
   applied_at TIMESTAMPTZ NOT NULL DEFAULT now()

@@ -127,6 +127,21 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE UNIQUE INDEX IF NOT EXISTS repository_statistics_id ON repository_statistics (repository_id)`,
     ],
   },
+  {
+    version: 3,
+    name: 'object entries: encoding and delta base',
+    statements(d) {
+      // A constant default adds the column without rewriting the table: rows
+      // written before entries were encoded read as encoding 0 (raw data).
+      // No CHECK on encoding, which would scan every existing row under the migration lock.
+      return [
+        `ALTER TABLE objects ADD COLUMN IF NOT EXISTS encoding SMALLINT NOT NULL DEFAULT 0`,
+        `ALTER TABLE objects ADD COLUMN IF NOT EXISTS base TEXT${d.textCollation}`,
+        // Deltas on a base, in id order (listDependents); whole entries stay out of it.
+        `CREATE INDEX IF NOT EXISTS objects_base ON objects (base, id) WHERE base IS NOT NULL`,
+      ];
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
