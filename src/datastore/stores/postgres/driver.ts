@@ -158,7 +158,8 @@ export class PostgresDriver extends PgReader implements StoreDriver, ChangeFeed 
   }
 
   async stats(): Promise<DriverStats> {
-    const { rows } = await this.exec.query<{ n: string; bytes: string }>('SELECT count(*) AS n, coalesce(sum(size), 0) AS bytes FROM objects');
+    // octet_length of the stored entry bytes (read from the TOAST header, not detoasted).
+    const { rows } = await this.exec.query<{ n: string; bytes: string }>('SELECT count(*) AS n, coalesce(sum(octet_length(data)), 0) AS bytes FROM objects');
     return { objectCount: Number(rows[0].n), storageBytes: Number(rows[0].bytes) };
   }
 

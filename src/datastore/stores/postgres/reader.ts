@@ -4,27 +4,27 @@
  * text columns are COLLATE "C" (code point order), prefixes are ranges.
  */
 import type { DriverReader, EventCountQuery, EventQuery, KeyRange, RepositoryQuery, UserQuery } from '../../driver.js';
-import type { AuditEvent, GitObject, ObjectStat, Ref, Repository, User } from '../../types.js';
+import type { AuditEvent, ObjectEntry, ObjectStat, Ref, Repository, User } from '../../types.js';
 import type { Executor } from './executor.js';
-import { LARGE_OBJECT_BYTES, readLargeObject } from './large-read.js';
+import { LARGE_ENTRY_BYTES, LARGE_PARTS_SQL, readLargeEntry, type LargeParts } from './large-read.js';
 import { addPrefixRange } from './prefix.js';
 import {
   objectType,
+  toEntry,
   toEvent,
   toRef,
   toRepository,
   toUser,
   type EventRow,
-  type ObjectRow,
+  type EntryRow,
   type RefRow,
   type RepositoryRow,
   type UserRow,
 } from './rows.js';
 
 export const SQL = {
-  getObject: `SELECT type, CASE WHEN size <= ${LARGE_OBJECT_BYTES} THEN data END AS data FROM objects WHERE id = $1`,
-  getObjects: `SELECT id, type, CASE WHEN size <= ${LARGE_OBJECT_BYTES} THEN data END AS data FROM objects WHERE id = ANY($1::text[])`,
-  getObjectData: 'SELECT data FROM objects WHERE id = $1',
+  // Bytes above LARGE_ENTRY_BYTES are left out of the row and fetched one entry at a time (large-read.ts).
+  getEntries: `SELECT id, type, size, encoding, base, CASE WHEN octet_length(data) <= ${LARGE_ENTRY_BYTES} THEN data END AS data FROM objects WHERE id = ANY($1::text[])`,
   hasObjects: 'SELECT id FROM objects WHERE id = ANY($1::text[])',
   statObject: 'SELECT type, size FROM objects WHERE id = $1',
   getRef: 'SELECT name, type, target FROM refs WHERE repository_id = $1 AND name = $2',
@@ -79,32 +79,30 @@ function pageClause(values: unknown[], offset: number, limit: number): string {
 }
 
 export class PgReader implements DriverReader {
-  /** `copyReads`: read large objects by binary COPY (see large-read.ts). */
+  /** `copyReads`: read large entries by binary COPY (see large-read.ts). */
   constructor(
     protected exec: Executor,
     private readonly copyReads: boolean,
   ) {}
 
-  /** Data a row left out for its size, fetched raw. */
-  private async largeData(id: string): Promise<Buffer | undefined> {
-    if (this.copyReads) return readLargeObject(this.exec, id);
-    const { rows } = await this.exec.query<{ data: Buffer }>(SQL.getObjectData, [id]);
-    return rows[0]?.data;
+  /** What a row left out for its size, fetched raw. */
+  private async largeParts(id: string): Promise<LargeParts | undefined> {
+    if (this.copyReads) return readLargeEntry(this.exec, id);
+    const { rows } = await this.exec.query<LargeParts>(LARGE_PARTS_SQL, [id]);
+    return rows[0];
   }
 
-  async getObject(id: string): Promise<GitObject | undefined> {
-    const { rows } = await this.exec.query<ObjectRow>(SQL.getObject, [id]);
-    if (!rows[0]) return undefined;
-    const data = rows[0].data ?? (await this.largeData(id));
-    return data && { type: objectType(rows[0].type), data };
-  }
-
-  async getObjects(ids: string[]): Promise<Map<string, GitObject>> {
-    const { rows } = await this.exec.query<ObjectRow>(SQL.getObjects, [ids]);
-    const out = new Map<string, GitObject>();
+  async getEntries(ids: string[]): Promise<Map<string, ObjectEntry>> {
+    const { rows } = await this.exec.query<EntryRow>(SQL.getEntries, [ids]);
+    const out = new Map<string, ObjectEntry>();
     for (const r of rows) {
-      const data = r.data ?? (await this.largeData(r.id));
-      if (data) out.set(r.id, { type: objectType(r.type), data });
+      if (r.data !== null) {
+        out.set(r.id, toEntry(r, r.data));
+        continue;
+      }
+      // Absent only if deleted between the two reads (outside a transaction): then it is missing.
+      const large = await this.largeParts(r.id);
+      if (large) out.set(r.id, toEntry({ ...r, encoding: large.encoding, base: large.base }, large.data));
     }
     return out;
   }
@@ -122,6 +120,13 @@ export class PgReader implements DriverReader {
 
   async listObjectIds(range: KeyRange): Promise<string[]> {
     const [text, values] = keyRangeQuery('SELECT id FROM objects', 'id', [], [], range);
+    const { rows } = await this.exec.query<{ id: string }>(text, values);
+    return rows.map((r) => r.id);
+  }
+
+  async listDependents(baseId: string, range: { after?: string; limit: number }): Promise<string[]> {
+    // `base IS NOT NULL` spelled out so every planner sees the partial index objects_base applies.
+    const [text, values] = keyRangeQuery('SELECT id FROM objects', 'id', ['base = $1', 'base IS NOT NULL'], [baseId], { prefix: '', ...range });
     const { rows } = await this.exec.query<{ id: string }>(text, values);
     return rows.map((r) => r.id);
   }

@@ -1,5 +1,5 @@
 /** Table rows to the data model, and the data model to statement parameters. */
-import type { AuditEvent, JsonObject, ObjectType, Ref, Repository, User, Visibility } from '../../types.js';
+import type { AuditEvent, JsonObject, ObjectEncoding, ObjectEntry, ObjectType, Ref, Repository, User, Visibility } from '../../types.js';
 
 export interface RepositoryRow {
   id: string;
@@ -40,10 +40,14 @@ export interface RefRow {
   target: string;
 }
 
-export interface ObjectRow {
+export interface EntryRow {
   id: string;
   type: string;
-  /** null when the object is too large to come back inline. */
+  /** BIGINT comes back as text. */
+  size: string;
+  encoding: number;
+  base: string | null;
+  /** The entry's bytes; null when they are too large to come back inline. */
   data: Buffer | null;
 }
 
@@ -108,4 +112,21 @@ export function toRef(r: RefRow): Ref {
 
 export function objectType(type: string): ObjectType {
   return type as ObjectType;
+}
+
+/** An entry exactly as stored; `bytes` are the row's data (or what the large-read path fetched). */
+export function toEntry(r: EntryRow, bytes: Buffer): ObjectEntry {
+  return { id: r.id, type: objectType(r.type), size: Number(r.size), encoding: r.encoding as ObjectEncoding, base: r.base, bytes };
+}
+
+/** The objects columns an entry fills, in statement parameter order. */
+export const ENTRY_COLUMNS = ['id', 'type', 'size', 'encoding', 'base', 'data'] as const;
+
+export function entryData(e: ObjectEntry): Buffer {
+  return Buffer.from(e.bytes.buffer, e.bytes.byteOffset, e.bytes.byteLength);
+}
+
+/** An entry's parameters, in ENTRY_COLUMNS order. */
+export function entryParams(e: ObjectEntry): unknown[] {
+  return [e.id, e.type, e.size, e.encoding, e.base, entryData(e)];
 }

@@ -5,30 +5,21 @@
  */
 import type { ClientBase } from 'pg';
 import type { WriteOp } from '../../driver.js';
-import { CapacityError, NotFoundError } from '../../errors.js';
+import { NotFoundError } from '../../errors.js';
 import { compareStrings } from '../../filters.js';
 import { planRefUpdates } from '../../refs.js';
-import type { Ref, RefUpdate, Repository, StoredObject, User } from '../../types.js';
-import { copyObjects } from './copy.js';
+import type { ObjectEntry, Ref, RefUpdate, Repository, User } from '../../types.js';
 import type { Dialect } from './dialect.js';
+import { putEntries } from './entry-writer.js';
 import type { Executor } from './executor.js';
 import type { ChangeNotice } from './notices.js';
 import { EVENT_COLUMNS, REPOSITORY_COLUMNS, USER_COLUMNS, eventParams, repositoryParams, toRef, userParams, type RefRow } from './rows.js';
-
-/** Object groups at least this large go through COPY; smaller ones through one multi-row INSERT. */
-export const COPY_THRESHOLD = 64;
-/** Largest multi-row INSERT of objects, by count and by bytes. */
-const INSERT_CHUNK = 500;
-const INSERT_CHUNK_BYTES = 16 * 1024 * 1024;
 
 /** The statements of the writer, by dialect (the same text both times it runs, so prepared once). */
 export function writeStatements(d: Dialect) {
   const setList = (cols: readonly string[]) => cols.slice(1).map((c, i) => `${c} = $${i + 2}`).join(', ');
   const params = (cols: readonly string[]) => cols.map((_, i) => `$${i + 1}`).join(', ');
   return {
-    putObject: 'INSERT INTO objects (id, type, size, data) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING',
-    putObjects:
-      'INSERT INTO objects (id, type, size, data) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bytea[]) ON CONFLICT (id) DO NOTHING',
     deleteObject: 'DELETE FROM objects WHERE id = $1',
     lockRepository: 'SELECT 1 FROM repositories WHERE id = $1 FOR KEY SHARE',
     lockRefs: 'SELECT name, type, target FROM refs WHERE repository_id = $1 AND name = ANY($2::text[]) ORDER BY name FOR UPDATE',
@@ -66,11 +57,17 @@ export class OpWriter {
 
   async apply(ops: readonly WriteOp[]): Promise<void> {
     for (let i = 0; i < ops.length; ) {
-      // Consecutive object puts go in one statement (or one COPY).
-      if (ops[i].op === 'putObject') {
-        const group: StoredObject[] = [];
-        for (; i < ops.length && ops[i].op === 'putObject'; i++) group.push((ops[i] as { object: StoredObject }).object);
-        await this.putObjects(group);
+      // Consecutive object puts of one kind (keep or replace) go in one statement (or one COPY).
+      const first = ops[i];
+      if (first.op === 'putObject') {
+        const replace = first.replace === true;
+        const group: ObjectEntry[] = [];
+        for (; i < ops.length; i++) {
+          const op = ops[i];
+          if (op.op !== 'putObject' || (op.replace === true) !== replace) break;
+          group.push(op.entry);
+        }
+        await this.putEntries(group, replace);
         continue;
       }
       await this.applyOne(ops[i++]);
@@ -81,7 +78,7 @@ export class OpWriter {
     const { exec, sql } = this;
     switch (op.op) {
       case 'putObject':
-        return this.putObjects([op.object]);
+        return this.putEntries([op.entry], op.replace === true);
       case 'deleteObject':
         await exec.query(sql.deleteObject, [op.id]);
         return;
@@ -113,39 +110,8 @@ export class OpWriter {
     }
   }
 
-  private async putObjects(objects: StoredObject[]): Promise<void> {
-    for (const o of objects) {
-      if (o.data.byteLength > this.maxObjectSize) {
-        throw new CapacityError(`object ${o.id} is ${o.data.byteLength} bytes; the ${this.dialect.product} store takes at most ${this.maxObjectSize}`, {
-          id: o.id,
-          maxObjectSize: this.maxObjectSize,
-        });
-      }
-    }
-    if (objects.length === 1) {
-      const o = objects[0];
-      await this.exec.query(this.sql.putObject, [o.id, o.type, o.data.byteLength, Buffer.from(o.data.buffer, o.data.byteOffset, o.data.byteLength)]);
-      return;
-    }
-    if (this.client && this.dialect.copy && objects.length >= COPY_THRESHOLD) {
-      await copyObjects(this.client, this.exec, objects);
-      return;
-    }
-    for (let start = 0; start < objects.length; ) {
-      let end = start;
-      let bytes = 0;
-      while (end < objects.length && end - start < INSERT_CHUNK && (end === start || bytes + objects[end].data.byteLength <= INSERT_CHUNK_BYTES)) {
-        bytes += objects[end++].data.byteLength;
-      }
-      const chunk = objects.slice(start, end);
-      await this.exec.query(this.sql.putObjects, [
-        chunk.map((o) => o.id),
-        chunk.map((o) => o.type),
-        chunk.map((o) => o.data.byteLength),
-        chunk.map((o) => Buffer.from(o.data.buffer, o.data.byteOffset, o.data.byteLength)),
-      ]);
-      start = end;
-    }
+  private putEntries(entries: ObjectEntry[], replace: boolean): Promise<void> {
+    return putEntries({ client: this.client, exec: this.exec, dialect: this.dialect, maxObjectSize: this.maxObjectSize }, entries, replace);
   }
 
   /**
