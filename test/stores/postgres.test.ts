@@ -7,10 +7,17 @@
  */
 import assert from 'node:assert/strict';
 import { fork, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { inflateSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { createStore, hashObject, type ChangeEvent, type DataStore } from '../../src/datastore/index.js';
 import type { WriteOp } from '../../src/datastore/driver.js';
+import { ENCODING, wholeEntry } from '../../src/datastore/objects/encoding.js';
+import { PostgresDialect } from '../../src/datastore/stores/postgres/dialect.js';
+import { LARGE_ENTRY_BYTES } from '../../src/datastore/stores/postgres/large-read.js';
+import { MIGRATIONS_TABLE } from '../../src/datastore/stores/postgres/migrate.js';
+import { MIGRATIONS } from '../../src/datastore/stores/postgres/schema.js';
 import { withRepositoryLock, type PostgresDriver } from '../../src/datastore/stores/postgres/index.js';
 import { withStore as withAnyStore } from '../support/with-store.js';
 import { describeCompliance } from '../compliance/suite.js';
@@ -149,7 +156,49 @@ describe('postgres schema and migrations', () => {
         );
         assert.deepEqual(uncollated.rows, []);
         const versions = await db.query(`SELECT version FROM ${schema}.schema_migrations ORDER BY 1`);
-        assert.deepEqual(versions.rows.map((r) => r.version), [1, 2]);
+        assert.deepEqual(versions.rows.map((r) => r.version), [1, 2, 3]);
+        // The partial index on base reaches every partition, and listDependents' query can use it.
+        const baseIndexes = await db.query(`SELECT tablename, indexdef FROM pg_indexes WHERE schemaname = $1 AND indexdef LIKE '%(base, id) WHERE (base IS NOT NULL)' ORDER BY 1`, [schema]);
+        assert.deepEqual(baseIndexes.rows.map((r) => r.tablename), ['objects', 'objects_0', 'objects_1', 'objects_2', 'objects_3']);
+        await db.query(`SET search_path TO ${schema}`);
+        await db.query('SET enable_seqscan = off');
+        const plan = await db.query(`EXPLAIN SELECT id FROM objects WHERE base = 'x' AND base IS NOT NULL AND id > 'a' ORDER BY id LIMIT 10`);
+        assert.match(plan.rows.map((r) => r['QUERY PLAN']).join('\n'), /Index (Only )?Scan using objects_\d_base_id_idx/);
+      });
+    });
+  });
+
+  it('migrates a schema of version 2: its raw object rows read as they are, as encoding 0', async () => {
+    const uri = await schemas.freshConfig();
+    const schema = schemaOf(uri);
+    const small = Buffer.from('an object written before entries were encoded\n');
+    const large = randomBytes(LARGE_ENTRY_BYTES + 4096); // read back by COPY
+    await withAdmin(async (db) => {
+      // The schema as govc left it at version 2: released migrations are never edited.
+      await db.query(`CREATE SCHEMA ${schema}`);
+      await db.query(`SET search_path TO ${schema}`);
+      await db.query(MIGRATIONS_TABLE);
+      for (const m of MIGRATIONS.filter((m) => m.version <= 2)) {
+        for (const sql of m.statements(new PostgresDialect())) await db.query(sql);
+        await db.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+      }
+      for (const data of [small, large]) {
+        await db.query('INSERT INTO objects (id, type, size, data) VALUES ($1, $2, $3, $4)', [hashObject('blob', data), 'blob', data.length, data]);
+      }
+    });
+    await withStore(uri, async (store) => {
+      for (const data of [small, large]) {
+        const id = hashObject('blob', data);
+        assert.ok(Buffer.from((await store.getObject(id))!.data).equals(data));
+        const { bytes, ...fields } = (await store.getEntries([id])).get(id)!;
+        assert.deepEqual(fields, { id, type: 'blob', size: data.length, encoding: ENCODING.raw, base: null });
+        assert.ok(Buffer.from(bytes).equals(data));
+      }
+      const fresh = await store.putObject({ type: 'blob', data: Buffer.from('written after the migration') });
+      assert.equal((await store.getEntries([fresh])).get(fresh)!.encoding, ENCODING.whole);
+      await withAdmin(async (db) => {
+        const versions = await db.query(`SELECT version FROM ${schema}.schema_migrations ORDER BY 1`);
+        assert.deepEqual(versions.rows.map((r) => r.version), [1, 2, 3]);
       });
     });
   });
@@ -161,7 +210,7 @@ describe('postgres schema and migrations', () => {
       await stores[0].setConfig('k', 'v');
       for (const s of stores) assert.equal(await s.getConfig('k'), 'v');
       const applied = await withAdmin((db) => db.query(`SELECT count(*)::int AS n FROM ${schemaOf(uri)}.schema_migrations`));
-      assert.equal(applied.rows[0].n, 2);
+      assert.equal(applied.rows[0].n, MIGRATIONS.length);
     } finally {
       await Promise.all(stores.map((s) => s.close()));
     }
@@ -176,10 +225,10 @@ describe('postgres schema and migrations', () => {
 });
 
 describe('postgres writes', () => {
-  const objectOps = (n: number, tag: string): WriteOp[] =>
+  const objectOps = (n: number, tag: string): Array<WriteOp & { op: 'putObject' }> =>
     Array.from({ length: n }, (_, i) => {
       const data = Buffer.from(`${tag} ${i}`);
-      return { op: 'putObject', object: { id: hashObject('blob', data), type: 'blob', data } };
+      return { op: 'putObject', entry: wholeEntry(hashObject('blob', data), 'blob', data) };
     });
 
   it('writes a COPY batch atomically with the rest of the write', async () => {
@@ -194,12 +243,32 @@ describe('postgres writes', () => {
       assert.equal((await store.metrics()).objectCount, 1000);
       // put, delete, put again in one write: groups around the delete do not replay each other
       const [a, b] = objectOps(2, 'ordered');
-      const idA = (a as { object: { id: string } }).object.id;
+      const idA = a.entry.id;
       await driver.write([...objectOps(100, 'group one'), a, { op: 'deleteObject', id: idA }, ...objectOps(100, 'group two'), b]);
       assert.equal(await store.hasObject(idA), false);
       assert.equal((await store.metrics()).objectCount, 1201);
-      const got = await store.getObjects((ops as Array<{ object: { id: string } }>).slice(0, 3).map((o) => o.object.id));
-      assert.equal(Buffer.from(got.get((ops[1] as { object: { id: string } }).object.id)!.data).toString(), 'copied 1');
+      const got = await store.getObjects(ops.slice(0, 3).map((o) => o.entry.id));
+      assert.equal(Buffer.from(got.get(ops[1].entry.id)!.data).toString(), 'copied 1');
+    });
+  });
+
+  it('replaces entries in batches (COPY and multi-row), the last of repeated replaces winning', async () => {
+    const uri = await schemas.freshConfig();
+    await withStore(uri, async (store, driver) => {
+      for (const n of [100, 3]) {
+        const ops = objectOps(n, `replaced ${n}`);
+        await driver.write(ops);
+        const raw = ops.map(({ entry }): WriteOp => ({ op: 'putObject', entry: { ...entry, encoding: ENCODING.raw, bytes: inflateSync(entry.bytes) }, replace: true }));
+        // Repeated: raw first, then whole again for the first id; the whole one is what stays.
+        await driver.write([...raw, { ...ops[0], replace: true }]);
+        const ids = ops.map((o) => o.entry.id);
+        const entries = await store.getEntries(ids);
+        assert.equal(entries.get(ids[0])!.encoding, ENCODING.whole);
+        for (const id of ids.slice(1)) assert.equal(entries.get(id)!.encoding, ENCODING.raw);
+        const got = await store.getObjects(ids);
+        assert.equal(Buffer.from(got.get(ids[n - 1])!.data).toString(), `replaced ${n} ${n - 1}`);
+      }
+      assert.equal((await store.metrics()).objectCount, 103);
     });
   });
 
