@@ -18,6 +18,13 @@ function readSize(delta: Uint8Array, pos: number): [number, number] {
   return [size, pos];
 }
 
+/** The base and result sizes a delta declares. */
+export function deltaSizes(delta: Uint8Array): { base: number; result: number } {
+  const [base, pos] = readSize(delta, 0);
+  const [result] = readSize(delta, pos);
+  return { base, result };
+}
+
 export function applyDelta(base: Uint8Array, delta: Uint8Array): Buffer {
   let [baseSize, pos] = readSize(delta, 0);
   if (baseSize !== base.length) throw new IntegrityError(`delta: base is ${base.length} bytes, delta expects ${baseSize}`);

@@ -17,7 +17,7 @@ import { crc32 } from 'node:zlib';
 import { IntegrityError } from '../../datastore/errors.js';
 import { hashObject } from '../../datastore/hash.js';
 import type { GitObject, ObjectFormat, ObjectType } from '../../datastore/types.js';
-import { missingBaseError, PackReader } from './pack-reader.js';
+import { missingBaseError, PackReader, type ObjectLimit } from './pack-reader.js';
 import { ID_BYTES, writePackIndex, type IndexEntry } from './pack-index.js';
 
 export interface IndexedEntry extends IndexEntry {
@@ -48,6 +48,9 @@ export interface IndexPackOptions {
   /** Without it a thin pack is refused. */
   externalBases?: ExternalBases;
   cacheBytes?: number;
+  objectLimit?: ObjectLimit;
+  /** Sees every object once, as it is resolved (e.g. to check it as git's fsck does); a throw refuses the pack. */
+  onObject?: (id: string, type: ObjectType, data: Buffer) => void;
 }
 
 async function fileChecksum(path: string, length: number, format: ObjectFormat): Promise<Buffer> {
@@ -72,7 +75,7 @@ export async function indexPackFile(packPath: string, options: IndexPackOptions 
   const byId = new Map<string, number>();
   const admitted = new Set<string>();
   const resolveExternal = async (id: string) => (admitted.has(id) ? options.externalBases?.read(id) : undefined);
-  const reader = new PackReader(handle, size, (id) => byId.get(id), { format, resolveExternal, cacheBytes: options.cacheBytes });
+  const reader = new PackReader(handle, size, (id) => byId.get(id), { format, resolveExternal, cacheBytes: options.cacheBytes, objectLimit: options.objectLimit });
   try {
     if (size < 12 + idBytes) throw new IntegrityError(`pack is too short (${size} bytes)`);
     const count = await reader.checkHeader();
@@ -100,6 +103,7 @@ export async function indexPackFile(packPath: string, options: IndexPackOptions 
       const h = raw.header;
       if (h.kind === 'object') {
         const id = hashObject(h.type, raw.data, format);
+        options.onObject?.(id, h.type, raw.data);
         byId.set(id, offset);
         entries.push({ id, offset, crc32: crc, type: h.type, size: raw.data.length });
         ready.push(i);
@@ -125,6 +129,7 @@ export async function indexPackFile(packPath: string, options: IndexPackOptions 
         const entry = entries[stack.pop()!];
         const obj = await reader.readAt(entry.offset);
         entry.id = hashObject(obj.type, obj.data, format);
+        options.onObject?.(entry.id, obj.type, obj.data as Buffer);
         entry.type = obj.type;
         entry.size = obj.data.length;
         if (!byId.has(entry.id)) byId.set(entry.id, entry.offset);

@@ -7,10 +7,10 @@
  */
 import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { inflateSync } from 'node:zlib';
-import { IntegrityError } from '../../datastore/errors.js';
+import { CapacityError, IntegrityError } from '../../datastore/errors.js';
 import { hashObject } from '../../datastore/hash.js';
 import type { GitObject, ObjectFormat, ObjectType, StoredObject } from '../../datastore/types.js';
-import { applyDelta } from '../../datastore/objects/delta.js';
+import { applyDelta, deltaSizes } from '../../datastore/objects/delta.js';
 import { compressBound, parseEntryHeader, type EntryHeader } from './entry-header.js';
 import { FileWindow } from './file-window.js';
 import { ByteLru } from '../../datastore/lru-cache.js';
@@ -24,6 +24,14 @@ export interface PackReaderOptions {
   resolveExternal?: ExternalResolver;
   /** Bytes of resolved delta bases kept in memory. Default 64 MB. */
   cacheBytes?: number;
+  /** Refuse, before inflating or applying, any object or delta larger than this. */
+  objectLimit?: ObjectLimit;
+}
+
+export interface ObjectLimit {
+  bytes: number;
+  /** The setting to raise, named in the refusal. */
+  setting: string;
 }
 
 /** The header of an entry plus where its compressed data lies. */
@@ -92,6 +100,7 @@ export class PackReader {
   async readRaw(offset: number): Promise<RawEntry> {
     const headBytes = await this.window.read(offset, MAX_HEADER);
     const header = parseEntryHeader(headBytes, offset, this.idBytes);
+    this.checkSize(header.size, offset);
     const dataAt = offset + header.headerLength;
     const available = this.size - this.idBytes - dataAt;
     const chunk = await this.window.read(dataAt, Math.min(available, compressBound(header.size)));
@@ -104,6 +113,24 @@ export class PackReader {
     }
     if (result.buffer.length !== header.size) throw new IntegrityError(`pack entry at ${offset}: inflated to ${result.buffer.length} bytes, header says ${header.size}`);
     return { header, offset, data: result.buffer, packedLength: header.headerLength + result.engine.bytesWritten };
+  }
+
+  /**
+   * An entry as stored: its header and its compressed bytes, copied, not
+   * inflated. `packedLength` (header + compressed data) is the distance to
+   * the next entry, known from the pack's index.
+   */
+  async readStored(offset: number, packedLength: number): Promise<{ header: EntryHeader; zlib: Buffer }> {
+    const headBytes = await this.window.read(offset, Math.min(MAX_HEADER, packedLength));
+    const header = parseEntryHeader(headBytes, offset, this.idBytes);
+    const length = packedLength - header.headerLength;
+    if (length <= 0 || offset + packedLength > this.size - this.idBytes) throw new IntegrityError(`pack entry at ${offset}: no compressed data`);
+    return { header, zlib: Buffer.from(await this.window.read(offset + header.headerLength, length)) };
+  }
+
+  /** Where the object with this id starts in the pack, if it is there. */
+  offsetOf(id: string): number | undefined {
+    return this.locate(id);
   }
 
   /** The object at `offset`, deltas applied. */
@@ -142,6 +169,7 @@ export class PackReader {
       break;
     }
     for (let i = chain.length - 1; i >= 0; i--) {
+      this.checkSize(deltaSizes(chain[i].data).result, chain[i].offset);
       base = { type: base.type, data: applyDelta(base.data, chain[i].data) };
       this.remember(chain[i].offset, base);
     }
@@ -160,6 +188,13 @@ export class PackReader {
     const actual = hashObject(obj.type, obj.data, this.format);
     if (actual !== id) throw new IntegrityError(`pack entry at ${offset} hashes to ${actual}, its index says ${id}`);
     return { id, type: obj.type, data: obj.data as Buffer };
+  }
+
+  private checkSize(size: number, offset: number): void {
+    const limit = this.options.objectLimit;
+    if (limit && size > limit.bytes) {
+      throw new CapacityError(`pack entry at ${offset}: an object of ${size} bytes is over the limit of ${limit.bytes} bytes (${limit.setting})`, { size, limit: limit.bytes });
+    }
   }
 
   private remember(offset: number, obj: GitObject): void {

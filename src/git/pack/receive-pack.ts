@@ -11,12 +11,15 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { GitObject, StoredObject } from '../../datastore/types.js';
 import { indexPackFile, type IndexedEntry, type IndexPackOptions } from './index-pack.js';
+import type { PackReader } from './pack-reader.js';
 
 export interface ReceivedPack {
   /** Entries in pack order (id, type, size, offset, crc32). */
   entries: IndexedEntry[];
   checksum: string;
   externalBases: string[];
+  /** The open pack: its entries as stored (readStored), for storing them as they are. */
+  reader: PackReader;
   /** The object at an entry's offset, deltas resolved. */
   readAt(offset: number): Promise<GitObject>;
   /** Every object of the pack, deltas resolved, in pack order. */
@@ -35,6 +38,7 @@ export async function receivePack(input: Readable | AsyncIterable<Uint8Array>, o
       entries: pack.entries,
       checksum: pack.checksum,
       externalBases: pack.externalBases,
+      reader: pack.reader,
       readAt: (offset) => pack.reader.readAt(offset),
       async *objects() {
         for (const e of pack.entries) {

@@ -3,7 +3,7 @@
  * cache of parsed commits and trees for walks and diffs.
  */
 import { IntegrityError, NotFoundError } from '../../datastore/errors.js';
-import type { GitObject, ObjectFormat, ObjectType } from '../../datastore/types.js';
+import type { GitObject, ObjectFormat, ObjectStat, ObjectType } from '../../datastore/types.js';
 import { parseCommit, type Commit } from '../objects/commit.js';
 import { parseTag, type Tag } from '../objects/tag.js';
 import { rawEntries, type RawEntry } from '../objects/raw-tree.js';
@@ -23,6 +23,13 @@ export interface ObjectSource {
   readonly objectFormat?: ObjectFormat;
   getObject(id: string): Promise<GitObject | undefined>;
   getObjects(ids: string[]): Promise<Map<string, GitObject>>;
+}
+
+/** What walks need: a DataStore, or a push's quarantined pack laid over one. */
+export interface WalkSource extends ObjectSource {
+  readonly objectFormat: ObjectFormat;
+  statObject(id: string): Promise<ObjectStat | undefined>;
+  hasObjects(ids: string[]): Promise<boolean[]>;
 }
 
 const CACHE_ENTRIES = 4096;

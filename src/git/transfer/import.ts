@@ -1,7 +1,8 @@
 /**
  * `govc repo import`: a repository on disk into a store. Objects from every
- * pack (read through its .idx, streaming, one pack open at a time) and every
- * loose file, in batches, skipping what the store has; then the repository
+ * pack (read through its .idx, streaming, one pack open at a time; entries
+ * kept as the pack holds them, deltas included) and every loose file, in
+ * batches, skipping what the store has; then the repository
  * record, its refs (compare-and-swap from their stored values, so the store
  * mirrors the source), the commit index, and an audit event.
  */
@@ -18,6 +19,7 @@ import { PackIndex } from '../pack/pack-index.js';
 import { PackReader } from '../pack/pack-reader.js';
 import { updateCommitIndex } from '../query/commit-index.js';
 import { ObjectBatcher } from './object-batcher.js';
+import { storePackEntries } from './pack-entries.js';
 import type { ProgressListener } from './progress.js';
 
 export interface ImportOptions {
@@ -85,21 +87,22 @@ export async function importRepository(store: DataStore, path: string, options: 
   }
   let done = 0;
   progress({ phase: 'objects', done, total });
+  let packOffered = 0;
+  let packAdded = 0;
   for (const packPath of packs) {
     const { reader, index } = await PackReader.open(packPath, { format });
     try {
-      const order = index.positionsByOffset();
-      for (let i = 0; i < order.length; i += size) {
-        const slice = order.subarray(i, i + size);
-        const ids = Array.from(slice, (pos) => index.idAt(pos));
-        const missing = new Set(await batcher.missing(ids));
-        for (let k = 0; k < slice.length; k++) {
-          // The store checks that the content hashes to the id.
-          if (missing.has(ids[k])) await batcher.add({ id: ids[k], ...(await reader.readAt(index.offsetAt(slice[k]))) });
-        }
-        done += slice.length;
-        progress({ phase: 'objects', done, total });
-      }
+      const objects = Array.from(index.positionsByOffset(), (pos) => ({ id: index.idAt(pos), offset: index.offsetAt(pos) }));
+      const before = done;
+      // Entries are stored as the pack holds them (deltas stay deltas); every object is resolved and hashed first.
+      const stored = await storePackEntries(store, reader, objects, {
+        verify: true,
+        batchSize: size,
+        onProgress: (p) => progress({ phase: 'objects', done: before + p.done, total }),
+      });
+      packOffered += stored.offered;
+      packAdded += stored.added;
+      done += objects.length;
     } finally {
       await reader.close();
     }
@@ -136,7 +139,7 @@ export async function importRepository(store: DataStore, path: string, options: 
   if (options.index !== false) {
     commitsIndexed = await updateCommitIndex(store, repository.id, { onProgress: options.onProgress });
   }
-  const stats = { objectsSeen: batcher.stats.offered, objectsAdded: batcher.stats.added, refsChanged, commitsIndexed };
+  const stats = { objectsSeen: packOffered + batcher.stats.offered, objectsAdded: packAdded + batcher.stats.added, refsChanged, commitsIndexed };
   await store.logEvent({
     action: 'repo.import',
     repositoryId: repository.id,

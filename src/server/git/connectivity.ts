@@ -1,17 +1,16 @@
 /**
- * After a push's pack is stored: every object the new ref values reach must
- * be in the pack or already reachable from this repository's refs. Objects
- * are global in a store, so without this a push could point a ref at another
- * repository's objects (or a thin pack could delta against them) and then
- * fetch them through this repository.
+ * The checks of a push that need its objects, run on the quarantined pack
+ * before anything is stored: every object the new ref values reach must be
+ * in the pack or already reachable from this repository's refs, with the type
+ * its link says (a commit's tree a tree, a tree's file a blob...). Objects
+ * are global in a store, so without the first rule a push could point a ref
+ * at another repository's objects and then fetch them through this one.
  */
 import type { DataStore } from '../../datastore/store.js';
-import type { ExternalBases } from '../../git/pack/index.js';
 import type { ObjectType } from '../../datastore/types.js';
-import { entryKind } from '../../git/objects/modes.js';
-import { parseCommit } from '../../git/objects/commit.js';
-import { parseTag } from '../../git/objects/tag.js';
-import { parseTree } from '../../git/objects/tree.js';
+import { checkLinkType, expectedLinks, type FsckProblem, type ObjectLink } from '../../git/objects/fsck.js';
+import type { ExternalBases } from '../../git/pack/index.js';
+import type { QuarantinedObjects } from '../../git/transfer/quarantine.js';
 import { BATCH } from './object-cache.js';
 import type { Walker } from './walk.js';
 
@@ -20,6 +19,8 @@ export interface ConnectivityResult {
   missing: string[];
   /** Objects that exist but are not reachable from this repository (nor in the pack). */
   foreign: string[];
+  /** Links to an object of the wrong type. */
+  badLinks: FsckProblem[];
 }
 
 /**
@@ -38,53 +39,60 @@ export function repositoryBases(store: DataStore, walker: Walker, tips: Readonly
 }
 
 /**
- * `inPack`: ids (and types) the push sent. `newTips`: the new ref values. `oldTips`: the
- * repository's ref values (and peeled tags) before the push.
+ * `objects`: the pack over the store; `walker` walks the same. `newTips`: the
+ * new ref values. `oldTips`: the repository's ref values (and peeled tags)
+ * before the push.
  */
 export async function checkConnectivity(
-  store: DataStore,
+  objects: QuarantinedObjects,
   walker: Walker,
-  inPack: ReadonlyMap<string, ObjectType>,
   newTips: readonly string[],
   oldTips: ReadonlySet<string>,
 ): Promise<ConnectivityResult> {
-  const external = new Set<string>();
+  const badLinks: FsckProblem[] = [];
+  /** Objects outside the pack, with the link that reached each first. */
+  const external = new Map<string, { from: string; link: ObjectLink }>();
   const seen = new Set<string>();
   let level: string[] = [];
-  const visit = (id: string) => {
+  const visit = (id: string, via?: { from: string; link: ObjectLink }) => {
     if (seen.has(id)) return;
     seen.add(id);
-    const type = inPack.get(id);
-    // Blobs of the pack need no reading: they reference nothing.
-    if (type === undefined) external.add(id);
-    else if (type !== 'blob') level.push(id);
+    const entry = objects.entry(id);
+    if (!entry) {
+      if (via) external.set(id, via);
+      else if (!oldTips.has(id)) external.set(id, { from: id, link: { id, type: 'commit' } });
+      return;
+    }
+    const bad = via && checkLinkType(via.from, via.link, entry.type);
+    if (bad) badLinks.push(bad);
+    // Blobs of the pack need no reading: they link to nothing.
+    else if (entry.type !== 'blob') level.push(id);
   };
   for (const tip of newTips) visit(tip);
   while (level.length > 0) {
-    const next: string[] = [];
     const current = level;
-    level = next;
+    level = [];
     for (let i = 0; i < current.length; i += BATCH) {
-      const found = await store.getObjects(current.slice(i, i + BATCH));
-      for (const [, obj] of found) {
-        if (obj.type === 'commit') {
-          const c = parseCommit(obj.data);
-          visit(c.tree);
-          c.parents.forEach(visit);
-        } else if (obj.type === 'tree') {
-          for (const e of parseTree(obj.data, store.objectFormat)) if (entryKind(e.mode) !== 'gitlink') visit(e.id);
-        } else if (obj.type === 'tag') {
-          visit(parseTag(obj.data).object);
-        }
-      }
+      const found = await objects.getObjects(current.slice(i, i + BATCH));
+      for (const [id, obj] of found) for (const link of expectedLinks(obj.type, obj.data, objects.objectFormat)) visit(link.id, { from: id, link });
     }
   }
-  for (const id of oldTips) external.delete(id);
-  if (external.size === 0) return { missing: [], foreign: [] };
-  const ids = [...external];
-  const present = await store.hasObjects(ids);
+  if (external.size === 0) return { missing: [], foreign: [], badLinks };
+  const ids = [...external.keys()];
+  const present = await objects.hasObjects(ids);
   const missing = ids.filter((_, i) => !present[i]);
   const existing = ids.filter((_, i) => present[i]);
   const foreign = existing.length ? [...(await walker.unreachable([...oldTips], existing))] : [];
-  return { missing, foreign };
+  // The type of each link into the repository's own objects (tips are reached without a link).
+  const foreignSet = new Set(foreign);
+  const reachable = existing.filter((id) => !foreignSet.has(id));
+  for (let i = 0; i < reachable.length; i += BATCH) {
+    const stats = await Promise.all(reachable.slice(i, i + BATCH).map((id) => objects.statObject(id)));
+    for (const stat of stats) {
+      const via = stat && external.get(stat.id)!;
+      const bad = via && via.from !== stat.id && checkLinkType(via.from, via.link, stat.type as ObjectType);
+      if (bad) badLinks.push(bad);
+    }
+  }
+  return { missing, foreign, badLinks };
 }

@@ -3,7 +3,7 @@
  * needs (tree, parents, commit time), so each commit is parsed once per request.
  */
 import { IntegrityError } from '../../datastore/errors.js';
-import type { DataStore } from '../../datastore/store.js';
+import type { ObjectSource } from '../../git/store/object-reader.js';
 import type { GitObject } from '../../datastore/types.js';
 import { parseCommit } from '../../git/objects/commit.js';
 
@@ -55,7 +55,7 @@ export class CommitCache {
   private readonly commits = new Map<string, CommitInfo>();
 
   constructor(
-    readonly store: DataStore,
+    readonly store: ObjectSource,
     private readonly kept?: KeptObjects,
   ) {}
 
@@ -92,7 +92,7 @@ function toInfo(id: string, obj: GitObject): CommitInfo {
 }
 
 /** Reads objects by id in batches, in the order asked; those `kept` by a walk are not read again. */
-export async function* readInBatches(store: DataStore, ids: readonly string[], batch = BATCH, kept?: KeptObjects): AsyncGenerator<[string, GitObject]> {
+export async function* readInBatches(store: ObjectSource, ids: readonly string[], batch = BATCH, kept?: KeptObjects): AsyncGenerator<[string, GitObject]> {
   for (let i = 0; i < ids.length; i += batch) {
     const slice = ids.slice(i, i + batch);
     const have = new Map<string, GitObject>();

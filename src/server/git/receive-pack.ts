@@ -1,20 +1,27 @@
 /**
- * `POST /<repo>.git/git-receive-pack`: reads ref commands and the pack,
- * stores the objects, checks each command (ref name, fast-forward and its
- * permission, connectivity), then updates refs with the store's
- * compare-and-swap updateRefs against the old values the client sent: a
- * concurrent push that moved a ref first makes this one fail cleanly, never
- * lose an update. `atomic` pushes apply all refs in one updateRefs or none.
+ * `POST /<repo>.git/git-receive-pack`: reads ref commands and the pack, and
+ * keeps the pack in quarantine (a temporary file) while it checks the push:
+ * every object as git's receive.fsckObjects does, each command (ref name,
+ * fast-forward and its permission, what a branch may point at), and
+ * connectivity with the types of links. Only an accepted push stores its
+ * entries, as the pack holds them; then refs are updated with the store's
+ * compare-and-swap against the old values the client sent, so a concurrent
+ * push that moved a ref first makes this one fail cleanly, never lose an
+ * update. `atomic` pushes apply all refs in one updateRefs or none.
  */
 import type { ServerResponse } from 'node:http';
-import { ConflictError, InvalidArgumentError } from '../../datastore/errors.js';
+import { CapacityError, ConflictError, IntegrityError, InvalidArgumentError } from '../../datastore/errors.js';
 import { isObjectId } from '../../datastore/hash.js';
 import type { DataStore } from '../../datastore/store.js';
-import type { ObjectType, RefUpdate, Repository, StoredObject } from '../../datastore/types.js';
+import type { RefUpdate, Repository } from '../../datastore/types.js';
 import { checkRefName } from '../../datastore/validate.js';
+import { checkRefTarget, fsckObject } from '../../git/objects/fsck.js';
 import { receivePack, type ReceivedPack } from '../../git/pack/index.js';
+import { storePackEntries } from '../../git/transfer/pack-entries.js';
+import { QuarantinedObjects } from '../../git/transfer/quarantine.js';
 import { atLeast, type Level } from '../auth/permissions.js';
 import { badRequest } from '../http-error.js';
+import { DEFAULT_LIMITS, LIMIT_SETTINGS, limitMessage, type ServerLimits } from '../limits.js';
 import { checkConnectivity, repositoryBases } from './connectivity.js';
 import { FLUSH, pkt, PktReader } from './pkt-line.js';
 import { readRefs, tipIds } from './refs.js';
@@ -37,10 +44,7 @@ export interface PushResult {
   unpackError?: string;
 }
 
-const WRITE_BATCH_OBJECTS = 256;
-const WRITE_BATCH_BYTES = 8 << 20;
-
-async function readCommands(reader: PktReader, format: DataStore['objectFormat']): Promise<{ commands: Command[]; caps: Set<string> }> {
+async function readCommands(reader: PktReader, format: DataStore['objectFormat'], maxCommands: number): Promise<{ commands: Command[]; caps: Set<string> }> {
   const commands: Command[] = [];
   const caps = new Set<string>();
   for (;;) {
@@ -57,6 +61,7 @@ async function readCommands(reader: PktReader, format: DataStore['objectFormat']
     if (text.startsWith('push-cert')) throw badRequest('signed pushes are not supported by this server');
     const m = /^(\S+) (\S+) (.+)$/.exec(text);
     if (!m || !isObjectId(m[1], format) || !isObjectId(m[2], format)) throw badRequest(`malformed push command ${JSON.stringify(text)}`);
+    if (commands.length >= maxCommands) throw badRequest(limitMessage('the number of ref updates in this push', 'maxCommands', maxCommands));
     commands.push({ old: m[1], new: m[2], ref: m[3] });
   }
   return { commands, caps };
@@ -69,30 +74,47 @@ async function* counted(source: AsyncIterable<Buffer>, add: (n: number) => void)
   }
 }
 
-/** Stores every object of the pack in atomic batches. */
-async function storePack(store: DataStore, pack: ReceivedPack): Promise<number> {
-  let batch: StoredObject[] = [];
-  let bytes = 0;
-  let count = 0;
-  const flush = async () => {
-    if (batch.length) await store.putObjects(batch);
-    count += batch.length;
-    batch = [];
-    bytes = 0;
-  };
-  for await (const obj of pack.objects()) {
-    batch.push(obj);
-    bytes += obj.data.byteLength;
-    if (batch.length >= WRITE_BATCH_OBJECTS || bytes >= WRITE_BATCH_BYTES) await flush();
-  }
-  await flush();
-  return count;
-}
-
 export interface ReceiveOptions {
   level: Level;
   /** Refuse non-fast-forward updates whatever the permission. */
   denyNonFastForwards: boolean;
+  /** The server's limits (server.limits); defaults when absent. */
+  limits?: ServerLimits;
+  /** Where the incoming pack waits while it is checked (the server's own temp directory). */
+  tmpDir?: string;
+  /** Check every object as git's receive.fsckObjects does. Default true. */
+  fsckObjects?: boolean;
+}
+
+/** Receives the pack into quarantine: indexed, deltas resolved, every object checked, limits applied. */
+async function receiveQuarantined(
+  store: DataStore,
+  input: AsyncIterable<Buffer>,
+  before: ReturnType<typeof tipIds>,
+  options: ReceiveOptions,
+  limits: ServerLimits,
+): Promise<QuarantinedObjects> {
+  const format = store.objectFormat;
+  const fsck = options.fsckObjects !== false;
+  const pack: ReceivedPack = await receivePack(input, {
+    format,
+    tmpDir: options.tmpDir,
+    externalBases: repositoryBases(store, new Walker(store), before),
+    objectLimit: { bytes: limits.maxObjectSize, setting: LIMIT_SETTINGS.maxObjectSize },
+    onObject: fsck
+      ? (id, type, data) => {
+          const problems = fsckObject(id, type, data, format);
+          if (problems.length > 0) throw new IntegrityError(problems[0].message, { id, problem: problems[0].id });
+        }
+      : undefined,
+  });
+  let total = 0;
+  for (const e of pack.entries) total += e.size;
+  if (total > limits.maxRepositorySize) {
+    await pack.close();
+    throw new CapacityError(limitMessage(`this push's ${total} bytes of objects`, 'maxRepositorySize', limits.maxRepositorySize));
+  }
+  return new QuarantinedObjects(store, pack);
 }
 
 export async function handleReceivePack(
@@ -103,9 +125,10 @@ export async function handleReceivePack(
   options: ReceiveOptions,
 ): Promise<PushResult> {
   const format = store.objectFormat;
+  const limits = options.limits ?? DEFAULT_LIMITS;
   const zero = '0'.repeat(format === 'sha256' ? 64 : 40);
   const reader = new PktReader(body);
-  const { commands, caps } = await readCommands(reader, format);
+  const { commands, caps } = await readCommands(reader, format, limits.maxCommands);
   const atomic = caps.has('atomic');
   const result: PushResult = { commands, atomic, objects: 0, packBytes: 0 };
   const sideband = caps.has('side-band-64k') ? 'side-band-64k' : 'none';
@@ -113,48 +136,65 @@ export async function handleReceivePack(
 
   const before = await readRefs(store, repo, true);
   const current = new Map(before.refs.map((r) => [r.name, r.id]));
-  const walker = new Walker(store);
 
   // The pack follows the commands unless every command is a delete.
-  let inPack = new Map<string, ObjectType>();
-  if (commands.some((c) => c.new !== zero)) {
-    let pack: ReceivedPack | undefined;
-    try {
-      const externalBases = repositoryBases(store, walker, tipIds(before));
-      pack = await receivePack(counted(reader.rest(), (n) => (result.packBytes += n)), { format, externalBases });
-      result.objects = await storePack(store, pack);
-      inPack = new Map(pack.entries.map((e) => [e.id, e.type]));
-    } catch (err) {
-      result.unpackError = (err as Error).message.replace(/\n/g, ' ');
-    } finally {
-      await pack?.close();
-    }
-  } else {
-    for await (const _ of reader.rest()) void _;
-  }
-
-  res.writeHead(200, { 'content-type': 'application/x-git-receive-pack-result', 'cache-control': 'no-cache' });
-  if (result.unpackError) {
-    for (const c of commands) c.error = 'unpacker error';
-  } else {
-    await checkCommands(walker, commands, current, options, zero);
-    const live = commands.filter((c) => !c.error);
-    const newTips = live.filter((c) => c.new !== zero).map((c) => c.new);
-    if (newTips.length > 0) {
-      const conn = await checkConnectivity(store, walker, inPack, newTips, tipIds(before));
-      const bad = conn.missing.length ? `missing necessary objects` : conn.foreign.length ? 'objects not reachable in this repository' : undefined;
-      if (bad) for (const c of live) if (c.new !== zero) c.error = bad;
-    }
-    if (atomic && commands.some((c) => c.error)) {
-      for (const c of commands) if (!c.error) c.error = 'atomic push failed';
+  let quarantine: QuarantinedObjects | undefined;
+  try {
+    if (commands.some((c) => c.new !== zero)) {
+      try {
+        quarantine = await receiveQuarantined(store, counted(reader.rest(), (n) => (result.packBytes += n)), tipIds(before), options, limits);
+        result.objects = quarantine.pack.entries.length;
+      } catch (err) {
+        result.unpackError = (err as Error).message.replace(/\n/g, ' ');
+      }
     } else {
-      await applyUpdates(store, repo, commands.filter((c) => !c.error), atomic, zero);
+      for await (const _ of reader.rest()) void _;
     }
-    await fixHead(store, repo, commands);
+
+    res.writeHead(200, { 'content-type': 'application/x-git-receive-pack-result', 'cache-control': 'no-cache' });
+    if (result.unpackError) {
+      for (const c of commands) c.error = 'unpacker error';
+    } else {
+      const walker = new Walker(quarantine ?? store);
+      await checkCommands(walker, commands, current, options, zero);
+      const live = commands.filter((c) => !c.error);
+      const newTips = live.filter((c) => c.new !== zero).map((c) => c.new);
+      if (newTips.length > 0 && quarantine) {
+        const conn = await checkConnectivity(quarantine, walker, newTips, tipIds(before));
+        const bad = conn.missing.length
+          ? 'missing necessary objects'
+          : conn.foreign.length
+            ? 'objects not reachable in this repository'
+            : conn.badLinks.length
+              ? conn.badLinks[0].message
+              : undefined;
+        if (bad) for (const c of live) if (c.new !== zero) c.error = bad;
+      }
+      if (atomic && commands.some((c) => c.error)) {
+        for (const c of commands) if (!c.error) c.error = 'atomic push failed';
+      } else {
+        const accepted = commands.filter((c) => !c.error);
+        if (quarantine && accepted.some((c) => c.new !== zero)) await storeAccepted(store, quarantine, accepted);
+        await applyUpdates(store, repo, commands.filter((c) => !c.error), atomic, zero);
+      }
+      await fixHead(store, repo, commands);
+    }
+  } finally {
+    await quarantine?.pack.close();
   }
   await report(out, result);
   res.end();
   return result;
+}
+
+/** Out of quarantine: the pack's entries into the store as they are. A failure refuses every command. */
+async function storeAccepted(store: DataStore, quarantine: QuarantinedObjects, accepted: Command[]): Promise<void> {
+  try {
+    const { pack } = quarantine;
+    await storePackEntries(store, pack.reader, pack.entries, { verify: false });
+  } catch (err) {
+    for (const c of accepted) c.error = `failed to store objects: ${(err as Error).message.replace(/\n/g, ' ')}`;
+  }
 }
 
 async function checkCommands(
@@ -183,6 +223,14 @@ async function checkCommands(
       c.error = 'stale info: the ref moved since you fetched; fetch and try again';
       continue;
     }
+    if (c.new !== zero) {
+      const stat = await walker.store.statObject(c.new);
+      const refused = stat && checkRefTarget(c.ref, c.new, stat.type);
+      if (refused) {
+        c.error = refused;
+        continue;
+      }
+    }
     if (c.old === zero || c.new === zero) continue;
     if (await walker.isFastForward(c.old, c.new)) continue;
     if (options.denyNonFastForwards) c.error = 'non-fast-forward updates are denied in this repository';
@@ -205,6 +253,16 @@ async function applyUpdates(store: DataStore, repo: Repository, commands: Comman
     }
     return;
   }
+  // Independent updates: all in one write when none conflicts (one round trip, not one per ref), else one by one.
+  try {
+    await store.updateRefs(repo.id, commands.map(update));
+    return;
+  } catch (err) {
+    if (!(err instanceof ConflictError) || commands.length === 1) {
+      for (const c of commands) fail(c, err);
+      return;
+    }
+  }
   for (const c of commands) {
     try {
       await store.updateRefs(repo.id, [update(c)]);
@@ -222,7 +280,8 @@ async function fixHead(store: DataStore, repo: Repository, commands: Command[]):
   const branches: string[] = [];
   for await (const r of store.listRefs(repo.id, 'refs/heads/')) branches.push(r.name);
   if (branches.length === 0) return;
-  const pushed = commands.filter((c) => !c.error && branches.includes(c.ref)).map((c) => c.ref);
+  const known = new Set(branches);
+  const pushed = commands.filter((c) => !c.error && known.has(c.ref)).map((c) => c.ref);
   const target = ['refs/heads/main', 'refs/heads/master'].find((b) => branches.includes(b)) ?? pushed[0] ?? branches[0];
   try {
     await store.updateRefs(repo.id, [{ name: 'HEAD', old: head ? head.target : null, new: target, symbolic: true }]);

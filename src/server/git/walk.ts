@@ -6,14 +6,13 @@
  * from being served through another.
  */
 import { IntegrityError } from '../../datastore/errors.js';
-import type { DataStore } from '../../datastore/store.js';
 import type { ObjectType } from '../../datastore/types.js';
 import { asBuffer } from '../../git/objects/text.js';
 import { parseTag } from '../../git/objects/tag.js';
 import { ID_BYTES } from '../../git/pack/pack-index.js';
 import { isAncestor } from '../../git/history/ancestry.js';
 import { CommitQueue } from '../../git/history/commit-queue.js';
-import { ObjectReader } from '../../git/store/object-reader.js';
+import { ObjectReader, type WalkSource } from '../../git/store/object-reader.js';
 import { TreeScanner } from './tree-scanner.js';
 import { BATCH, CommitCache, KeptObjects, type CommitInfo } from './object-cache.js';
 
@@ -39,7 +38,7 @@ export class Walker {
   /** What objectsToSend read, for the pack that sends it (readInBatches). */
   readonly kept = new KeptObjects(KEEP_BYTES);
 
-  constructor(readonly store: DataStore) {
+  constructor(readonly store: WalkSource) {
     this.commits = new CommitCache(store, this.kept);
   }
 

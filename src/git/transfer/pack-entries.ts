@@ -1,0 +1,184 @@
+/**
+ * A pack's entries into a store as they are: whole objects keep their zlib
+ * stream, deltas keep theirs, with their base named by id. Nothing is
+ * re-deflated, except a delta whose chain would grow past the depth bound,
+ * which is stored whole. Entries go in batches in pack order, each delta
+ * after its base (a ref-delta whose base comes later waits for it), so a
+ * store interrupted half way holds only readable objects.
+ */
+import { IntegrityError } from '../../datastore/errors.js';
+import { deflate, deltaEntry, entryDepth, ENCODING, MAX_DELTA_DEPTH } from '../../datastore/objects/encoding.js';
+import type { DataStore } from '../../datastore/store.js';
+import { OBJECT_TYPES, type ObjectEntry, type ObjectType } from '../../datastore/types.js';
+import { ID_BYTES } from '../pack/pack-index.js';
+import type { PackReader } from '../pack/pack-reader.js';
+import type { ProgressListener } from './progress.js';
+
+export interface PackedObject {
+  id: string;
+  offset: number;
+  /** The object's type and size, when already known (a pack indexed by index-pack); else `verify` finds them. */
+  type?: ObjectType;
+  size?: number;
+}
+
+export interface PackEntriesOptions {
+  /** Resolve and hash every object against its id (a pack whose ids nobody checked yet). */
+  verify: boolean;
+  batchSize?: number;
+  maxBatchBytes?: number;
+  onProgress?: ProgressListener;
+}
+
+export interface PackEntriesResult {
+  offered: number;
+  added: number;
+}
+
+const NOT_YET = 0;
+const WRITTEN = 1;
+const STORED_BEFORE = 2;
+
+interface Pending {
+  pos: number;
+  /** The delta's base id, or null for a whole object. */
+  base: string | null;
+  /** The base's position in the pack, -1 when outside it. */
+  basePos: number;
+  /** Inflated size of what `zlib` holds (the object, or the delta). */
+  inflated: number;
+  zlib: Buffer;
+}
+
+/** `objects` sorted by offset: every entry of the pack. */
+export async function storePackEntries(store: DataStore, reader: PackReader, objects: readonly PackedObject[], options: PackEntriesOptions): Promise<PackEntriesResult> {
+  const n = objects.length;
+  const end = reader.size - ID_BYTES[reader.format];
+  const offsets = Float64Array.from(objects, (o) => o.offset);
+  const state = new Uint8Array(n);
+  const depth = new Uint8Array(n);
+  const types = new Uint8Array(n);
+  const sizes = new Float64Array(n);
+  /** Position of a base -> positions of the deltas waiting for it. */
+  const waiting = new Map<number, number[]>();
+  const batchSize = options.batchSize ?? 1000;
+  const maxBatchBytes = options.maxBatchBytes ?? 32 << 20;
+  let batch: Pending[] = [];
+  let batchBytes = 0;
+  let added = 0;
+
+  const positionAt = (offset: number): number => {
+    let lo = 0;
+    let hi = n - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (offsets[mid] === offset) return mid;
+      if (offsets[mid] < offset) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  };
+  const positionOfId = (id: string): number => {
+    const offset = reader.offsetOf(id);
+    return offset === undefined ? -1 : positionAt(offset);
+  };
+  const lengthAt = (pos: number) => (pos + 1 < n ? offsets[pos + 1] : end) - offsets[pos];
+
+  /** Reads the entry at `pos` as stored, and where its base is. */
+  const pendingAt = async (pos: number): Promise<Pending> => {
+    const { header, zlib } = await reader.readStored(offsets[pos], lengthAt(pos));
+    if (header.kind === 'object') return { pos, base: null, basePos: -1, inflated: header.size, zlib };
+    const basePos = header.kind === 'ofs-delta' ? positionAt(header.baseOffset) : positionOfId(header.baseId);
+    if (header.kind === 'ofs-delta' && basePos < 0) throw new IntegrityError(`pack entry at ${offsets[pos]}: its delta base is not an entry of the pack`);
+    return { pos, base: header.kind === 'ofs-delta' ? objects[basePos].id : header.baseId, basePos, inflated: header.size, zlib };
+  };
+
+  const flush = async () => {
+    if (batch.length === 0) return;
+    // Bases stored before this run: a delta's depth counts from the stored entry's.
+    const outside = [...new Set(batch.filter((p) => p.base && (p.basePos < 0 || state[p.basePos] === STORED_BEFORE)).map((p) => p.base!))];
+    const stored = outside.length ? await store.getEntries(outside) : new Map<string, ObjectEntry>();
+    const entries: ObjectEntry[] = [];
+    for (const p of batch) {
+      const { id } = objects[p.pos];
+      const type = OBJECT_TYPES[types[p.pos]];
+      const size = sizes[p.pos];
+      if (!p.base) {
+        entries.push({ id, type, size, encoding: ENCODING.whole, base: null, bytes: p.zlib });
+        continue;
+      }
+      const storedBase = stored.get(p.base);
+      const d = storedBase ? entryDepth(storedBase) + 1 : depth[p.basePos] + 1;
+      if (d > MAX_DELTA_DEPTH) {
+        const obj = await reader.readAt(objects[p.pos].offset);
+        entries.push({ id, type, size, encoding: ENCODING.whole, base: null, bytes: deflate(obj.data) });
+        depth[p.pos] = 0;
+      } else {
+        entries.push(deltaEntry(id, type, size, p.base, d, p.inflated, p.zlib));
+        depth[p.pos] = d;
+      }
+    }
+    await store.putEntries(entries);
+    added += entries.length;
+    batch = [];
+    batchBytes = 0;
+  };
+
+  const emit = async (p: Pending) => {
+    state[p.pos] = WRITTEN;
+    batch.push(p);
+    batchBytes += p.zlib.byteLength;
+    if (batch.length >= batchSize || batchBytes >= maxBatchBytes) await flush();
+  };
+
+  /** `pos` is now written or stored: write what waited on it, and what waited on those. */
+  const release = async (pos: number) => {
+    const stack = [pos];
+    while (stack.length > 0) {
+      const at = stack.pop()!;
+      const next = waiting.get(at);
+      if (!next) continue;
+      waiting.delete(at);
+      for (const p of next) {
+        await emit(await pendingAt(p));
+        stack.push(p);
+      }
+    }
+  };
+
+  for (let i = 0; i < n; i += batchSize) {
+    const slice = objects.slice(i, i + batchSize);
+    const present = await store.hasObjects(slice.map((o) => o.id));
+    for (let k = 0; k < slice.length; k++) {
+      const pos = i + k;
+      const o = slice[k];
+      if (options.verify || o.type === undefined || o.size === undefined) {
+        const obj = await reader.readVerified(o.id, o.offset);
+        types[pos] = OBJECT_TYPES.indexOf(obj.type);
+        sizes[pos] = obj.data.byteLength;
+      } else {
+        types[pos] = OBJECT_TYPES.indexOf(o.type);
+        sizes[pos] = o.size;
+      }
+      if (state[pos] !== NOT_YET) continue;
+      if (present[k]) {
+        state[pos] = STORED_BEFORE;
+        await release(pos);
+        continue;
+      }
+      const p = await pendingAt(pos);
+      if (p.basePos >= 0 && state[p.basePos] === NOT_YET) {
+        const list = waiting.get(p.basePos);
+        if (list) list.push(pos);
+        else waiting.set(p.basePos, [pos]);
+        continue;
+      }
+      await emit(p);
+      await release(pos);
+    }
+    options.onProgress?.({ phase: 'objects', done: Math.min(i + batchSize, n), total: n });
+  }
+  await flush();
+  if (waiting.size > 0) throw new IntegrityError('pack: some deltas wait on bases that never resolved (a cycle of ref-deltas)');
+  return { offered: n, added };
+}
