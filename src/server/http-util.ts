@@ -146,7 +146,8 @@ export function closeAfterUnreadBody(req: IncomingMessage, res: ServerResponse, 
   res.once('finish', () => {
     if (req.complete) return;
     req.resume();
-    setTimeout(() => req.socket.destroy(), lingerMs).unref();
+    // Once the body has all arrived, the connection may already carry the next request: leave it be.
+    setTimeout(() => req.complete || req.socket.destroy(), lingerMs).unref();
   });
 }
 
