@@ -137,16 +137,17 @@ export async function readJson(req: IncomingMessage, limit: BodyLimit, idleMs: n
 }
 
 /**
- * After refusing a request whose body was not read to the end: close the
- * connection, but read (and drop) what the client still sends for a
- * moment first, so the refusal is not lost in a TCP reset.
+ * A response finished before its request body was read to the end (a
+ * refusal, or a handler that stopped reading): drop what the client still
+ * sends for a moment, so the answer is not lost in a TCP reset, then close
+ * the connection instead of reading the rest, however large.
  */
 export function closeAfterUnreadBody(req: IncomingMessage, res: ServerResponse, lingerMs = 2000): void {
-  if (req.complete) return;
-  if (!res.headersSent) res.setHeader('connection', 'close');
   res.once('finish', () => {
+    if (req.complete) return;
     req.resume();
-    setTimeout(() => req.socket.destroy(), lingerMs).unref();
+    // Once the body has all arrived, the connection may already carry the next request: leave it be.
+    setTimeout(() => req.complete || req.socket.destroy(), lingerMs).unref();
   });
 }
 

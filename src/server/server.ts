@@ -58,6 +58,7 @@ export async function startServer(config: ServerConfig, options: { store?: DataS
   const server = createServer({ connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(headersMs / 4))) }, (req, res) => {
     if (closing) res.setHeader('connection', 'close');
     cutStalledResponse(res, idleMs, log);
+    closeAfterUnreadBody(req, res);
     const done = handle(state, req, res, log).finally(() => inFlight.delete(done));
     inFlight.add(done);
   });
@@ -153,7 +154,8 @@ async function handle(state: ServerState, req: IncomingMessage, res: ServerRespo
   } catch (err) {
     const { status, code, message } = statusOf(err);
     if (status >= 500) log(`govc: ${req.method} ${req.url}: ${(err as Error).stack ?? String(err)}`);
-    closeAfterUnreadBody(req, res);
+    // The connection cannot be reused while the rest of the body is unread.
+    if (!req.complete && !res.headersSent) res.setHeader('connection', 'close');
     if (!res.headersSent) {
       if (status === 401) res.setHeader('www-authenticate', 'Basic realm="govc", charset="UTF-8"');
       if (routeName.startsWith('git.')) sendText(res, status, `${message}\n`);

@@ -1,18 +1,27 @@
 /** Health, metrics, audit events and server config (administrators; auth keys are never shown). */
 import type { RequestContext } from '../context.js';
-import { badRequest, forbidden, notFound } from '../http-error.js';
-import { Params, readJson, sendJson, sendText } from '../http-util.js';
+import { badRequest, forbidden, notFound, unauthorized } from '../http-error.js';
+import { Params, sendJson, sendText } from '../http-util.js';
 import { eventView, pageView } from './views.js';
 
 /** Config keys the server keeps for itself (token hashes, grants). */
 const RESERVED = 'govc.auth.';
 
+/** Everyone learns whether the server is up; only server.expose.health sees the store's details (paths, hosts, versions). */
 export async function health(ctx: RequestContext): Promise<void> {
   const store = await ctx.store.healthCheck();
-  sendJson(ctx.res, store.healthy ? 200 : 503, { status: store.healthy ? 'ok' : 'unavailable', store });
+  const status = store.healthy ? 'ok' : 'unavailable';
+  sendJson(ctx.res, store.healthy ? 200 : 503, ctx.isIn(ctx.state.config.expose.health) ? { status, store } : { status });
 }
 
+/** Route counts and store totals tell an outsider a lot: only server.expose.metrics may read them. */
 export async function metrics(ctx: RequestContext): Promise<void> {
+  const audience = ctx.state.config.expose.metrics;
+  if (!ctx.isIn(audience)) {
+    const who = audience === 'admin' ? 'administrators' : 'signed-in users';
+    if (!ctx.user) throw unauthorized(`metrics are shown to ${who} only (server.expose.metrics): send a token`);
+    throw forbidden(`metrics are shown to ${who} only (server.expose.metrics)`);
+  }
   const metrics = ctx.state.metrics;
   sendText(ctx.res, 200, await metrics.render(), metrics.contentType);
 }
@@ -50,7 +59,7 @@ export async function queryEvents(ctx: RequestContext): Promise<void> {
 }
 
 function configKey(ctx: RequestContext): string {
-  const key = decodeURIComponent(ctx.params[0]);
+  const key = ctx.params[0];
   if (key.startsWith(RESERVED)) throw forbidden(`config keys under ${RESERVED} are managed by the server`);
   return key;
 }
@@ -80,14 +89,18 @@ export async function setConfig(ctx: RequestContext): Promise<void> {
   ctx.requireAdmin();
   const key = configKey(ctx);
   if (ctx.req.method === 'DELETE') {
-    await ctx.store.deleteConfig(key);
-    await ctx.audit('config.delete', `config:${key}`, null);
+    await ctx.writeAll(async (tx) => {
+      await tx.deleteConfig(key);
+      await ctx.audit('config.delete', `config:${key}`, null, {}, tx);
+    });
     ctx.res.writeHead(204).end();
     return;
   }
-  const value = Params.body(await readJson(ctx.req)).string('value');
+  const value = Params.body(await ctx.readJson()).string('value');
   if (value === undefined) throw badRequest('body must be {"value": "<string>"}');
-  await ctx.store.setConfig(key, value);
-  await ctx.audit('config.set', `config:${key}`, null, { value });
+  await ctx.writeAll(async (tx) => {
+    await tx.setConfig(key, value);
+    await ctx.audit('config.set', `config:${key}`, null, { value }, tx);
+  });
   sendJson(ctx.res, 200, { key, value });
 }
