@@ -152,7 +152,7 @@ describe('govc serve: git smart HTTP', () => {
   });
 
   it('counts git traffic in /metrics: operations, pack bytes and objects each way, ref updates', async () => {
-    const scrape = async () => (await api(govc.url, 'GET', '/metrics')).body as string;
+    const scrape = async () => (await api(govc.url, 'GET', '/metrics', { token: govc.adminToken })).body as string;
     const value = (text: string, name: string, labels: Record<string, string>) => sample(text, name, labels) ?? 0;
     const before = await scrape();
     // Earlier tests had the server refuse ref updates (non-fast-forward, atomic).

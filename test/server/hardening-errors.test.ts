@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { parseStoreUri } from '../../src/datastore/config.js';
 import { ConfigError, IntegrityError } from '../../src/datastore/errors.js';
-import { applyDelta } from '../../src/git/pack/delta.js';
+import { applyDelta } from '../../src/datastore/objects/delta.js';
 import { api, runGovc } from './helpers.js';
 import { assertCloneFsckClean, createAndPush, snapshot, STORES, startTestServer, whileResponsive, type TestServer } from './hardening-helpers.js';
 

@@ -18,11 +18,11 @@ describe('govc serve: REST API', () => {
   });
 
   it('reports health and Prometheus metrics', async () => {
-    const h = await api(govc.url, 'GET', '/api/v1/health');
+    const h = await api(govc.url, 'GET', '/api/v1/health', { token: govc.adminToken });
     assert.equal(h.status, 200);
     assert.equal(h.body.status, 'ok');
     assert.equal(h.body.store.details.type, 'memory');
-    const res = await fetch(`${govc.url}/metrics`);
+    const res = await fetch(`${govc.url}/metrics`, { headers: { authorization: `Bearer ${govc.adminToken}` } });
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8');
     const text = await res.text();
@@ -40,7 +40,7 @@ describe('govc serve: REST API', () => {
     assert.equal(sample(text, 'govc_store_objects', { store: 'memory' }), 0);
     assert.ok(sample(text, 'govc_store_latency_seconds', { store: 'memory', quantile: '0.99' })! >= 0);
 
-    const again = await (await fetch(`${govc.url}/metrics`)).text();
+    const again = await (await fetch(`${govc.url}/metrics`, { headers: { authorization: `Bearer ${govc.adminToken}` } })).text();
     assert.equal(sample(again, 'govc_http_requests_total', { route: 'metrics', method: 'GET', status: '200' }), 1);
     assert.equal(sample(again, 'govc_http_requests_total', { route: 'health', method: 'GET', status: '200' }), 1);
   });

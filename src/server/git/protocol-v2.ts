@@ -10,12 +10,13 @@ import { isObjectId } from '../../datastore/hash.js';
 import type { DataStore } from '../../datastore/store.js';
 import type { Repository } from '../../datastore/types.js';
 import { badRequest } from '../http-error.js';
+import { DEFAULT_LIMITS, type ServerLimits } from '../limits.js';
 import type { ServerMetrics } from '../metrics.js';
 import { AGENT } from './advertise.js';
 import { FLUSH, pkt, PktReader } from './pkt-line.js';
 import { readRefs } from './refs.js';
 import { GitOutput } from './sideband.js';
-import { commonCommits, firstForeignWant, sendPack, type UploadPackResult } from './upload-pack.js';
+import { checkCounts, commonCommits, firstForeignWant, sendPack, type UploadPackResult } from './upload-pack.js';
 import { Walker } from './walk.js';
 
 
@@ -65,6 +66,7 @@ export async function uploadPackV2(
   body: AsyncIterable<Buffer>,
   res: ServerResponse,
   metrics: ServerMetrics,
+  limits: ServerLimits = DEFAULT_LIMITS,
 ): Promise<UploadPackResult | undefined> {
   const reader = new PktReader(body);
   const req = await readRequest(reader);
@@ -105,6 +107,7 @@ export async function uploadPackV2(
     if (key === 'want' || key === 'have') {
       if (!isObjectId(value, store.objectFormat)) throw badRequest(`${key}: ${JSON.stringify(value)} is not an object id`);
       (key === 'want' ? wants : haves).push(value);
+      checkCounts(wants.length, haves.length, limits);
     } else if (key === 'done') done = true;
     else if (key === 'shallow' || key.startsWith('deepen') || key === 'filter' || key === 'want-ref') {
       await out.write(pkt(`ERR ${key} is not supported by this server\n`));

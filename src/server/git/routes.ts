@@ -65,7 +65,7 @@ export async function uploadPackRoute(ctx: RequestContext): Promise<void> {
   try {
     body = ctx.body(fetchBodyLimit(ctx));
     const v2 = wantsV2(ctx.req.headers['git-protocol']);
-    const sent = await (v2 ? uploadPackV2 : uploadPack)(ctx.store, repo, body, ctx.res, metrics);
+    const sent = await (v2 ? uploadPackV2 : uploadPack)(ctx.store, repo, body, ctx.res, metrics, ctx.state.limits);
     metrics.gitOperations.inc({ service: 'upload-pack', result: sent ? 'pack' : 'negotiation' });
   } catch (err) {
     metrics.gitOperations.inc({ service: 'upload-pack', result: 'error' });
@@ -85,6 +85,8 @@ export async function receivePackRoute(ctx: RequestContext): Promise<void> {
     result = await handleReceivePack(ctx.store, repo, body, ctx.res, {
       level,
       denyNonFastForwards: repo.metadata.denyNonFastForwards === true,
+      limits: ctx.state.limits,
+      tmpDir: ctx.state.tmpDir,
     });
   } catch (err) {
     metrics.gitOperations.inc({ service: 'receive-pack', result: 'error' });

@@ -10,6 +10,7 @@ import { isObjectId } from '../../datastore/hash.js';
 import type { Repository } from '../../datastore/types.js';
 import { writePack, type PackInput } from '../../git/pack/index.js';
 import { badRequest } from '../http-error.js';
+import { DEFAULT_LIMITS, limitMessage, type ServerLimits } from '../limits.js';
 import type { ServerMetrics } from '../metrics.js';
 import { readInBatches } from './object-cache.js';
 import { PktReader, pkt, FLUSH } from './pkt-line.js';
@@ -26,7 +27,13 @@ interface UploadRequest {
   flushed: boolean;
 }
 
-async function parseRequest(reader: PktReader, format: DataStore['objectFormat']): Promise<UploadRequest> {
+/** Refuses a request with more wants or haves than the server takes (server.limits). */
+export function checkCounts(wants: number, haves: number, limits: Pick<ServerLimits, 'maxWants' | 'maxHaves'>): void {
+  if (wants > limits.maxWants) throw badRequest(limitMessage(`a fetch of ${wants} wants`, 'maxWants', limits.maxWants));
+  if (haves > limits.maxHaves) throw badRequest(limitMessage(`a fetch of ${haves} haves`, 'maxHaves', limits.maxHaves));
+}
+
+async function parseRequest(reader: PktReader, format: DataStore['objectFormat'], limits: ServerLimits): Promise<UploadRequest> {
   const req: UploadRequest = { wants: [], caps: new Set(), haves: [], done: false, flushed: false };
   const id = (s: string, what: string) => {
     if (!isObjectId(s, format)) throw badRequest(`${what}: ${JSON.stringify(s)} is not an object id`);
@@ -38,6 +45,7 @@ async function parseRequest(reader: PktReader, format: DataStore['objectFormat']
     const [cmd, arg = '', ...rest] = line.split(' ');
     if (cmd === 'want') {
       req.wants.push(id(arg, 'want'));
+      checkCounts(req.wants.length, 0, limits);
       if (req.wants.length === 1) for (const c of rest) if (c) req.caps.add(c);
     } else if (cmd === 'shallow' || cmd.startsWith('deepen')) {
       throw badRequest('shallow clones and fetches are not supported by this server; fetch the full history');
@@ -61,6 +69,7 @@ async function parseRequest(reader: PktReader, format: DataStore['objectFormat']
     const [cmd, arg = ''] = line.split(' ');
     if (cmd !== 'have') throw badRequest(`unexpected upload-pack line ${JSON.stringify(line)}`);
     req.haves.push(id(arg, 'have'));
+    checkCounts(0, req.haves.length, limits);
   }
   return req;
 }
@@ -113,9 +122,10 @@ export async function uploadPack(
   body: AsyncIterable<Buffer>,
   res: ServerResponse,
   metrics: ServerMetrics,
+  limits: ServerLimits = DEFAULT_LIMITS,
 ): Promise<UploadPackResult | undefined> {
   const reader = new PktReader(body);
-  const req = await parseRequest(reader, store.objectFormat);
+  const req = await parseRequest(reader, store.objectFormat, limits);
   res.writeHead(200, { 'content-type': 'application/x-git-upload-pack-result', 'cache-control': 'no-cache' });
   const raw = new GitOutput(res, 'none');
   if (req.wants.length === 0) {
