@@ -1,12 +1,13 @@
 /**
- * The pack govc serve sends: ofs-deltas between versions of a file when the
- * client asks for ofs-delta (git clone does), whole objects when it does not;
+ * The pack govc serve sends: versions of a file as deltas, ofs-deltas when
+ * the client asks for ofs-delta (git clone does), ref-deltas when it does not;
  * either way a pack `git index-pack` accepts.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { PackReader } from '../../src/git/pack/index.js';
 import { createRepo, gitEnv, gitOk, repoUrl, startGovc, tempDir, type Govc } from './helpers.js';
 
 /** Deltified entries and all entries of a pack, by `git verify-pack -v` (a delta line has a depth and a base). */
@@ -21,6 +22,21 @@ async function packStats(dir: string, env: NodeJS.ProcessEnv, idx: string): Prom
     if (cols.length >= 7) deltas++;
   }
   return { deltas, objects };
+}
+
+/** How many entries of each kind (object, ofs-delta, ref-delta) a pack holds. */
+async function entryKinds(packPath: string): Promise<Record<string, number>> {
+  const { reader, index } = await PackReader.open(packPath);
+  try {
+    const kinds: Record<string, number> = {};
+    for (let i = 0; i < index.count; i++) {
+      const { header } = await reader.readRaw(index.offsetAt(i));
+      kinds[header.kind] = (kinds[header.kind] ?? 0) + 1;
+    }
+    return kinds;
+  } finally {
+    await reader.close();
+  }
 }
 
 /** A v0 upload-pack request for `want` with `caps`, no side-band: the response is NAK, then the raw pack. */
@@ -80,17 +96,19 @@ describe('govc serve: the pack it sends', () => {
     });
   }
 
-  it('sends whole objects to a client that did not ask for ofs-delta, and deltas when it did', async () => {
+  it('sends ref-deltas to a client that did not ask for ofs-delta, and ofs-deltas when it did', async () => {
     const url = `${govc.url}/deltas.git`;
-    for (const [caps, expectDeltas] of [[['agent=test'], false], [['ofs-delta', 'agent=test'], true]] as const) {
+    for (const [caps, ofs] of [[['agent=test'], false], [['ofs-delta', 'agent=test'], true]] as const) {
       const pack = await fetchRawPack(url, head, [...caps]);
-      const name = `raw-${expectDeltas ? 'ofs' : 'plain'}.pack`;
+      const name = `raw-${ofs ? 'ofs' : 'ref'}.pack`;
       writeFileSync(join(tmp.path, name), pack);
       await gitOk(tmp.path, env, ['index-pack', name]);
       const stats = await packStats(tmp.path, env, join(tmp.path, name.replace(/\.pack$/, '.idx')));
       assert.equal(stats.objects, 10 * 2 + 10 + 40, 'every commit, tree and blob');
-      if (expectDeltas) assert.ok(stats.deltas >= 18, `${stats.deltas} deltas`);
-      else assert.equal(stats.deltas, 0);
+      assert.ok(stats.deltas >= 18, `${stats.deltas} deltas`);
+      const kinds = await entryKinds(join(tmp.path, name));
+      assert.equal(kinds[ofs ? 'ref-delta' : 'ofs-delta'] ?? 0, 0, JSON.stringify(kinds));
+      assert.ok((kinds[ofs ? 'ofs-delta' : 'ref-delta'] ?? 0) >= 18, JSON.stringify(kinds));
     }
   });
 });

@@ -51,9 +51,10 @@ export function parseEntryHeader(buf: Uint8Array, offset: number, idBytes: numbe
   return { kind: 'object', type, size, headerLength: pos };
 }
 
-export function encodeEntryHeader(type: ObjectType, size: number): Buffer {
+/** The type code and size varint every entry header starts with. */
+function typeAndSize(code: number, size: number): number[] {
   const bytes: number[] = [];
-  let byte = (TYPE_CODES[type] << 4) | (size & 0x0f);
+  let byte = (code << 4) | (size & 0x0f);
   let rest = Math.floor(size / 16);
   while (rest > 0) {
     bytes.push(byte | 0x80);
@@ -61,20 +62,20 @@ export function encodeEntryHeader(type: ObjectType, size: number): Buffer {
     rest = Math.floor(rest / 128);
   }
   bytes.push(byte);
-  return Buffer.from(bytes);
+  return bytes;
+}
+
+export function encodeEntryHeader(type: ObjectType, size: number): Buffer {
+  return Buffer.from(typeAndSize(TYPE_CODES[type], size));
+}
+
+/** The header of a ref-delta entry: type 7 and the delta's size, then the base's id. */
+export function encodeRefDeltaHeader(deltaSize: number, baseId: string): Buffer {
+  return Buffer.concat([Buffer.from(typeAndSize(REF_DELTA, deltaSize)), Buffer.from(baseId, 'hex')]);
 }
 
 /** The header of an ofs-delta entry: type 6 and the delta's size, then the distance back to the base. */
 export function encodeOfsDeltaHeader(deltaSize: number, distance: number): Buffer {
-  const head: number[] = [];
-  let byte = (OFS_DELTA << 4) | (deltaSize & 0x0f);
-  let rest = Math.floor(deltaSize / 16);
-  while (rest > 0) {
-    head.push(byte | 0x80);
-    byte = rest & 0x7f;
-    rest = Math.floor(rest / 128);
-  }
-  head.push(byte);
   const ofs: number[] = [distance & 0x7f];
   let d = Math.floor(distance / 128);
   while (d > 0) {
@@ -82,7 +83,7 @@ export function encodeOfsDeltaHeader(deltaSize: number, distance: number): Buffe
     ofs.unshift(0x80 | (d & 0x7f));
     d = Math.floor(d / 128);
   }
-  return Buffer.from([...head, ...ofs]);
+  return Buffer.from([...typeAndSize(OFS_DELTA, deltaSize), ...ofs]);
 }
 
 /** Upper bound of zlib's output for `size` input bytes (zlib's compressBound, plus slack). */

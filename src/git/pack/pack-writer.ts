@@ -54,7 +54,8 @@ export interface WrittenPack {
   bytes: number;
 }
 
-class HashingSink {
+/** Writes to `out` with backpressure, hashing and counting every byte (the pack's trailer is that hash). */
+export class HashingSink {
   readonly hash: Hash;
   bytes = 0;
   constructor(
@@ -68,9 +69,17 @@ class HashingSink {
     this.bytes += chunk.length;
     if (!this.out.write(chunk)) await once(this.out, 'drain');
   }
+
+  /** Writes the trailer, the hash of everything before it; returns it. */
+  async finish(): Promise<Buffer> {
+    const checksum = this.hash.digest();
+    this.bytes += checksum.length;
+    if (!this.out.write(checksum)) await once(this.out, 'drain');
+    return checksum;
+  }
 }
 
-function packHeader(count: number): Buffer {
+export function packHeader(count: number): Buffer {
   const head = Buffer.alloc(12);
   head.write('PACK', 0, 'latin1');
   head.writeUInt32BE(2, 4);
@@ -89,7 +98,7 @@ interface Base {
 }
 
 /** Turns objects into pack entries, remembering recent objects by name as delta bases. Close it after. */
-class EntryEncoder {
+export class EntryEncoder {
   private readonly bases?: ByteLru<string, Base>;
   private readonly deflater: ObjectDeflater;
 
@@ -156,9 +165,8 @@ export async function writePack(
     encoder.close();
   }
   if (written !== count) throw new InvalidArgumentError(`writePack was told ${count} objects but got ${written}`);
-  const checksum = sink.hash.digest();
-  if (!out.write(checksum)) await once(out, 'drain');
-  return { count, checksum: checksum.toString('hex'), entries, bytes: sink.bytes + checksum.length };
+  const checksum = await sink.finish();
+  return { count, checksum: checksum.toString('hex'), entries, bytes: sink.bytes };
 }
 
 async function spoolThenWrite(objects: AsyncIterable<PackInput> | Iterable<PackInput>, out: Writable, options: WritePackOptions): Promise<WrittenPack> {
@@ -187,9 +195,8 @@ async function spoolThenWrite(objects: AsyncIterable<PackInput> | Iterable<PackI
     const sink = new HashingSink(out, format);
     await sink.write(packHeader(entries.length));
     for await (const chunk of createReadStream(spoolPath)) await sink.write(chunk as Buffer);
-    const checksum = sink.hash.digest();
-    if (!out.write(checksum)) await once(out, 'drain');
-    return { count: entries.length, checksum: checksum.toString('hex'), entries, bytes: sink.bytes + checksum.length };
+    const checksum = await sink.finish();
+    return { count: entries.length, checksum: checksum.toString('hex'), entries, bytes: sink.bytes };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

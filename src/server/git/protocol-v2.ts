@@ -136,7 +136,11 @@ export async function uploadPackV2(
   }
   await out.write(pkt('packfile\n'));
   const packOut = new GitOutput(res, 'side-band-64k', options.has('no-progress'));
-  const result = await sendPack(store, walker, refs, wants, common, packOut, options.has('include-tag'), metrics, options.has('ofs-delta'));
+  const result = await sendPack(store, walker, refs, wants, common, packOut, metrics, {
+    includeTag: options.has('include-tag'),
+    ofsDelta: options.has('ofs-delta'),
+    thinPack: options.has('thin-pack'),
+  });
   res.end();
   return result;
 }

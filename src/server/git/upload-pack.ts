@@ -8,11 +8,10 @@ import type { ServerResponse } from 'node:http';
 import type { DataStore } from '../../datastore/store.js';
 import { isObjectId } from '../../datastore/hash.js';
 import type { Repository } from '../../datastore/types.js';
-import { writePack, type PackInput } from '../../git/pack/index.js';
+import { writeStoredPack } from '../../git/transfer/stored-pack.js';
 import { badRequest } from '../http-error.js';
 import { DEFAULT_LIMITS, limitMessage, type ServerLimits } from '../limits.js';
 import type { ServerMetrics } from '../metrics.js';
-import { readInBatches } from './object-cache.js';
 import { PktReader, pkt, FLUSH } from './pkt-line.js';
 import { readRefs, tipIds, type RepoRefs } from './refs.js';
 import { GitOutput } from './sideband.js';
@@ -114,6 +113,8 @@ function includeTags(refs: RepoRefs, sending: ObjectToSend[]): ObjectToSend[] {
 export interface UploadPackResult {
   objects: number;
   bytes: number;
+  /** Entries sent as stored, without inflating them. */
+  reused: number;
 }
 
 export async function uploadPack(
@@ -166,15 +167,28 @@ export async function uploadPack(
 
   const sideband = req.caps.has('side-band-64k') ? 'side-band-64k' : req.caps.has('side-band') ? 'side-band' : 'none';
   const out = new GitOutput(res, sideband, req.caps.has('no-progress'));
-  const result = await sendPack(store, walker, refs, req.wants, acked, out, req.caps.has('include-tag'), metrics, req.caps.has('ofs-delta'));
+  const result = await sendPack(store, walker, refs, req.wants, acked, out, metrics, {
+    includeTag: req.caps.has('include-tag'),
+    ofsDelta: req.caps.has('ofs-delta'),
+    thinPack: req.caps.has('thin-pack'),
+  });
   res.end();
   return result;
 }
 
+export interface SendOptions {
+  includeTag: boolean;
+  /** The client takes ofs-deltas (else deltas go out as ref-deltas). */
+  ofsDelta: boolean;
+  /** The client takes a thin pack: deltas on objects it has. */
+  thinPack: boolean;
+}
+
 /**
  * Streams the pack for `wants` minus what `common` reaches, then a flush when
- * multiplexed. On failure after the pack started, tells git on the error
- * channel (when multiplexed) before rethrowing.
+ * multiplexed. Stored entries are copied into it as they are (writeStoredPack).
+ * On failure after the pack started, tells git on the error channel (when
+ * multiplexed) before rethrowing.
  */
 export async function sendPack(
   store: DataStore,
@@ -183,29 +197,23 @@ export async function sendPack(
   wants: readonly string[],
   common: readonly string[],
   out: GitOutput,
-  includeTag: boolean,
   metrics: ServerMetrics,
-  ofsDelta = false,
+  options: SendOptions,
 ): Promise<UploadPackResult> {
   try {
     await out.progress('Enumerating objects...\n');
     const sending = await walker.objectsToSend(wants, common);
-    if (includeTag) sending.push(...includeTags(refs, sending));
+    if (options.includeTag) sending.push(...includeTags(refs, sending));
     await out.progress(`Enumerating objects: ${sending.length}, done.\n`);
-    const ids = sending.map((o) => o.id);
-    async function* objects(): AsyncGenerator<PackInput> {
-      let i = 0;
-      for await (const [id, obj] of readInBatches(store, ids, undefined, walker.kept)) yield { id, type: obj.type, data: obj.data, name: sending[i++].name };
-    }
     const sink = out.packSink();
-    // Ofs-deltas between versions of one path (the name hint), when the client takes them: without
-    // deltas a clone's trees are sent whole, many times over.
-    const written = await writePack(objects(), sink, { count: ids.length, format: store.objectFormat, deltas: ofsDelta, index: false });
+    const clientHas = options.thinPack ? (id: string) => walker.clientHas.has(id) : undefined;
+    // Objects built afresh get ofs-deltas between versions of one path, when the client takes them.
+    const written = await writeStoredPack(store, sending, sink, { format: store.objectFormat, ofsDelta: options.ofsDelta, clientHas, deltas: options.ofsDelta });
     await new Promise<void>((resolve, reject) => sink.end((err?: Error | null) => (err ? reject(err) : resolve())));
     if (out.multiplexed) await out.write(FLUSH);
     metrics.packBytes.inc({ direction: 'sent' }, written.bytes);
     metrics.packObjects.inc({ direction: 'sent' }, written.count);
-    return { objects: written.count, bytes: written.bytes };
+    return { objects: written.count, bytes: written.bytes, reused: written.reused };
   } catch (err) {
     // Headers are gone: tell git on the error channel when we can.
     await out.error(`govc: ${(err as Error).message}`).catch(() => undefined);

@@ -14,10 +14,7 @@ import { isAncestor } from '../../git/history/ancestry.js';
 import { CommitQueue } from '../../git/history/commit-queue.js';
 import { ObjectReader, type WalkSource } from '../../git/store/object-reader.js';
 import { TreeScanner } from './tree-scanner.js';
-import { BATCH, CommitCache, KeptObjects, type CommitInfo } from './object-cache.js';
-
-/** Bytes of commits and trees a walk keeps for the pack after it (per request). */
-const KEEP_BYTES = 32 << 20;
+import { BATCH, CommitCache, type CommitInfo } from './object-cache.js';
 
 /** Extra commits walked after only uninteresting ones remain, against clock skew (git's SLOP). */
 const SLOP = 5;
@@ -35,11 +32,11 @@ export class Walker {
   /** Commits a range walk has queued, to propagate "uninteresting" to their parents. */
   private readonly commitsSeen = new Map<string, CommitInfo>();
 
-  /** What objectsToSend read, for the pack that sends it (readInBatches). */
-  readonly kept = new KeptObjects(KEEP_BYTES);
+  /** After objectsToSend: what the client has (its haves and the trees and blobs under their edge), for thin packs, and what is sent. */
+  clientHas: ReadonlySet<string> = new Set();
 
   constructor(readonly store: WalkSource) {
-    this.commits = new CommitCache(store, this.kept);
+    this.commits = new CommitCache(store);
   }
 
   /** Peels tags: returns the tag ids met and the final non-tag object with its type. */
@@ -61,7 +58,6 @@ export class Walker {
    * edge are left out (the client has them).
    */
   async objectsToSend(wants: readonly string[], haves: readonly string[]): Promise<ObjectToSend[]> {
-    this.kept.start();
     const out: ObjectToSend[] = [];
     // Keyed by id: a tag and a branch often peel to the same commit.
     const wantCommits = new Map<string, CommitInfo>();
@@ -90,13 +86,15 @@ export class Walker {
     );
     for (const id of commits) out.push({ id: id.id, type: 'commit' });
     for (const id of new Set(tagIds)) if (!excluded.has(id)) out.push({ id, type: 'tag' });
-    await this.walkTrees([...commits.map((c) => c.tree), ...rootTrees], excluded, (id, type, name) => out.push({ id, type, name }), true);
+    await this.walkTrees([...commits.map((c) => c.tree), ...rootTrees], excluded, (id, type, name) => out.push({ id, type, name }));
     for (const id of blobs) {
       if (!excluded.has(id)) {
         excluded.add(id);
         out.push({ id, type: 'blob' });
       }
     }
+    // Holds what is sent too; the pack writer asks it only about objects it does not send.
+    this.clientHas = excluded;
     return out;
   }
 
@@ -189,15 +187,9 @@ export class Walker {
   /**
    * Visits every tree and blob under `roots` not already in `seen` (which it
    * fills), a level at a time, each with the entry name it was first reached
-   * by ('' for roots: a delta hint). For the walk of what to send (`sending`),
-   * trees are kept for the pack. Gitlinks (submodule commits) are not followed.
+   * by ('' for roots: a delta hint). Gitlinks (submodule commits) are not followed.
    */
-  async walkTrees(
-    roots: string[],
-    seen: Set<string>,
-    visit: (id: string, type: 'tree' | 'blob', name: string) => void,
-    sending = false,
-  ): Promise<void> {
+  async walkTrees(roots: string[], seen: Set<string>, visit: (id: string, type: 'tree' | 'blob', name: string) => void): Promise<void> {
     const scanner = new TreeScanner(ID_BYTES[this.store.objectFormat]);
     let level: Array<{ id: string; name: string }> = [];
     for (const id of roots) if (!seen.has(id)) (seen.add(id), level.push({ id, name: '' }));
@@ -210,7 +202,6 @@ export class Walker {
           const obj = found.get(id);
           if (!obj || obj.type !== 'tree') throw new IntegrityError(`tree ${id} is missing from the store`);
           visit(id, 'tree', name);
-          if (sending) this.kept.keep(id, obj);
           const buf = asBuffer(obj.data);
           scanner.scan(buf, name, (e) => {
             if (e.kind === 'gitlink' || seen.has(e.id)) return;

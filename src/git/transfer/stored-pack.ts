@@ -1,0 +1,129 @@
+/**
+ * Writes a pack from stored entries, reusing them as git's pack-objects
+ * reuses its packs: a whole entry's zlib stream is copied as it is; a delta
+ * goes out as a delta (ofs-delta, or ref-delta for clients without ofs-delta)
+ * when its base is in the same pack, written first if the base comes later,
+ * or as a ref-delta when the client has the base (thin packs). Only what is
+ * left (a delta on a base the client lacks and does not get, or an entry of
+ * a store from before entries were encoded) is built and deflated afresh.
+ */
+import type { Writable } from 'node:stream';
+import { IntegrityError } from '../../datastore/errors.js';
+import { deltaParts, ENCODING } from '../../datastore/objects/encoding.js';
+import type { DataStore } from '../../datastore/store.js';
+import type { GitObject, ObjectEntry, ObjectFormat, ObjectType } from '../../datastore/types.js';
+import { encodeEntryHeader, encodeOfsDeltaHeader, encodeRefDeltaHeader } from '../pack/entry-header.js';
+import { EntryEncoder, HashingSink, packHeader } from '../pack/pack-writer.js';
+
+export interface SendObject {
+  id: string;
+  type: ObjectType;
+  /** Delta hint for objects built afresh (the path or entry name). */
+  name?: string;
+}
+
+export interface StoredPackOptions {
+  format: ObjectFormat;
+  /** The client takes ofs-deltas; otherwise in-pack deltas go out as ref-deltas. */
+  ofsDelta: boolean;
+  /** Objects the client has, for a thin pack: a stored delta on one goes out as a ref-delta. */
+  clientHas?: (id: string) => boolean;
+  /** Objects built afresh may be deltified against the previous one of the same name. */
+  deltas?: boolean;
+  /** zlib level for objects built afresh. */
+  level?: number;
+}
+
+export interface WrittenStoredPack {
+  count: number;
+  bytes: number;
+  checksum: string;
+  /** Entries copied as stored. */
+  reused: number;
+  /** Objects built and deflated afresh. */
+  rebuilt: number;
+}
+
+const BATCH = 256;
+const MAX_CHAIN = 64;
+
+/** Streams the pack to `out` (not ended: the caller frames and ends it). */
+export async function writeStoredPack(store: DataStore, sending: readonly SendObject[], out: Writable, options: StoredPackOptions): Promise<WrittenStoredPack> {
+  const position = new Map<string, number>();
+  const objects: SendObject[] = [];
+  for (const o of sending) if (!position.has(o.id)) position.set(o.id, objects.push(o) - 1);
+  const sink = new HashingSink(out, options.format);
+  await sink.write(packHeader(objects.length));
+  const offsets = new Map<string, number>();
+  const encoder = new EntryEncoder(options.level ?? 1, options.deltas ?? false);
+  let reused = 0;
+  let rebuilt = 0;
+
+  /** A delta entry that can go out as it is: its base is written, or the client has it. */
+  const reusable = (e: ObjectEntry) => e.encoding === ENCODING.whole || (e.encoding === ENCODING.delta && (offsets.has(e.base!) || options.clientHas?.(e.base!) === true));
+
+  const write = async (obj: SendObject, entry: ObjectEntry, built?: GitObject) => {
+    const offset = sink.bytes;
+    let bytes: Buffer;
+    if (entry.encoding === ENCODING.whole) {
+      bytes = Buffer.concat([encodeEntryHeader(entry.type, entry.size), entry.bytes]);
+      reused++;
+    } else if (entry.encoding === ENCODING.delta && reusable(entry)) {
+      const { deltaSize, zlib } = deltaParts(entry);
+      const baseOffset = offsets.get(entry.base!);
+      const header =
+        baseOffset !== undefined && options.ofsDelta ? encodeOfsDeltaHeader(deltaSize, offset - baseOffset) : encodeRefDeltaHeader(deltaSize, entry.base!);
+      bytes = Buffer.concat([header, zlib]);
+      reused++;
+    } else {
+      const data = built ?? (entry.encoding === ENCODING.raw ? { type: entry.type, data: entry.bytes } : undefined);
+      if (!data) throw new IntegrityError(`object ${obj.id} could not be built for the pack`);
+      bytes = encoder.encode({ type: data.type, data: data.data, name: obj.name }, offset);
+      rebuilt++;
+    }
+    offsets.set(obj.id, offset);
+    await sink.write(bytes);
+  };
+
+  /** Writes `entry` after the bases it needs that this pack sends later (depth first). */
+  const writeWithBases = async (obj: SendObject, entry: ObjectEntry, built: Map<string, GitObject>) => {
+    const chain: Array<{ obj: SendObject; entry: ObjectEntry }> = [{ obj, entry }];
+    for (let e = entry; e.encoding === ENCODING.delta && !offsets.has(e.base!) && position.has(e.base!); ) {
+      if (chain.length > MAX_CHAIN) throw new IntegrityError(`object ${obj.id}: delta chain longer than ${MAX_CHAIN} in the store`);
+      const base = objects[position.get(e.base!)!];
+      const found = (await store.getEntries([base.id])).get(base.id);
+      if (!found) throw new IntegrityError(`object ${base.id} is missing from the store`);
+      chain.push({ obj: base, entry: found });
+      e = found;
+    }
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const c = chain[i];
+      if (offsets.has(c.obj.id)) continue;
+      const data = built.get(c.obj.id) ?? (!reusable(c.entry) && c.entry.encoding === ENCODING.delta ? (await store.getObjects([c.obj.id])).get(c.obj.id) : undefined);
+      await write(c.obj, c.entry, data);
+    }
+  };
+
+  try {
+    for (let i = 0; i < objects.length; i += BATCH) {
+      const slice = objects.slice(i, i + BATCH).filter((o) => !offsets.has(o.id));
+      const entries = await store.getEntries(slice.map((o) => o.id));
+      // Deltas whose base the client lacks and this pack does not send: built, one read for the batch.
+      const lost = slice.filter((o) => {
+        const e = entries.get(o.id);
+        return e && e.encoding === ENCODING.delta && !position.has(e.base!) && !options.clientHas?.(e.base!);
+      });
+      const built = lost.length ? await store.getObjects(lost.map((o) => o.id)) : new Map<string, GitObject>();
+      for (const obj of slice) {
+        if (offsets.has(obj.id)) continue;
+        const entry = entries.get(obj.id);
+        if (!entry) throw new IntegrityError(`object ${obj.id} is missing from the store`);
+        await writeWithBases(obj, entry, built);
+      }
+    }
+  } finally {
+    encoder.close();
+  }
+  const checksum = await sink.finish();
+  return { count: objects.length, bytes: sink.bytes, checksum: checksum.toString('hex'), reused, rebuilt };
+}
