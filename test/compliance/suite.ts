@@ -8,6 +8,7 @@ import { concurrencyCases } from './cases/concurrency.js';
 import { entryCases } from './cases/entries.js';
 import { metadataCases } from './cases/metadata.js';
 import { objectCases } from './cases/objects.js';
+import { packCases } from './cases/packs.js';
 import { refCases } from './cases/refs.js';
 import { reliabilityCases } from './cases/reliability.js';
 import { scaleCases } from './cases/scale.js';
@@ -25,6 +26,7 @@ export function describeCompliance(name: string, target: ComplianceTarget): void
     });
     describe('objects', () => objectCases(ctx));
     describe('object entries', () => entryCases(ctx));
+    describe('packs in and out', () => packCases(ctx));
     describe('refs', () => refCases(ctx));
     describe('metadata', () => metadataCases(ctx));
     describe('transactions', () => transactionCases(ctx));

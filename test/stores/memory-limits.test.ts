@@ -1,5 +1,6 @@
 /** Memory store specifics: the byte limit as a primary store, LRU eviction as a cache, snapshots. */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +8,8 @@ import { it } from 'node:test';
 import { createStore } from '../../src/datastore/index.js';
 import { describeCompliance } from '../compliance/suite.js';
 
-const kb = (n: number, fill: number) => ({ type: 'blob' as const, data: Buffer.alloc(n * 1024, fill) });
+// Random bytes: objects are stored deflated, and max_size counts what is stored.
+const kb = (n: number, fill: number) => ({ type: 'blob' as const, data: Buffer.concat([Buffer.from([fill]), randomBytes(n * 1024 - 1)]) });
 
 it('refuses writes when a primary memory store is full, and keeps every byte it had', async () => {
   const store = await createStore('memory://?max_size=10KB');

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
 import { hashObject } from '../../src/datastore/hash.js';
 import type { ObjectType } from '../../src/datastore/types.js';
-import { encodeEntryHeader, REF_DELTA } from '../../src/git/pack/entry-header.js';
+import { encodeEntryHeader, encodeRefDeltaHeader } from '../../src/git/pack/entry-header.js';
 
 export type PackEntry = { type: ObjectType; data: Buffer } | { refDelta: string; delta: Buffer };
 
@@ -18,19 +18,6 @@ function varint(n: number): number[] {
   return out;
 }
 
-function refDeltaHeader(size: number): Buffer {
-  const bytes: number[] = [];
-  let byte = (REF_DELTA << 4) | (size & 0x0f);
-  let rest = Math.floor(size / 16);
-  while (rest > 0) {
-    bytes.push(byte | 0x80);
-    byte = rest & 0x7f;
-    rest = Math.floor(rest / 128);
-  }
-  bytes.push(byte);
-  return Buffer.from(bytes);
-}
-
 /** A version 2 pack of these entries, with its trailing checksum. */
 export function buildPack(entries: PackEntry[]): Buffer {
   const head = Buffer.alloc(12);
@@ -39,7 +26,7 @@ export function buildPack(entries: PackEntry[]): Buffer {
   head.writeUInt32BE(entries.length, 8);
   const parts: Buffer[] = [head];
   for (const e of entries) {
-    if ('refDelta' in e) parts.push(refDeltaHeader(e.delta.length), Buffer.from(e.refDelta, 'hex'), deflateSync(e.delta));
+    if ('refDelta' in e) parts.push(encodeRefDeltaHeader(e.delta.length, e.refDelta), deflateSync(e.delta));
     else parts.push(encodeEntryHeader(e.type, e.data.length), deflateSync(e.data));
   }
   const body = Buffer.concat(parts);
