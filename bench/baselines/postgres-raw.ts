@@ -11,6 +11,7 @@
  * It runs in a new schema of the database at `url`, dropped afterwards.
  */
 import { randomBytes } from 'node:crypto';
+import { inflateSync } from 'node:zlib';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
@@ -18,7 +19,10 @@ import copyStreams from 'pg-copy-streams';
 import { BlobSource } from '../../src/bench/blobs.js';
 import { BATCH_SIZE, LIST_PAGE, opCounts, type BenchOp } from '../../src/bench/ops.js';
 import { Timings } from '../../src/bench/timings.js';
+import { wholeEntry } from '../../src/datastore/objects/encoding.js';
 import { binaryCopyRows, COPY_SQL } from '../../src/datastore/stores/postgres/copy.js';
+import { ENTRY_SQL } from '../../src/datastore/stores/postgres/entry-writer.js';
+import { entryParams } from '../../src/datastore/stores/postgres/rows.js';
 import { PostgresDialect } from '../../src/datastore/stores/postgres/dialect.js';
 import { statementName } from '../../src/datastore/stores/postgres/executor.js';
 import { channelName, NOTICE_SQL } from '../../src/datastore/stores/postgres/notices.js';
@@ -136,7 +140,7 @@ async function runPhases(pool: pg.Pool, channel: string, options: PostgresBaseli
     const data = blobs.next();
     await t.time(async () => {
       const id = gitBlobId(data);
-      await q(pool, W.putObject, [id, 'blob', data.byteLength, data]);
+      await q(pool, ENTRY_SQL.insert, entryParams(wholeEntry(id, 'blob', data)));
       ids.push(id);
     });
   }
@@ -144,8 +148,11 @@ async function runPhases(pool: pg.Pool, channel: string, options: PostgresBaseli
 
   t = new Timings(counts.get);
   for (const i of shuffled(ids.length)) {
-    const { rows } = await t.time(() => q(pool, SQL.getObject, [ids[i]]));
-    if (rows[0]?.data?.byteLength !== options.size) fail(`get of ${ids[i]} returned the wrong data`);
+    const data = await t.time(async () => {
+      const { rows } = await q(pool, SQL.getEntries, [[ids[i]]]);
+      return rows[0]?.data ? inflateSync(rows[0].data) : undefined;
+    });
+    if (data?.byteLength !== options.size) fail(`get of ${ids[i]} returned the wrong data`);
   }
   record('get', t);
 
@@ -160,11 +167,11 @@ async function runPhases(pool: pg.Pool, channel: string, options: PostgresBaseli
   for (let b = 0; b < counts.batch_put_1000; b++) {
     const batch = Array.from({ length: BATCH_SIZE }, () => blobs.next());
     await t.time(async () => {
-      const objects = batch.map((data) => ({ id: gitBlobId(data), type: 'blob' as const, data }));
+      const entries = batch.map((data) => wholeEntry(gitBlobId(data), 'blob', data));
       await inTransaction(pool, dialect.writeBegin, async (c) => {
         await q(c, COPY_SQL.createLoadTable);
-        await pipeline(Readable.from(binaryCopyRows(objects)), c.query(copyStreams.from(COPY_SQL.copy)));
-        await q(c, COPY_SQL.insert);
+        await pipeline(Readable.from(binaryCopyRows(entries)), c.query(copyStreams.from(COPY_SQL.copy)));
+        await q(c, COPY_SQL.keep);
         await q(c, COPY_SQL.clear);
       });
     });
@@ -218,7 +225,7 @@ async function runPhases(pool: pg.Pool, channel: string, options: PostgresBaseli
       inTransaction(pool, 'BEGIN ISOLATION LEVEL READ COMMITTED', async (c) => {
         const id = gitBlobId(data);
         await q(c, 'SAVEPOINT govc_write');
-        await q(c, W.putObject, [id, 'blob', data.byteLength, data]);
+        await q(c, ENTRY_SQL.insert, entryParams(wholeEntry(id, 'blob', data)));
         await q(c, 'RELEASE SAVEPOINT govc_write');
         await q(c, 'SAVEPOINT govc_write');
         await casRef(c, channel, txRepo, 'refs/heads/main', old, id);

@@ -7,7 +7,10 @@ import { toJson } from '../bench/report.js';
 import { runBench } from '../bench/run-bench.js';
 import { createStore, defaultRegistry } from '../datastore/builtin.js';
 import { ConnectionError, DataStoreError } from '../datastore/errors.js';
+import { OptionReader } from '../datastore/options.js';
 import type { DataStore } from '../datastore/store.js';
+import { pruneStore } from '../git/index.js';
+import { progressBar } from './progress-bar.js';
 import type { Capabilities, HealthStatus } from '../datastore/types.js';
 
 const STORE_HELP = 'store URI, e.g. sqlite://./data/govc.db, memory://, postgres://user:pass@host/db';
@@ -219,9 +222,36 @@ function reportingUnavailable<T extends { json?: boolean }>(action: (options: T,
   };
 }
 
-/** `govc datastore ...`: check, bench, export, import, migrate, verify. */
+interface GcCliOptions {
+  store: string;
+  grace: string;
+  dryRun?: boolean;
+  json?: boolean;
+  timeout: number;
+}
+
+async function gc(options: GcCliOptions): Promise<void> {
+  const graceMs = new OptionReader('datastore gc', { grace: options.grace }).durationMs('grace', 0);
+  const { store } = await openHealthyStore(options.store, options.timeout);
+  const bar = progressBar();
+  try {
+    const r = await pruneStore(store, { graceMs, dryRun: options.dryRun, onProgress: bar.onProgress });
+    bar.stop();
+    const verb = options.dryRun ? 'would remove' : 'removed';
+    process.stdout.write(
+      options.json
+        ? JSON.stringify({ dryRun: options.dryRun === true, graceMs, ...r }) + '\n'
+        : `${r.repositories} repositories reach ${r.reachable} objects; ${r.unreachable} unreachable: ${verb} ${r.removed}, ${r.waiting} kept until unreachable for ${options.grace}\n`,
+    );
+  } finally {
+    bar.stop();
+    await store.close();
+  }
+}
+
+/** `govc datastore ...`: check, bench, gc. */
 export function registerDatastoreCommands(program: Command): void {
-  const datastore = program.command('datastore').description('inspect and benchmark a store');
+  const datastore = program.command('datastore').description('inspect, benchmark and collect a store');
   const timeout = parseIntegerOption('--timeout', 3_600_000);
 
   datastore
@@ -242,4 +272,14 @@ export function registerDatastoreCommands(program: Command): void {
     .option('--timeout <ms>', 'give up on a store that does not answer within this time when opening', timeout, DEFAULT_TIMEOUT_MS)
     .addHelpText('after', `\nOps (in this order):\n${BENCH_OPS.map((op) => `  ${op.padEnd(15)} ${OP_DESCRIPTIONS[op]}`).join('\n')}\n\nCounts: put, get and has run --objects times; batch_put_1000 runs objects/1000 batches (1 to ${BATCH_CAP}); list reads objects/${LIST_PAGE} pages; ref_cas, metadata_query and transaction run min(objects, ${SECONDARY_CAP.toLocaleString('en-US')}) times.\n\nThe bench writes objects and events into the store and deletes the repositories it made; point it at a scratch store.`)
     .action(reportingUnavailable(bench));
+
+  datastore
+    .command('gc')
+    .description('remove objects no repository reaches, once they have been unreachable for the grace period (a push stores objects just before it moves refs)')
+    .requiredOption('--store <uri>', STORE_HELP)
+    .option('--grace <duration>', 'how long an object must be seen unreachable before it goes: 30m, 1h, 14d; 0 removes at once', '1h')
+    .option('--dry-run', 'say what would be removed, remove nothing and record nothing')
+    .option('--json', 'print one JSON object')
+    .option('--timeout <ms>', 'give up on a store that does not answer within this time when opening', timeout, DEFAULT_TIMEOUT_MS)
+    .action(reportingUnavailable(gc));
 }

@@ -1,6 +1,5 @@
 /** `govc repo ...`: import, export, log, diff, branches, commit queries and statistics. */
 import { InvalidArgumentError as CommanderArgumentError, type Command } from 'commander';
-import cliProgress from 'cli-progress';
 import { createStore } from '../datastore/builtin.js';
 import { InvalidArgumentError } from '../datastore/errors.js';
 import type { DataStore } from '../datastore/store.js';
@@ -20,8 +19,9 @@ import {
   requireRepository,
   resolveRevision,
   updateCommitIndex,
-  type ProgressListener,
+  deltifyRepository,
 } from '../git/index.js';
+import { progressBar } from './progress-bar.js';
 
 const DEFAULT_STORE = 'sqlite://./data/govc.db';
 const STORE_HELP = `store URI (default $GOVC_STORE, else ${DEFAULT_STORE})`;
@@ -51,32 +51,6 @@ function date(value: string): Date {
   const d = /^\d+$/.test(value) ? new Date(Number(value) * 1000) : new Date(value);
   if (Number.isNaN(d.getTime())) throw new CommanderArgumentError('expected a date (ISO 8601 or epoch seconds)');
   return d;
-}
-
-/** A progress bar on a terminal, nothing otherwise. Returns the listener and a stop function. */
-function progressBar(): { onProgress?: ProgressListener; stop: () => void } {
-  if (!process.stderr.isTTY) return { stop: () => undefined };
-  const bar = new cliProgress.SingleBar(
-    { format: '{phase} [{bar}] {value}/{total}', stream: process.stderr, hideCursor: true, clearOnComplete: true },
-    cliProgress.Presets.shades_classic,
-  );
-  let phase = '';
-  return {
-    onProgress: (p) => {
-      if (p.phase !== phase) {
-        if (phase) bar.stop();
-        phase = p.phase;
-        bar.start(Math.max(p.total, p.done, 1), p.done, { phase });
-      } else {
-        bar.setTotal(Math.max(p.total, p.done, 1));
-        bar.update(p.done);
-      }
-    },
-    stop: () => {
-      if (phase) bar.stop();
-      phase = '';
-    },
-  };
 }
 
 function out(line: string | Buffer): void {
@@ -236,6 +210,31 @@ export function registerRepoCommands(program: Command): void {
         const repository = await requireRepository(store, name);
         const s = await repositoryStats(store, repository.id);
         out(opts.json ? JSON.stringify(s) + '\n' : `commits ${s.commits}\nbranches ${s.branches}\ntags ${s.tags}\ncontributors ${s.contributors}\n`);
+      }),
+    );
+
+  repo
+    .command('gc <name>')
+    .description('find deltas for objects kept whole (pushed one by one, put through the API) and deflate entries of older stores; objects others build on stay as they are')
+    .option('-s, --store <uri>', STORE_HELP)
+    .option('--dry-run', 'say what would change, change nothing')
+    .option('--json', 'print one JSON object')
+    .action(async (name: string, opts: StoreFlag & { dryRun?: boolean; json?: boolean }) =>
+      withStore(opts, async (store) => {
+        const repository = await requireRepository(store, name);
+        const bar = progressBar();
+        try {
+          const r = await deltifyRepository(store, repository.id, { dryRun: opts.dryRun, onProgress: bar.onProgress });
+          bar.stop();
+          const verb = opts.dryRun ? 'would rewrite' : 'rewrote';
+          out(
+            opts.json
+              ? JSON.stringify({ repository: name, dryRun: opts.dryRun === true, ...r }) + '\n'
+              : `${name}: ${r.objects} objects; ${verb} ${r.deltified} as deltas and deflated ${r.deflated}: ${r.bytesBefore} -> ${r.bytesAfter} bytes\n`,
+          );
+        } finally {
+          bar.stop();
+        }
       }),
     );
 

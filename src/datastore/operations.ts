@@ -24,7 +24,7 @@ import {
 } from './inputs.js';
 import type { OperationKind, OperationMetrics } from './metrics.js';
 import { checkEntry } from './objects/check-entry.js';
-import { wholeEntry } from './objects/encoding.js';
+import { ENCODING, wholeEntry } from './objects/encoding.js';
 import type { EntryResolver } from './objects/resolve.js';
 import type {
   AuditEvent,
@@ -164,6 +164,30 @@ export abstract class Operations {
       }
     }
     if (ops.length > 0) await this.write('write', ops);
+  }
+
+  /**
+   * Re-encodes stored objects (gc): each entry replaces the stored one of its
+   * id, atomically. The content must be the same object (reads check it). A
+   * new delta's base must exist, and nothing may build on an object whose
+   * entry becomes a delta: its chain would grow under its dependents.
+   */
+  async replaceEntries(entries: ObjectEntry[]): Promise<void> {
+    if (!Array.isArray(entries)) throw new InvalidArgumentError('replaceEntries takes an array');
+    for (const e of entries) checkEntry(e, this.format);
+    const ids = entries.map((e) => e.id);
+    const present = ids.length ? await this.read(ids.length, (r) => r.hasObjects(ids)) : [];
+    const absent = ids.find((_, i) => !present[i]);
+    if (absent) throw new NotFoundError(`object ${absent} is not in the store; replaceEntries only re-encodes stored objects`, { id: absent });
+    for (const e of entries) {
+      if (e.encoding !== ENCODING.delta) continue;
+      if (!ids.includes(e.base!) && !(await this.read(1, (r) => r.hasObjects([e.base!])))[0]) {
+        throw new IntegrityError(`object ${e.id} would be a delta on ${e.base}, which is not in the store; nothing was written`, { id: e.id, base: e.base });
+      }
+      const dependents = await this.read(1, (r) => r.listDependents(e.id, { limit: 1 }));
+      if (dependents.length > 0) throw new InvalidArgumentError(`object ${e.id} has deltas built on it (${dependents[0]}); it cannot become a delta itself`, { id: e.id });
+    }
+    if (entries.length > 0) await this.write('write', entries.map((entry) => ({ op: 'putObject', entry, replace: true })));
   }
 
   /** The objects' stored entries (for copying into a pack), by id; missing ids are absent. */

@@ -6,7 +6,7 @@
 import { ConfigError } from './errors.js';
 
 const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1024, k: 1024, mb: 1024 ** 2, m: 1024 ** 2, gb: 1024 ** 3, g: 1024 ** 3, tb: 1024 ** 4 };
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 export class OptionReader {
   private readonly used = new Set<string>();
@@ -73,7 +73,7 @@ export class OptionReader {
     const v = this.raw(key);
     if (v === undefined) return fallback;
     if (typeof v === 'number' && v >= 0) return v;
-    const m = typeof v === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(v) : null;
+    const m = typeof v === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(v) : null;
     if (!m) return this.fail(key, 'a duration such as 100ms or 5s', v);
     return Number(m[1]) * DURATION_UNITS[m[2] ?? 'ms'];
   }

@@ -20,3 +20,5 @@ export { updateCommitIndex, dropCommitIndex, readIndexStats, type UpdateIndexOpt
 export { queryCommits, repositoryStats, listContributors, type CommitQuery, type RepositoryStats } from './query/query-store.js';
 export type { IndexedCommit } from './query/commit-row.js';
 export { quotePath } from './format/quote-path.js';
+export { deltifyRepository, type DeltifyOptions, type DeltifyResult } from './maintenance/deltify.js';
+export { pruneStore, UNREACHABLE_PREFIX, type PruneOptions, type PruneResult } from './maintenance/prune.js';
