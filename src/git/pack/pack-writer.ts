@@ -208,14 +208,23 @@ export async function writePackFiles(
   dir: string,
   options: WritePackOptions = {},
 ): Promise<WrittenPack & { packPath: string; idxPath: string }> {
+  return packToFiles(dir, options.format ?? 'sha1', (out) => writePack(objects, out, options));
+}
+
+/** Runs a pack writer into a temp file in `dir`, then names it `pack-<checksum>.pack` beside its `.idx`. */
+export async function packToFiles<T extends { checksum: string; entries: IndexEntry[] }>(
+  dir: string,
+  format: ObjectFormat,
+  produce: (out: Writable) => Promise<T>,
+): Promise<T & { packPath: string; idxPath: string }> {
   const tmpPath = join(dir, `tmp_pack_${process.pid}_${Date.now()}`);
   const file = createWriteStream(tmpPath);
   try {
-    const written = await writePack(objects, file, options);
+    const written = await produce(file);
     file.end();
     await once(file, 'finish');
     const base = join(dir, `pack-${written.checksum}`);
-    await writeFile(`${base}.idx`, writePackIndex(written.entries, Buffer.from(written.checksum, 'hex'), options.format ?? 'sha1'));
+    await writeFile(`${base}.idx`, writePackIndex(written.entries, Buffer.from(written.checksum, 'hex'), format));
     await rename(tmpPath, `${base}.pack`);
     return { ...written, packPath: `${base}.pack`, idxPath: `${base}.idx` };
   } catch (err) {

@@ -2,22 +2,22 @@
  * `govc repo export`: a repository of a store as a bare git repository: the
  * objects reachable from its refs in one pack with its .idx, packed-refs and
  * HEAD. Two passes over the store: ids first (the pack header needs the
- * count), then the objects, streamed in batches.
+ * count), then the stored entries, copied into the pack as they are
+ * (writeStoredPack), in batches.
  */
 import { join } from 'node:path';
 import type { DataStore } from '../../datastore/store.js';
 import type { Ref } from '../../datastore/types.js';
 import { initBareRepository, writeRefs } from '../disk/write-bare.js';
 import { reachableObjects, type ReachableObject } from '../history/reachable.js';
-import { writePackFiles, type PackInput } from '../pack/pack-writer.js';
+import { packToFiles } from '../pack/pack-writer.js';
 import { ObjectReader } from '../store/object-reader.js';
 import { requireRepository } from '../store/revision.js';
-import { readObjects } from './pack-objects.js';
 import type { ProgressListener } from './progress.js';
+import { writeStoredPack } from './stored-pack.js';
 
 export interface ExportOptions {
-  batchSize?: number;
-  /** Deltas between versions of a file in the pack (default true; smaller, slower to write). */
+  /** Deltas between versions of a file for objects not stored as deltas (default true; smaller, slower to write). */
   deltas?: boolean;
   onProgress?: ProgressListener;
 }
@@ -50,15 +50,11 @@ export async function exportRepository(store: DataStore, name: string, dir: stri
     ids.push(obj);
     if (ids.length % 1000 === 0) progress({ phase: 'counting', done: ids.length, total: 0 });
   }
-  const batchSize = options.batchSize ?? 1000;
-  async function* objects(): AsyncGenerator<PackInput> {
-    let done = 0;
-    for await (const obj of readObjects(store, ids, batchSize)) {
-      yield obj;
-      if (++done % batchSize === 0 || done === ids.length) progress({ phase: 'writing', done, total: ids.length });
-    }
-  }
-  const pack = await writePackFiles(objects(), join(dir, 'objects', 'pack'), { count: ids.length, format: store.objectFormat, deltas: options.deltas ?? true });
+  const sending = ids.map((o) => ({ id: o.id, type: o.type, name: o.name?.toString('latin1') }));
+  const onObject = (done: number) => (done % 1000 === 0 || done === ids.length) && progress({ phase: 'writing', done, total: ids.length });
+  const pack = await packToFiles(join(dir, 'objects', 'pack'), store.objectFormat, (out) =>
+    writeStoredPack(store, sending, out, { format: store.objectFormat, ofsDelta: true, deltas: options.deltas ?? true, index: true, onObject }),
+  );
   await writeRefs(dir, refs);
   return { objects: ids.length, refs: refs.length, packPath: pack.packPath };
 }

@@ -8,11 +8,13 @@
  * a store from before entries were encoded) is built and deflated afresh.
  */
 import type { Writable } from 'node:stream';
+import { crc32 } from 'node:zlib';
 import { IntegrityError } from '../../datastore/errors.js';
 import { deltaParts, ENCODING } from '../../datastore/objects/encoding.js';
 import type { DataStore } from '../../datastore/store.js';
 import type { GitObject, ObjectEntry, ObjectFormat, ObjectType } from '../../datastore/types.js';
 import { encodeEntryHeader, encodeOfsDeltaHeader, encodeRefDeltaHeader } from '../pack/entry-header.js';
+import type { IndexEntry } from '../pack/pack-index.js';
 import { EntryEncoder, HashingSink, packHeader } from '../pack/pack-writer.js';
 
 export interface SendObject {
@@ -32,6 +34,10 @@ export interface StoredPackOptions {
   deltas?: boolean;
   /** zlib level for objects built afresh. */
   level?: number;
+  /** Collect each entry's id, offset and CRC32 for an .idx (export). */
+  index?: boolean;
+  /** Called after each object with how many are written. */
+  onObject?: (written: number) => void;
 }
 
 export interface WrittenStoredPack {
@@ -42,9 +48,13 @@ export interface WrittenStoredPack {
   reused: number;
   /** Objects built and deflated afresh. */
   rebuilt: number;
+  /** With `index`: what writePackIndex needs. */
+  entries: IndexEntry[];
 }
 
-const BATCH = 256;
+const MAX_BATCH = 256;
+/** Entry bytes one batch of reads aims at: batches shrink after large entries, so memory stays bounded. */
+const BATCH_BYTES = 16 << 20;
 const MAX_CHAIN = 64;
 
 /** Streams the pack to `out` (not ended: the caller frames and ends it). */
@@ -58,6 +68,7 @@ export async function writeStoredPack(store: DataStore, sending: readonly SendOb
   const encoder = new EntryEncoder(options.level ?? 1, options.deltas ?? false);
   let reused = 0;
   let rebuilt = 0;
+  const index: IndexEntry[] = [];
 
   /** A delta entry that can go out as it is: its base is written, or the client has it. */
   const reusable = (e: ObjectEntry) => e.encoding === ENCODING.whole || (e.encoding === ENCODING.delta && (offsets.has(e.base!) || options.clientHas?.(e.base!) === true));
@@ -82,7 +93,9 @@ export async function writeStoredPack(store: DataStore, sending: readonly SendOb
       rebuilt++;
     }
     offsets.set(obj.id, offset);
+    if (options.index) index.push({ id: obj.id, offset, crc32: crc32(bytes) });
     await sink.write(bytes);
+    options.onObject?.(offsets.size);
   };
 
   /** Writes `entry` after the bases it needs that this pack sends later (depth first). */
@@ -105,9 +118,14 @@ export async function writeStoredPack(store: DataStore, sending: readonly SendOb
   };
 
   try {
-    for (let i = 0; i < objects.length; i += BATCH) {
-      const slice = objects.slice(i, i + BATCH).filter((o) => !offsets.has(o.id));
+    let batch = MAX_BATCH;
+    for (let i = 0; i < objects.length; ) {
+      const slice = objects.slice(i, i + batch).filter((o) => !offsets.has(o.id));
+      i += batch;
       const entries = await store.getEntries(slice.map((o) => o.id));
+      let largest = 1;
+      for (const e of entries.values()) largest = Math.max(largest, e.bytes.byteLength);
+      batch = Math.max(1, Math.min(MAX_BATCH, Math.floor(BATCH_BYTES / largest)));
       // Deltas whose base the client lacks and this pack does not send: built, one read for the batch.
       const lost = slice.filter((o) => {
         const e = entries.get(o.id);
@@ -125,5 +143,5 @@ export async function writeStoredPack(store: DataStore, sending: readonly SendOb
     encoder.close();
   }
   const checksum = await sink.finish();
-  return { count: objects.length, bytes: sink.bytes, checksum: checksum.toString('hex'), reused, rebuilt };
+  return { count: objects.length, bytes: sink.bytes, checksum: checksum.toString('hex'), reused, rebuilt, entries: index };
 }

@@ -58,6 +58,13 @@ export const MUTANTS: Record<string, Mutant> = {
       };
     },
   },
+  'dependents-ignore-after': {
+    caughtBy: ['lists the deltas on a base in id order'],
+    patch: (driver) => {
+      const list = driver.listDependents.bind(driver);
+      driver.listDependents = async (baseId, range) => list(baseId, { limit: range.limit });
+    },
+  },
   'has-always-true': {
     caughtBy: ['absent objects as absent'],
     patch: (driver) => {
