@@ -11,6 +11,7 @@
 import { deflateSync, inflateSync } from 'node:zlib';
 import { IntegrityError } from '../errors.js';
 import type { ObjectEncoding, ObjectEntry, ObjectType } from '../types.js';
+import { pushVarint, readVarint } from './varint.js';
 
 export const ENCODING = { raw: 0, whole: 1, delta: 2 } as const satisfies Record<string, ObjectEncoding>;
 
@@ -18,26 +19,10 @@ export const ENCODING = { raw: 0, whole: 1, delta: 2 } as const satisfies Record
 export const MAX_DELTA_DEPTH = 50;
 export const MAX_READ_DEPTH = 64;
 
-function writeVarint(out: number[], n: number): void {
-  do {
-    let b = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 0x80;
-    out.push(b);
-  } while (n > 0);
-}
-
-function readVarint(bytes: Uint8Array, pos: number, id: string): [number, number] {
-  let n = 0;
-  let scale = 1;
-  for (let i = 0; i < 8; i++) {
-    if (pos >= bytes.length) break;
-    const b = bytes[pos++];
-    n += (b & 0x7f) * scale;
-    if (!(b & 0x80)) return [n, pos];
-    scale *= 128;
-  }
-  throw new IntegrityError(`object ${id}: its stored delta header is corrupt`, { id });
+function varintAt(bytes: Uint8Array, pos: number, id: string): [number, number] {
+  const read = readVarint(bytes, pos);
+  if (!read) throw new IntegrityError(`object ${id}: its stored delta header is corrupt`, { id });
+  return read;
 }
 
 export function deflate(data: Uint8Array): Buffer {
@@ -52,8 +37,8 @@ export function wholeEntry(id: string, type: ObjectType, data: Uint8Array): Obje
 /** A delta entry from a zlib stream of a delta (a pack entry's compressed bytes, as they are). */
 export function deltaEntry(id: string, type: ObjectType, size: number, base: string, depth: number, deltaSize: number, zlib: Uint8Array): ObjectEntry {
   const head: number[] = [];
-  writeVarint(head, depth);
-  writeVarint(head, deltaSize);
+  pushVarint(head, depth);
+  pushVarint(head, deltaSize);
   const bytes = Buffer.allocUnsafe(head.length + zlib.byteLength);
   bytes.set(head, 0);
   bytes.set(zlib, head.length);
@@ -69,8 +54,8 @@ export interface DeltaParts {
 }
 
 export function deltaParts(entry: ObjectEntry): DeltaParts {
-  const [depth, p1] = readVarint(entry.bytes, 0, entry.id);
-  const [deltaSize, p2] = readVarint(entry.bytes, p1, entry.id);
+  const [depth, p1] = varintAt(entry.bytes, 0, entry.id);
+  const [deltaSize, p2] = varintAt(entry.bytes, p1, entry.id);
   return { depth, deltaSize, zlib: Buffer.from(entry.bytes.buffer, entry.bytes.byteOffset + p2, entry.bytes.byteLength - p2) };
 }
 

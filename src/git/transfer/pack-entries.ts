@@ -152,6 +152,12 @@ export async function storePackEntries(store: DataStore, reader: PackReader, obj
     for (let k = 0; k < slice.length; k++) {
       const pos = i + k;
       const o = slice[k];
+      // Objects the store has are neither verified nor written again (their type and size are not needed).
+      if (present[k] && state[pos] === NOT_YET) {
+        state[pos] = STORED_BEFORE;
+        await release(pos);
+        continue;
+      }
       if (options.verify || o.type === undefined || o.size === undefined) {
         const obj = await reader.readVerified(o.id, o.offset);
         types[pos] = OBJECT_TYPES.indexOf(obj.type);
@@ -161,11 +167,6 @@ export async function storePackEntries(store: DataStore, reader: PackReader, obj
         sizes[pos] = o.size;
       }
       if (state[pos] !== NOT_YET) continue;
-      if (present[k]) {
-        state[pos] = STORED_BEFORE;
-        await release(pos);
-        continue;
-      }
       const p = await pendingAt(pos);
       if (p.basePos >= 0 && state[p.basePos] === NOT_YET) {
         const list = waiting.get(p.basePos);

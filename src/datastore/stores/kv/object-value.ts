@@ -14,6 +14,7 @@ import { IntegrityError, InvalidArgumentError } from '../../errors.js';
 import type { ObjectEncoding, ObjectEntry, ObjectType } from '../../types.js';
 import type { Bytes } from './engine.js';
 import { toBuffer } from './keys.js';
+import { pushVarint, readVarint } from '../../objects/varint.js';
 
 export const ENTRY_VALUE_V1 = 0x81;
 
@@ -38,15 +39,6 @@ function typeOf(code: number, id: string): ObjectType {
   const type = TYPES_BY_CODE[code];
   if (!type) throw corrupt(id, `an unknown type byte ${code}`);
   return type;
-}
-
-function pushVarint(out: number[], n: number): void {
-  do {
-    let b = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 0x80;
-    out.push(b);
-  } while (n > 0);
 }
 
 /** The hash bytes of a hex id; an id that is not lowercase hex of even length cannot be stored compactly. */
@@ -75,14 +67,10 @@ export function decodeEntryHead(value: Bytes, id: string): EntryHead {
   const first = value[0];
   if (first !== ENTRY_VALUE_V1) return { type: typeOf(first, id), size: value.byteLength - 1, encoding: 0, base: null, bytesOffset: 1 };
   const type = typeOf(value[1], id);
-  let pos = 2;
-  let size = 0;
-  for (let scale = 1; ; scale *= 128) {
-    if (pos >= value.byteLength || scale > 2 ** 49) throw corrupt(id, 'a truncated header');
-    const b = value[pos++];
-    size += (b & 0x7f) * scale;
-    if (!(b & 0x80)) break;
-  }
+  const read = readVarint(value, 2);
+  if (!read) throw corrupt(id, 'a truncated header');
+  const size = read[0];
+  let pos = read[1];
   const encoding = value[pos++];
   if (encoding !== 0 && encoding !== 1 && encoding !== 2) throw corrupt(id, `an unknown encoding ${encoding}`);
   const baseLength = value[pos++];

@@ -90,7 +90,7 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: `
       ALTER TABLE objects ADD COLUMN encoding INTEGER NOT NULL DEFAULT 0 CHECK (encoding IN (0, 1, 2));
       ALTER TABLE objects ADD COLUMN base TEXT;
-      CREATE INDEX objects_by_base ON objects (base, hash) WHERE base IS NOT NULL;
+      CREATE INDEX objects_by_base ON objects (base) WHERE base IS NOT NULL;
     `,
   },
 ];
