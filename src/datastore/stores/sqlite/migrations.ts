@@ -85,11 +85,22 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 2,
-    description: 'objects as encoded entries: encoding and delta base columns, an index of deltas by base',
-    // Rows of version 1 keep encoding 0: their data is the object as is, read as it is.
+    description: 'objects as encoded entries, compactly: binary ids, no rowid, an index of deltas by base',
+    // Objects are most of a database and most entries are tens of bytes: ids as 20 (or 32) bytes, not
+    // 40 hex characters, and the id as the table's key, not beside a rowid. Rows of version 1 are copied
+    // with encoding 0: their data is the object as is, read as it is until `govc repo gc` re-encodes it.
     sql: `
-      ALTER TABLE objects ADD COLUMN encoding INTEGER NOT NULL DEFAULT 0 CHECK (encoding IN (0, 1, 2));
-      ALTER TABLE objects ADD COLUMN base TEXT;
+      CREATE TABLE objects_v2 (
+        hash     BLOB PRIMARY KEY,
+        type     TEXT NOT NULL CHECK (type IN ('blob', 'tree', 'commit', 'tag')),
+        size     INTEGER NOT NULL,
+        encoding INTEGER NOT NULL CHECK (encoding IN (0, 1, 2)),
+        base     BLOB,
+        data     BLOB NOT NULL
+      ) WITHOUT ROWID;
+      INSERT INTO objects_v2 (hash, type, size, encoding, base, data) SELECT unhex(hash), type, size, 0, NULL, data FROM objects;
+      DROP TABLE objects;
+      ALTER TABLE objects_v2 RENAME TO objects;
       CREATE INDEX objects_by_base ON objects (base) WHERE base IS NOT NULL;
     `,
   },

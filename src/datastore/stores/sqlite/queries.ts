@@ -28,8 +28,30 @@ function select(head: string, conditions: SqlCondition[], tail: string, tailPara
   return { sql: `${head}${where.sql} ${tail}`, params: [...where.params, ...tailParams] };
 }
 
+/** Object ids are bytes: a hex prefix is a range of them (an odd-length prefix ends in half a byte). */
 export function listObjectIdsQuery(range: KeyRange): SqlQuery {
-  return select('SELECT hash FROM objects', keyRangeConditions('hash', range), 'ORDER BY hash LIMIT ?', [range.limit]);
+  const conditions: SqlCondition[] = [];
+  if (range.prefix) {
+    const bytes = (hex: string) => Buffer.from(hex.length % 2 ? `${hex}0` : hex, 'hex');
+    conditions.push({ sql: 'hash >= ?', params: [bytes(range.prefix)] });
+    const upper = hexSuccessor(range.prefix);
+    if (upper !== undefined) conditions.push({ sql: 'hash < ?', params: [bytes(upper)] });
+  }
+  if (range.after !== undefined) conditions.push({ sql: 'hash > unhex(?)', params: [range.after] });
+  return select('SELECT lower(hex(hash)) FROM objects', conditions, 'ORDER BY hash LIMIT ?', [range.limit]);
+}
+
+/** The next hex string of the same length (ab -> ac, af -> b0), or undefined after ff...f. */
+function hexSuccessor(hex: string): string | undefined {
+  const digits = hex.split('');
+  for (let i = digits.length - 1; i >= 0; i--) {
+    if (digits[i] !== 'f') {
+      digits[i] = (parseInt(digits[i], 16) + 1).toString(16);
+      return digits.join('');
+    }
+    digits[i] = '0';
+  }
+  return undefined;
 }
 
 export function listRefsQuery(repositoryId: string, range: KeyRange): SqlQuery {

@@ -1,7 +1,7 @@
 /** Rows as SQLite stores them and the records the core uses: ms integers for dates, JSON text for metadata, 0/1 for booleans. */
 import type { AuditEvent, JsonObject, ObjectEncoding, ObjectEntry, ObjectType, Ref, Repository, User, Visibility } from '../../types.js';
 
-export const ENTRY_COLUMNS = 'hash, type, size, encoding, base, data';
+export const ENTRY_COLUMNS = "lower(hex(hash)) AS hash, type, size, encoding, nullif(lower(hex(base)), '') AS base, data";
 
 export interface EntryRow {
   hash: string;

@@ -8,23 +8,24 @@ import { ENTRY_COLUMNS, EVENT_COLUMNS, REPOSITORY_COLUMNS, USER_COLUMNS, type En
 
 export function prepareStatements(db: Database) {
   return {
-    getEntry: db.prepare<[string], EntryRow>(`SELECT ${ENTRY_COLUMNS} FROM objects WHERE hash = ?`),
+    // Ids are stored as bytes (unhex) and read back as lowercase hex.
+    getEntry: db.prepare<[string], EntryRow>(`SELECT ${ENTRY_COLUMNS} FROM objects WHERE hash = unhex(?)`),
     /** Ids as one JSON array: one statement for any batch size. */
-    getEntries: db.prepare<[string], EntryRow>(`SELECT ${ENTRY_COLUMNS} FROM objects WHERE hash IN (SELECT value FROM json_each(?))`),
+    getEntries: db.prepare<[string], EntryRow>(`SELECT ${ENTRY_COLUMNS} FROM objects WHERE hash IN (SELECT unhex(value) FROM json_each(?))`),
     listDependents: db.prepare<[string, string, number], string>(
-      'SELECT hash FROM objects WHERE base = ? AND hash > ? ORDER BY hash LIMIT ?',
+      'SELECT lower(hex(hash)) FROM objects WHERE base = unhex(?) AND hash > unhex(?) ORDER BY hash LIMIT ?',
     ).pluck(),
-    hasObject: db.prepare<[string], number>('SELECT 1 FROM objects WHERE hash = ?').pluck(),
-    hasObjects: db.prepare<[string], string>('SELECT hash FROM objects WHERE hash IN (SELECT value FROM json_each(?))').pluck(),
-    statObject: db.prepare<[string], { type: string; size: number }>('SELECT type, size FROM objects WHERE hash = ?'),
-    insertObject: db.prepare<[string, string, number, number, Buffer, number, string | null]>(
-      'INSERT OR IGNORE INTO objects (hash, type, size, created_at, data, encoding, base) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    hasObject: db.prepare<[string], number>('SELECT 1 FROM objects WHERE hash = unhex(?)').pluck(),
+    hasObjects: db.prepare<[string], string>('SELECT lower(hex(hash)) FROM objects WHERE hash IN (SELECT unhex(value) FROM json_each(?))').pluck(),
+    statObject: db.prepare<[string], { type: string; size: number }>('SELECT type, size FROM objects WHERE hash = unhex(?)'),
+    insertObject: db.prepare<[string, string, number, Buffer, number, string | null]>(
+      'INSERT OR IGNORE INTO objects (hash, type, size, data, encoding, base) VALUES (unhex(?), ?, ?, ?, ?, unhex(?))',
     ),
-    replaceObject: db.prepare<[string, string, number, number, Buffer, number, string | null]>(
-      `INSERT INTO objects (hash, type, size, created_at, data, encoding, base) VALUES (?, ?, ?, ?, ?, ?, ?)
+    replaceObject: db.prepare<[string, string, number, Buffer, number, string | null]>(
+      `INSERT INTO objects (hash, type, size, data, encoding, base) VALUES (unhex(?), ?, ?, ?, ?, unhex(?))
        ON CONFLICT (hash) DO UPDATE SET type = excluded.type, size = excluded.size, data = excluded.data, encoding = excluded.encoding, base = excluded.base`,
     ),
-    deleteObject: db.prepare<[string]>('DELETE FROM objects WHERE hash = ?'),
+    deleteObject: db.prepare<[string]>('DELETE FROM objects WHERE hash = unhex(?)'),
     countObjects: db.prepare<[], number>('SELECT count(*) FROM objects').pluck(),
     storageBytes: db.prepare<[], number>('SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()').pluck(),
 

@@ -23,7 +23,7 @@ export class Writer {
     switch (op.op) {
       case 'putObject': {
         const e = op.entry;
-        (op.replace ? s.replaceObject : s.insertObject).run(e.id, e.type, e.size, now, toBuffer(e.bytes), e.encoding, e.base);
+        (op.replace ? s.replaceObject : s.insertObject).run(e.id, e.type, e.size, toBuffer(e.bytes), e.encoding, e.base);
         return;
       }
       case 'deleteObject':
