@@ -6,9 +6,10 @@
  *     [--commits 20000] [--files 400] [--runs 3] [--big-pack-mb 256] [--keep] [--json]
  *     [--no-index] [--redis-appendfsync everysec|always|no] [--postgres-url postgres://postgres@127.0.0.1:5432/test]
  *
- * On two cores the default run (about 150,000 objects, a 256 MiB large
- * pack, all five stores) takes about 22 minutes, PostgreSQL's import the
- * longest step; --commits 30000 (225,000 objects) took 32.
+ * On two cores, --commits 30000 (225,000 objects, a 256 MiB large pack, all
+ * five stores) took 32 minutes, PostgreSQL's import the longest step; the
+ * default 20000 (about 150,000 objects) should take about 22 (estimated from
+ * that run's steps, not yet measured).
  *
  * The repository (bench/pack-storage/generate.ts): `--commits` commits of
  * small edits to 1-3 of `--files` text files, merges, branches, tags and six
