@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { createWriteStream, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
@@ -60,6 +61,30 @@ describe('pack files against git', () => {
       } finally {
         await pack.reader.close();
       }
+    }
+  });
+
+  test('a blob too large to hold is hashed as it streams: the same .idx as git, the object intact', async () => {
+    const dir = tempDir();
+    try {
+      git(dir, ['init', '-q', '--bare', 'big.git']);
+      const bare = join(dir, 'big.git');
+      const data = Buffer.concat([Buffer.from('large '.repeat(1 << 20)), randomBytes(3 << 20)]);
+      const id = git(bare, ['hash-object', '-w', '--stdin'], { input: data }).trim();
+      const pack = gitBuffer(bare, ['pack-objects', '--stdout'], { input: `${id}\n` });
+      const packPath = join(dir, 'big.pack');
+      writeFileSync(packPath, pack);
+      git(dir, ['index-pack', packPath]);
+      const indexed = await indexPackFile(packPath);
+      try {
+        assert.equal(indexed.entries[0].id, id);
+        assert.ok(indexBytes(indexed).equals(readFileSync(packPath.replace(/\.pack$/, '.idx'))));
+        assert.ok(Buffer.from((await indexed.reader.readAt(indexed.entries[0].offset)).data).equals(data));
+      } finally {
+        await indexed.reader.close();
+      }
+    } finally {
+      removeDir(dir);
     }
   });
 

@@ -37,6 +37,12 @@ export class FileWindow {
     return this.buf.subarray(0, length);
   }
 
+  /** Like read, but the bytes are the caller's own, never the window's: copied at most once. */
+  async readOwned(offset: number, length: number): Promise<Buffer> {
+    const bytes = await this.read(offset, length);
+    return length > this.windowSize ? bytes : Buffer.from(bytes);
+  }
+
   private async fill(target: Buffer, offset: number, length: number): Promise<void> {
     let done = 0;
     while (done < length) {

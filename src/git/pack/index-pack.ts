@@ -15,7 +15,7 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import { IntegrityError } from '../../datastore/errors.js';
-import { hashObject } from '../../datastore/hash.js';
+import { hashObject, objectHeader } from '../../datastore/hash.js';
 import type { GitObject, ObjectFormat, ObjectType } from '../../datastore/types.js';
 import { missingBaseError, PackReader, type ObjectLimit } from './pack-reader.js';
 import { ID_BYTES, writePackIndex, type IndexEntry } from './pack-index.js';
@@ -49,9 +49,12 @@ export interface IndexPackOptions {
   externalBases?: ExternalBases;
   cacheBytes?: number;
   objectLimit?: ObjectLimit;
-  /** Sees every object once, as it is resolved (e.g. to check it as git's fsck does); a throw refuses the pack. */
+  /** Sees every object once, as it is resolved (e.g. to check it as git's fsck does), but blobs over 8 MiB; a throw refuses the pack. */
   onObject?: (id: string, type: ObjectType, data: Buffer) => void;
 }
+
+/** Blobs larger than this are hashed as they stream while indexing, never held whole. */
+const STREAM_BLOB_BYTES = 8 << 20;
 
 async function fileChecksum(path: string, length: number, format: ObjectFormat): Promise<Buffer> {
   const hash = createHash(format);
@@ -92,27 +95,41 @@ export async function indexPackFile(packPath: string, options: IndexPackOptions 
     const crcBuf = Buffer.allocUnsafe(64 << 10);
     for (let i = 0; i < count; i++) {
       if (offset >= size - idBytes) throw new IntegrityError(`pack ends after ${i} of ${count} objects`);
-      const raw = await reader.readRaw(offset);
+      const head = await reader.readHeader(offset);
+      let packedLength: number;
+      if (head.kind === 'object' && head.type === 'blob' && head.size > STREAM_BLOB_BYTES) {
+        // Hashed as it streams, never held whole (onObject sees no large blob: there is nothing in one to check).
+        const hash = createHash(format).update(objectHeader('blob', head.size));
+        packedLength = await reader.streamWhole(offset, (chunk) => hash.update(chunk));
+        const id = hash.digest('hex');
+        byId.set(id, offset);
+        entries.push({ id, offset, crc32: 0, type: 'blob', size: head.size });
+        ready.push(i);
+      } else {
+        const raw = await reader.readRaw(offset);
+        packedLength = raw.packedLength;
+        const h = raw.header;
+        if (h.kind === 'object') {
+          const id = hashObject(h.type, raw.data, format);
+          options.onObject?.(id, h.type, raw.data);
+          byId.set(id, offset);
+          entries.push({ id, offset, crc32: 0, type: h.type, size: raw.data.length });
+          ready.push(i);
+        } else {
+          if (h.kind === 'ofs-delta') push(byBaseOffset, h.baseOffset, i);
+          else push(byBaseId, h.baseId, i);
+          entries.push({ id: '', offset, crc32: 0, type: 'blob', size: 0 });
+        }
+      }
       let crc = 0;
-      for (let done = 0; done < raw.packedLength; ) {
-        const n = Math.min(crcBuf.length, raw.packedLength - done);
+      for (let done = 0; done < packedLength; ) {
+        const n = Math.min(crcBuf.length, packedLength - done);
         await handle.read(crcBuf, 0, n, offset + done);
         crc = crc32(crcBuf.subarray(0, n), crc);
         done += n;
       }
-      const h = raw.header;
-      if (h.kind === 'object') {
-        const id = hashObject(h.type, raw.data, format);
-        options.onObject?.(id, h.type, raw.data);
-        byId.set(id, offset);
-        entries.push({ id, offset, crc32: crc, type: h.type, size: raw.data.length });
-        ready.push(i);
-      } else {
-        if (h.kind === 'ofs-delta') push(byBaseOffset, h.baseOffset, i);
-        else push(byBaseId, h.baseId, i);
-        entries.push({ id: '', offset, crc32: crc, type: 'blob', size: 0 });
-      }
-      offset += raw.packedLength;
+      entries[i].crc32 = crc;
+      offset += packedLength;
     }
     if (offset !== size - idBytes) throw new IntegrityError(`pack has ${size - idBytes - offset} unexpected bytes after its last object`);
 

@@ -6,7 +6,8 @@
  * `resolveExternal` (e.g. the store).
  */
 import { open, readFile, type FileHandle } from 'node:fs/promises';
-import { inflateSync } from 'node:zlib';
+import { createInflate, inflateSync } from 'node:zlib';
+import { once } from 'node:events';
 import { CapacityError, IntegrityError } from '../../datastore/errors.js';
 import { hashObject } from '../../datastore/hash.js';
 import type { GitObject, ObjectFormat, ObjectType, StoredObject } from '../../datastore/types.js';
@@ -125,7 +126,48 @@ export class PackReader {
     const header = parseEntryHeader(headBytes, offset, this.idBytes);
     const length = packedLength - header.headerLength;
     if (length <= 0 || offset + packedLength > this.size - this.idBytes) throw new IntegrityError(`pack entry at ${offset}: no compressed data`);
-    return { header, zlib: Buffer.from(await this.window.read(offset + header.headerLength, length)) };
+    return { header, zlib: await this.window.readOwned(offset + header.headerLength, length) };
+  }
+
+  /** The header of the entry at `offset`, without inflating anything. */
+  async readHeader(offset: number): Promise<EntryHeader> {
+    return parseEntryHeader(await this.window.read(offset, MAX_HEADER), offset, this.idBytes);
+  }
+
+  /**
+   * Inflates a whole entry in pieces, handing each to `onData`, for objects
+   * too large to hold at once (a big blob is hashed as it streams). Returns
+   * the entry's length in the pack.
+   */
+  async streamWhole(offset: number, onData: (chunk: Buffer) => void): Promise<number> {
+    const header = await this.readHeader(offset);
+    if (header.kind !== 'object') throw new IntegrityError(`pack entry at ${offset}: a delta cannot be streamed`);
+    this.checkSize(header.size, offset);
+    const inflate = createInflate();
+    let inflated = 0;
+    inflate.on('data', (chunk: Buffer) => {
+      inflated += chunk.length;
+      if (inflated > header.size) inflate.destroy(new IntegrityError(`pack entry at ${offset}: inflates past the ${header.size} bytes its header says`));
+      else onData(chunk);
+    });
+    const finished = new Promise<void>((resolve, reject) => {
+      inflate.once('end', resolve);
+      inflate.once('error', (err) => reject(err instanceof IntegrityError ? err : new IntegrityError(`pack entry at ${offset}: ${err.message}`)));
+    });
+    finished.catch(() => undefined);
+    const start = offset + header.headerLength;
+    const stop = Math.min(this.size - this.idBytes, start + compressBound(header.size));
+    for (let pos = start; pos < stop && !inflate.destroyed; ) {
+      const n = Math.min(1 << 20, stop - pos);
+      const chunk = Buffer.allocUnsafe(n);
+      await this.handle.read(chunk, 0, n, pos);
+      pos += n;
+      if (!inflate.write(chunk)) await Promise.race([once(inflate, 'drain'), finished]);
+    }
+    inflate.end();
+    await finished;
+    if (inflated !== header.size) throw new IntegrityError(`pack entry at ${offset}: inflated to ${inflated} bytes, header says ${header.size}`);
+    return header.headerLength + inflate.bytesWritten;
   }
 
   /** Where the object with this id starts in the pack, if it is there. */

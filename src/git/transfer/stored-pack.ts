@@ -75,26 +75,27 @@ export async function writeStoredPack(store: DataStore, sending: readonly SendOb
 
   const write = async (obj: SendObject, entry: ObjectEntry, built?: GitObject) => {
     const offset = sink.bytes;
-    let bytes: Buffer;
+    // Header and payload go out apart: a large entry is never copied into one buffer.
+    let parts: Buffer[];
     if (entry.encoding === ENCODING.whole) {
-      bytes = Buffer.concat([encodeEntryHeader(entry.type, entry.size), entry.bytes]);
+      parts = [encodeEntryHeader(entry.type, entry.size), Buffer.from(entry.bytes.buffer, entry.bytes.byteOffset, entry.bytes.byteLength)];
       reused++;
     } else if (entry.encoding === ENCODING.delta && reusable(entry)) {
       const { deltaSize, zlib } = deltaParts(entry);
       const baseOffset = offsets.get(entry.base!);
       const header =
         baseOffset !== undefined && options.ofsDelta ? encodeOfsDeltaHeader(deltaSize, offset - baseOffset) : encodeRefDeltaHeader(deltaSize, entry.base!);
-      bytes = Buffer.concat([header, zlib]);
+      parts = [header, zlib];
       reused++;
     } else {
       const data = built ?? (entry.encoding === ENCODING.raw ? { type: entry.type, data: entry.bytes } : undefined);
       if (!data) throw new IntegrityError(`object ${obj.id} could not be built for the pack`);
-      bytes = encoder.encode({ type: data.type, data: data.data, name: obj.name }, offset);
+      parts = [encoder.encode({ type: data.type, data: data.data, name: obj.name }, offset)];
       rebuilt++;
     }
     offsets.set(obj.id, offset);
-    if (options.index) index.push({ id: obj.id, offset, crc32: crc32(bytes) });
-    await sink.write(bytes);
+    if (options.index) index.push({ id: obj.id, offset, crc32: parts.reduce((crc, p) => crc32(p, crc), 0) });
+    for (const p of parts) await sink.write(p);
     options.onObject?.(offsets.size);
   };
 

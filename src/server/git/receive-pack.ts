@@ -74,6 +74,9 @@ async function* counted(source: AsyncIterable<Buffer>, add: (n: number) => void)
   }
 }
 
+/** Ref updates of a non-atomic push written together. */
+const REF_CHUNK = 500;
+
 export interface ReceiveOptions {
   level: Level;
   /** Refuse non-fast-forward updates whatever the permission. */
@@ -191,7 +194,8 @@ export async function handleReceivePack(
 async function storeAccepted(store: DataStore, quarantine: QuarantinedObjects, accepted: Command[]): Promise<void> {
   try {
     const { pack } = quarantine;
-    await storePackEntries(store, pack.reader, pack.entries, { verify: false });
+    // Small batches: each is one store write, and an embedded store's write holds the event loop.
+    await storePackEntries(store, pack.reader, pack.entries, { verify: false, batchSize: 256, maxBatchBytes: 8 << 20 });
   } catch (err) {
     for (const c of accepted) c.error = `failed to store objects: ${(err as Error).message.replace(/\n/g, ' ')}`;
   }
@@ -253,21 +257,25 @@ async function applyUpdates(store: DataStore, repo: Repository, commands: Comman
     }
     return;
   }
-  // Independent updates: all in one write when none conflicts (one round trip, not one per ref), else one by one.
-  try {
-    await store.updateRefs(repo.id, commands.map(update));
-    return;
-  } catch (err) {
-    if (!(err instanceof ConflictError) || commands.length === 1) {
-      for (const c of commands) fail(c, err);
-      return;
-    }
-  }
-  for (const c of commands) {
+  // Independent updates: a chunk in one write when none in it conflicts (one round trip, not one per
+  // ref; chunks so that no single write holds an embedded store's thread for long), else one by one.
+  for (let i = 0; i < commands.length; i += REF_CHUNK) {
+    const chunk = commands.slice(i, i + REF_CHUNK);
     try {
-      await store.updateRefs(repo.id, [update(c)]);
+      await store.updateRefs(repo.id, chunk.map(update));
+      continue;
     } catch (err) {
-      fail(c, err);
+      if (!(err instanceof ConflictError) || chunk.length === 1) {
+        for (const c of chunk) fail(c, err);
+        continue;
+      }
+    }
+    for (const c of chunk) {
+      try {
+        await store.updateRefs(repo.id, [update(c)]);
+      } catch (err) {
+        fail(c, err);
+      }
     }
   }
 }
