@@ -159,7 +159,7 @@ async function clusterOk(ports: number[]): Promise<boolean> {
   return masters === 3;
 }
 
-/** Six nodes on loopback, 3 masters with one replica each; failover after cluster-node-timeout 2000 ms. */
+/** Six nodes on loopback, 3 masters with one replica each; failover after cluster-node-timeout 4000 ms (2000 made a master busy with a 64 MiB write on a loaded machine look dead). */
 export async function startRedisCluster(): Promise<RedisClusterServers> {
   const dir = mkdtempSync(join(tmpdir(), 'govc-redis-cluster-'));
   const ports = await freePorts(6);
@@ -167,7 +167,7 @@ export async function startRedisCluster(): Promise<RedisClusterServers> {
     const nodeDir = join(dir, String(port));
     spawnSync('mkdir', ['-p', nodeDir]);
     return startNode(port, nodeDir, [
-      '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000',
+      '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '4000',
       '--cluster-require-full-coverage', 'no', '--cluster-replica-validity-factor', '0',
     ]);
   });
