@@ -119,14 +119,16 @@ export async function writeStoredPack(store: DataStore, sending: readonly SendOb
   };
 
   try {
-    let batch = MAX_BATCH;
+    // Blobs may be large: their batches start small and follow the largest entry of the last one.
+    let blobLargest = 2 << 20;
     for (let i = 0; i < objects.length; ) {
+      const batch = objects[i].type === 'blob' ? Math.max(1, Math.min(MAX_BATCH, Math.floor(BATCH_BYTES / blobLargest))) : MAX_BATCH;
       const slice = objects.slice(i, i + batch).filter((o) => !offsets.has(o.id));
       i += batch;
       const entries = await store.getEntries(slice.map((o) => o.id));
-      let largest = 1;
-      for (const e of entries.values()) largest = Math.max(largest, e.bytes.byteLength);
-      batch = Math.max(1, Math.min(MAX_BATCH, Math.floor(BATCH_BYTES / largest)));
+      let largest = 0;
+      for (const e of entries.values()) if (e.type === 'blob') largest = Math.max(largest, e.bytes.byteLength);
+      if (largest > 0) blobLargest = largest;
       // Deltas whose base the client lacks and this pack does not send: built, one read for the batch.
       const lost = slice.filter((o) => {
         const e = entries.get(o.id);

@@ -139,13 +139,15 @@ export async function handleReceivePack(
 
   const before = await readRefs(store, repo, true);
   const current = new Map(before.refs.map((r) => [r.name, r.id]));
+  // The refs this push moves, searched first: what a push leaves out of its pack is usually under their old values.
+  const oldTips = new Set([...commands.map((c) => c.old).filter((id) => id !== zero && tipIds(before).has(id)), ...tipIds(before)]);
 
   // The pack follows the commands unless every command is a delete.
   let quarantine: QuarantinedObjects | undefined;
   try {
     if (commands.some((c) => c.new !== zero)) {
       try {
-        quarantine = await receiveQuarantined(store, counted(reader.rest(), (n) => (result.packBytes += n)), tipIds(before), options, limits);
+        quarantine = await receiveQuarantined(store, counted(reader.rest(), (n) => (result.packBytes += n)), oldTips, options, limits);
         result.objects = quarantine.pack.entries.length;
       } catch (err) {
         result.unpackError = (err as Error).message.replace(/\n/g, ' ');
@@ -163,7 +165,7 @@ export async function handleReceivePack(
       const live = commands.filter((c) => !c.error);
       const newTips = live.filter((c) => c.new !== zero).map((c) => c.new);
       if (newTips.length > 0 && quarantine) {
-        const conn = await checkConnectivity(quarantine, walker, newTips, tipIds(before));
+        const conn = await checkConnectivity(quarantine, walker, newTips, oldTips);
         const bad = conn.missing.length
           ? 'missing necessary objects'
           : conn.foreign.length

@@ -156,7 +156,8 @@ export class Walker {
       }
     }
     const commits = result.filter((c) => (flags.get(c.id)! & UNINTERESTING) === 0);
-    const edgeIds = new Set<string>(haves.map((c) => c.id));
+    // The edge is what the sent commits build on (git's edges): not every have, whose trees would all be walked.
+    const edgeIds = new Set<string>();
     for (const c of commits) for (const p of c.parents) if ((flags.get(p) ?? 0) & UNINTERESTING) edgeIds.add(p);
     const edges = [...(await this.commits.load(edgeIds)).values()];
     return { commits, edges };
@@ -235,16 +236,18 @@ export class Walker {
   /**
    * The ids in `targets` that are NOT reachable from `tips`; empty when all
    * are. Cheap cases first: the tips, their trees (what a push usually leaves
-   * out of its pack), then every commit, then every commit's tree.
+   * out of its pack), then every commit, then every commit's tree. Tips are
+   * searched in the order given.
    */
   async unreachable(tips: readonly string[], targets: Iterable<string>): Promise<Set<string>> {
     const left = new Set(targets);
     if (left.size === 0) return left;
     const starts = await this.tipStarts(tips, left);
     const seen = new Set<string>();
+    // Roots in growing batches (1, 2, 4 ... 64): the first tips, the ones a caller puts first, often hold everything.
     const sweep = async (roots: string[]) => {
-      for (let i = 0; i < roots.length && left.size > 0; i += 64) {
-        await this.walkTrees(roots.slice(i, i + 64), seen, (id) => left.delete(id));
+      for (let i = 0, n = 1; i < roots.length && left.size > 0; i += n, n = Math.min(64, n * 2)) {
+        await this.walkTrees(roots.slice(i, i + n), seen, (id) => left.delete(id));
       }
     };
     if (left.size === 0) return left;
