@@ -12,13 +12,12 @@
 import { spawn, execFile, execFileSync, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeBigRepo } from '../test/server/big-repo.js';
 import { gitEnv } from '../test/server/helpers.js';
+import { freePort, httpBackend } from './pack-storage/servers.js';
 
 const execFileAsync = promisify(execFile);
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
@@ -26,62 +25,6 @@ const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : fallback;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createNetServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** `git http-backend` as CGI behind node:http: the reference smart HTTP server. */
-function httpBackend(projectRoot: string): Promise<{ url: string; server: Server }> {
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    const child = spawn('git', ['http-backend'], {
-      env: {
-        PATH: process.env.PATH,
-        GIT_PROJECT_ROOT: projectRoot,
-        GIT_HTTP_EXPORT_ALL: '1',
-        PATH_INFO: decodeURIComponent(url.pathname),
-        QUERY_STRING: url.search.slice(1),
-        REQUEST_METHOD: req.method ?? 'GET',
-        CONTENT_TYPE: req.headers['content-type'] ?? '',
-        ...(req.headers['content-length'] ? { CONTENT_LENGTH: req.headers['content-length'] } : {}),
-        ...(req.headers['content-encoding'] ? { HTTP_CONTENT_ENCODING: req.headers['content-encoding'] } : {}),
-        ...(req.headers['git-protocol'] ? { GIT_PROTOCOL: String(req.headers['git-protocol']) } : {}),
-        REMOTE_ADDR: '127.0.0.1',
-      },
-    });
-    req.pipe(child.stdin);
-    let head = Buffer.alloc(0);
-    let headerDone = false;
-    child.stdout.on('data', (chunk: Buffer) => {
-      if (headerDone) {
-        if (!res.write(chunk)) child.stdout.pause(), res.once('drain', () => child.stdout.resume());
-        return;
-      }
-      head = Buffer.concat([head, chunk]);
-      const end = head.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      headerDone = true;
-      let status = 200;
-      for (const line of head.subarray(0, end).toString('latin1').split('\r\n')) {
-        const colon = line.indexOf(':');
-        const [k, v] = [line.slice(0, colon).trim(), line.slice(colon + 1).trim()];
-        if (/^status$/i.test(k)) status = parseInt(v, 10);
-        else res.setHeader(k, v);
-      }
-      res.writeHead(status);
-      res.write(head.subarray(end + 4));
-    });
-    child.stdout.on('end', () => res.end());
-    child.stderr.resume();
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server })));
 }
 
 async function startGovc(store: string, cwd: string): Promise<{ url: string; token: string; child: ChildProcess }> {
@@ -117,7 +60,7 @@ async function main(): Promise<void> {
   const store = arg('store', 'memory://').replace('<tmp>', work);
   const env = gitEnv(work);
   const children: ChildProcess[] = [];
-  const servers: Server[] = [];
+  const servers: Array<{ close(): Promise<void> }> = [];
   try {
     const src = join(work, 'src');
     execFileSync('mkdir', ['-p', src]);
@@ -146,7 +89,7 @@ async function main(): Promise<void> {
     console.log(`push to govc serve (${store}): ${((performance.now() - t) / 1000).toFixed(2)} s`);
 
     const backend = await httpBackend(root);
-    servers.push(backend.server);
+    servers.push(backend);
     const daemonPort = await freePort();
     const daemon = spawn('git', ['daemon', '--reuseaddr', '--export-all', `--base-path=${root}`, `--port=${daemonPort}`, '--listen=127.0.0.1', root], {
       env,
@@ -171,7 +114,7 @@ async function main(): Promise<void> {
     }
   } finally {
     for (const c of children) c.kill('SIGTERM');
-    for (const s of servers) s.close();
+    for (const s of servers) await s.close();
     await new Promise((r) => setTimeout(r, 300));
     rmSync(work, { recursive: true, force: true });
   }

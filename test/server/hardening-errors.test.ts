@@ -11,6 +11,7 @@ import { ConfigError, IntegrityError } from '../../src/datastore/errors.js';
 import { applyDelta } from '../../src/datastore/objects/delta.js';
 import { api, runGovc } from './helpers.js';
 import { assertCloneFsckClean, createAndPush, snapshot, STORES, startTestServer, whileResponsive, type TestServer } from './hardening-helpers.js';
+import { varint } from '../support/pack-builder.js';
 
 for (const kind of STORES) {
   describe(`client mistakes are 400s (${kind} store)`, () => {
@@ -76,16 +77,6 @@ describe('store URIs', () => {
 });
 
 describe('deltas', () => {
-  const varint = (n: number) => {
-    const out: number[] = [];
-    do {
-      let b = n % 128;
-      n = Math.floor(n / 128);
-      if (n > 0) b |= 0x80;
-      out.push(b);
-    } while (n > 0);
-    return out;
-  };
 
   it('refuses a result over 4 GiB with an IntegrityError, before allocating', () => {
     const delta = Buffer.from([...varint(3), ...varint(5 * 2 ** 30), 0x03, 0x61, 0x62, 0x63]);

@@ -4,20 +4,10 @@
  * bench/freezes.ts (full size). Each gives the receive-pack request body and
  * what a correct server does with it.
  */
-import { buildPack, commitBytes, copyDelta, objectId, pktLine, pushBody, treeBytes, type PackEntry } from './pack-builder.js';
+import { buildPack, commitBytes, copyDelta, objectId, pktLine, pushBody, treeBytes, varint, type PackEntry } from './pack-builder.js';
 
 export const ZERO = '0'.repeat(40);
 
-function varint(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 0x80;
-    out.push(b);
-  } while (n > 0);
-  return out;
-}
 
 /**
  * A delta that copies the whole of a 64 KiB base `copies` times: one byte per

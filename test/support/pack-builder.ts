@@ -2,19 +2,16 @@
 import { createHash } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
 import { hashObject } from '../../src/datastore/hash.js';
+import { pushVarint } from '../../src/datastore/objects/varint.js';
 import type { ObjectType } from '../../src/datastore/types.js';
 import { encodeEntryHeader, encodeRefDeltaHeader } from '../../src/git/pack/entry-header.js';
 
 export type PackEntry = { type: ObjectType; data: Buffer } | { refDelta: string; delta: Buffer };
 
-function varint(n: number): number[] {
+/** A base-128 varint's bytes (delta sizes). */
+export function varint(n: number): number[] {
   const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 0x80;
-    out.push(b);
-  } while (n > 0);
+  pushVarint(out, n);
   return out;
 }
 
