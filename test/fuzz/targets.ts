@@ -230,12 +230,3 @@ export const serverYamlTarget: Target = {
     parseServerYaml(input.toString('utf8'), 'fuzz.yaml');
   },
 };
-
-/** Bugs found but not fixed yet, which other targets reach too: counted there (todo) so they can look further. */
-export const KNOWN = {
-  /** delta.ts; test/fuzz/delta.test.ts and regressions.test.ts fail on it. */
-  deltaAllocation: {
-    match: /^allocated \d+ bytes[\s\S]*at applyDelta/,
-    todo: 'applyDelta allocates the declared result size before checking the delta could produce it (fails in delta.test.ts)',
-  },
-};
