@@ -117,6 +117,17 @@ for (const kind of ['memory', 'sqlite'] as const) {
       assert.equal((await gitOk(clone, env, ['cat-file', 'blob', `refs/heads/grown:leak.txt`])), result.toString());
     });
 
+    it('answers a garbage object as a branch tip with a report, not a reset connection', async () => {
+      const objects = await objectCount();
+      for (const type of ['commit', 'tree', 'tag'] as const) {
+        const garbage = Buffer.from(`\x00\xff not a ${type} at all \x01\x02`, 'latin1');
+        const text = await push(pushBody(ZERO, objectId(type, garbage), `refs/heads/garbage-${type}`, buildPack([{ type, data: garbage }])));
+        assert.match(text, /unpack object [0-9a-f]{40}: \w+: /, `${type}: ${text}`);
+        assert.match(text, new RegExp(`ng refs/heads/garbage-${type} `));
+      }
+      assert.equal(await objectCount(), objects, 'nothing stored');
+    });
+
     it('does not acknowledge a have of another repository\'s commit (v0 and v2)', async () => {
       const upload = async (body: Buffer<ArrayBuffer>, v2: boolean) => {
         const headers: Record<string, string> = { 'content-type': 'application/x-git-upload-pack-request', authorization: `Bearer ${carolToken}` };
