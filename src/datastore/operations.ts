@@ -145,25 +145,22 @@ export abstract class Operations {
    */
   async putEntries(entries: ObjectEntry[]): Promise<void> {
     if (!Array.isArray(entries)) throw new InvalidArgumentError('putEntries takes an array');
-    const ops: WriteOp[] = [];
-    const ids = new Set<string>();
-    const bases = new Set<string>();
-    for (const e of entries) {
-      checkEntry(e, this.format);
-      ids.add(e.id);
-      if (e.base) bases.add(e.base);
-      ops.push({ op: 'putObject', entry: e });
+    for (const e of entries) checkEntry(e, this.format);
+    await this.checkBases(entries);
+    if (entries.length > 0) await this.write('write', entries.map((entry) => ({ op: 'putObject', entry })));
+  }
+
+  /** Every delta's base is among `entries` or in the store (one read for all of them). */
+  private async checkBases(entries: ObjectEntry[]): Promise<void> {
+    const ids = new Set(entries.map((e) => e.id));
+    const outside = [...new Set(entries.filter((e) => e.base && !ids.has(e.base)).map((e) => e.base!))];
+    if (outside.length === 0) return;
+    const present = await this.read(outside.length, (r) => r.hasObjects(outside));
+    const missing = outside.find((_, i) => !present[i]);
+    if (missing) {
+      const dependent = entries.find((e) => e.base === missing)!;
+      throw new IntegrityError(`object ${dependent.id} is a delta on ${missing}, which is neither in this write nor in the store; nothing was written`, { id: dependent.id, base: missing });
     }
-    const outside = [...bases].filter((b) => !ids.has(b));
-    if (outside.length > 0) {
-      const present = await this.read(outside.length, (r) => r.hasObjects(outside));
-      const missing = outside.find((_, i) => !present[i]);
-      if (missing) {
-        const dependent = entries.find((e) => e.base === missing)!;
-        throw new IntegrityError(`object ${dependent.id} is a delta on ${missing}, which is neither in this write nor in the store; nothing was written`, { id: dependent.id, base: missing });
-      }
-    }
-    if (ops.length > 0) await this.write('write', ops);
   }
 
   /**
@@ -179,11 +176,9 @@ export abstract class Operations {
     const present = ids.length ? await this.read(ids.length, (r) => r.hasObjects(ids)) : [];
     const absent = ids.find((_, i) => !present[i]);
     if (absent) throw new NotFoundError(`object ${absent} is not in the store; replaceEntries only re-encodes stored objects`, { id: absent });
+    await this.checkBases(entries);
     for (const e of entries) {
       if (e.encoding !== ENCODING.delta) continue;
-      if (!ids.includes(e.base!) && !(await this.read(1, (r) => r.hasObjects([e.base!])))[0]) {
-        throw new IntegrityError(`object ${e.id} would be a delta on ${e.base}, which is not in the store; nothing was written`, { id: e.id, base: e.base });
-      }
       const dependents = await this.read(1, (r) => r.listDependents(e.id, { limit: 1 }));
       if (dependents.length > 0) throw new InvalidArgumentError(`object ${e.id} has deltas built on it (${dependents[0]}); it cannot become a delta itself`, { id: e.id });
     }

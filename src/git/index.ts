@@ -13,7 +13,7 @@ export { isAncestor } from './history/ancestry.js';
 export { listBranches, createBranch, deleteBranch, isFastForward, branchRef, type Branch } from './history/branches.js';
 export { importRepository, mirrorRefs, defaultRepositoryName, type ImportOptions, type ImportResult } from './transfer/import.js';
 export { exportRepository, repositoryRefs, type ExportOptions, type ExportResult } from './transfer/export.js';
-export { collectObjects, readObjects, writePackFor } from './transfer/pack-objects.js';
+export { collectObjects, writePackFor } from './transfer/pack-objects.js';
 export { anyStoredBase, storePackStream, type StoredPack } from './transfer/store-pack.js';
 export type { Progress, ProgressListener } from './transfer/progress.js';
 export { updateCommitIndex, dropCommitIndex, readIndexStats, type UpdateIndexOptions } from './query/commit-index.js';

@@ -1,14 +1,12 @@
 /**
- * Choosing and streaming the objects of a pack from a store (clone, fetch,
- * export): everything reachable from `wants` that is not reachable from
- * `haves`, then the objects themselves in batches.
+ * Choosing the objects of a pack from a store: everything reachable from
+ * `wants` that is not reachable from `haves`, and the pack of them.
  */
 import type { Writable } from 'node:stream';
-import { IntegrityError } from '../../datastore/errors.js';
 import type { DataStore } from '../../datastore/store.js';
 import { reachableObjects, type ReachableObject } from '../history/reachable.js';
-import { writePack, type PackInput, type WritePackOptions, type WrittenPack } from '../pack/pack-writer.js';
 import { ObjectReader } from '../store/object-reader.js';
+import { writeStoredPack, type WrittenStoredPack } from './stored-pack.js';
 
 /** Ids (with types) reachable from `wants` but not from `haves`. Haves the store lacks are ignored. */
 export async function collectObjects(store: DataStore, wants: readonly string[], haves: readonly string[] = []): Promise<ReachableObject[]> {
@@ -23,31 +21,19 @@ export async function collectObjects(store: DataStore, wants: readonly string[],
   return out;
 }
 
-/** The objects (ids, or reachable objects with name hints) read from the store in batches, in the order given. */
-export async function* readObjects(store: DataStore, wanted: ReadonlyArray<string | ReachableObject>, batchSize = 1000): AsyncGenerator<PackInput & { id: string }> {
-  for (let i = 0; i < wanted.length; i += batchSize) {
-    const slice = wanted.slice(i, i + batchSize).map((w) => (typeof w === 'string' ? { id: w, name: undefined } : w));
-    const found = await store.getObjects(slice.map((w) => w.id));
-    for (const { id, name } of slice) {
-      const obj = found.get(id);
-      if (!obj) throw new IntegrityError(`object ${id} is reachable but missing from the store`, { id });
-      yield { id, type: obj.type, data: obj.data, name };
-    }
-  }
-}
-
 /**
- * Streams a pack of what a client needs (upload-pack) to `out`, which is not
- * ended. Deltas between versions of the same file are on unless
- * `deltas: false`. Returns the written pack's checksum, count and entries.
+ * Streams a pack of what a client needs to `out`, which is not ended: stored
+ * entries copied as they are (writeStoredPack), with ofs-deltas. Returns the
+ * pack's checksum, count and index entries.
  */
 export async function writePackFor(
   store: DataStore,
   wants: readonly string[],
   haves: readonly string[],
   out: Writable,
-  options: Omit<WritePackOptions, 'count'> = {},
-): Promise<WrittenPack> {
+  options: { deltas?: boolean } = {},
+): Promise<WrittenStoredPack> {
   const objects = await collectObjects(store, wants, haves);
-  return writePack(readObjects(store, objects), out, { format: store.objectFormat, deltas: true, ...options, count: objects.length });
+  const sending = objects.map((o) => ({ id: o.id, type: o.type, name: o.name?.toString('latin1') }));
+  return writeStoredPack(store, sending, out, { format: store.objectFormat, ofsDelta: true, deltas: options.deltas ?? true, index: true });
 }

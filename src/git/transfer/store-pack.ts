@@ -1,13 +1,13 @@
 /**
- * A pack arriving as a stream (git push, receive-pack) into a store: spooled
- * to a temp file, indexed, thin-pack bases read from the store, and the
- * objects the store lacks put in batches. Refs are the caller's business.
+ * A pack arriving as a stream into a store: spooled to a temp file, indexed,
+ * thin-pack bases taken where `externalBases` allows, and the entries the
+ * store lacks stored as the pack holds them. Refs are the caller's business.
  */
 import type { Readable } from 'node:stream';
 import type { DataStore } from '../../datastore/store.js';
 import type { ExternalBases } from '../pack/index-pack.js';
 import { receivePack } from '../pack/receive-pack.js';
-import { ObjectBatcher } from './object-batcher.js';
+import { storePackEntries } from './pack-entries.js';
 import type { ProgressListener } from './progress.js';
 
 export interface StoredPack {
@@ -41,16 +41,9 @@ export async function storePackStream(
 ): Promise<StoredPack> {
   const pack = await receivePack(input, { format: store.objectFormat, externalBases: options.externalBases, tmpDir: options.tmpDir });
   try {
-    const batcher = new ObjectBatcher(store, options.batchSize ?? 1000);
-    const size = batcher.batchSize;
-    for (let i = 0; i < pack.entries.length; i += size) {
-      const slice = pack.entries.slice(i, i + size);
-      const missing = new Set(await batcher.missing(slice.map((e) => e.id)));
-      for (const e of slice) if (missing.has(e.id)) await batcher.add({ id: e.id, ...(await pack.readAt(e.offset)) });
-      options.onProgress?.({ phase: 'objects', done: Math.min(i + size, pack.entries.length), total: pack.entries.length });
-    }
-    await batcher.flush();
-    return { objects: pack.entries.map((e) => ({ id: e.id, type: e.type })), added: batcher.stats.added, checksum: pack.checksum, externalBases: pack.externalBases };
+    // Entries as the pack holds them; index-pack resolved and hashed every object already.
+    const stored = await storePackEntries(store, pack.reader, pack.entries, { verify: false, batchSize: options.batchSize, onProgress: options.onProgress });
+    return { objects: pack.entries.map((e) => ({ id: e.id, type: e.type })), added: stored.added, checksum: pack.checksum, externalBases: pack.externalBases };
   } finally {
     await pack.close();
   }
