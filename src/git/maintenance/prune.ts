@@ -10,6 +10,7 @@
  * base that stays has nothing to rewrite; one that goes while a reachable
  * object builds on it has that object rewritten whole (deleteObject does).
  */
+import { KEYSPACE } from '../../datastore/keyspace.js';
 import type { DataStore } from '../../datastore/store.js';
 import { entryDepth } from '../../datastore/objects/encoding.js';
 import { reachableObjects } from '../history/reachable.js';
@@ -17,7 +18,7 @@ import { ObjectReader } from '../store/object-reader.js';
 import { repositoryRefs } from '../transfer/export.js';
 import type { ProgressListener } from '../transfer/progress.js';
 
-export const UNREACHABLE_PREFIX = 'gc/unreachable/';
+export const UNREACHABLE_PREFIX = KEYSPACE.unreachable;
 
 export interface PruneOptions {
   /** How long an object must have been unreachable before it goes. */

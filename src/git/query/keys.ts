@@ -11,11 +11,12 @@
  * Names and paths are byte-escaped so `/` inside them cannot end a segment.
  */
 import { createHash } from 'node:crypto';
+import { KEYSPACE } from '../../datastore/keyspace.js';
 
 const MAX_TIME = 9_999_999_999;
 
 export function indexRoot(repositoryId: string): string {
-  return `git/commit-index/${repositoryId}/`;
+  return `${KEYSPACE.commitIndex}${repositoryId}/`;
 }
 
 /** Newest first: ascending key order = descending committer time. */

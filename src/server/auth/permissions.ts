@@ -6,6 +6,7 @@
  * Writing means pushing fast-forwards, creating and deleting refs; a
  * non-fast-forward (forced) update needs admin.
  */
+import { KEYSPACE } from '../../datastore/keyspace.js';
 import type { DataStore } from '../../datastore/store.js';
 import type { Repository, User } from '../../datastore/types.js';
 
@@ -13,7 +14,7 @@ export type Level = 'none' | 'read' | 'write' | 'admin';
 export const GRANTABLE: readonly Level[] = ['read', 'write', 'admin'];
 const RANK: Record<Level, number> = { none: 0, read: 1, write: 2, admin: 3 };
 
-export const PERM_KEY_PREFIX = 'govc.auth.perm.';
+export const PERM_KEY_PREFIX = KEYSPACE.permission;
 
 export function permKey(repositoryId: string, userId: string): string {
   return `${PERM_KEY_PREFIX}${repositoryId}.${userId}`;

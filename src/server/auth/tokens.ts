@@ -4,10 +4,11 @@
  * does not leak credentials. Lookup is by hash, so timing reveals nothing of the token.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { KEYSPACE } from '../../datastore/keyspace.js';
 import type { DataStore } from '../../datastore/store.js';
 import type { User } from '../../datastore/types.js';
 
-export const TOKEN_KEY_PREFIX = 'govc.auth.token.';
+export const TOKEN_KEY_PREFIX = KEYSPACE.token;
 
 export interface TokenRecord {
   userId: string;

@@ -2,10 +2,9 @@
 import type { RequestContext } from '../context.js';
 import { badRequest, forbidden, notFound, unauthorized } from '../http-error.js';
 import { Params, sendJson, sendText } from '../http-util.js';
+import { internalPrefixOf } from '../../datastore/keyspace.js';
 import { eventView, pageView } from './views.js';
 
-/** Config keys the server keeps for itself (token hashes, grants). */
-const RESERVED = 'govc.auth.';
 
 /** Everyone learns whether the server is up; only server.expose.health sees the store's details (paths, hosts, versions). */
 export async function health(ctx: RequestContext): Promise<void> {
@@ -60,7 +59,8 @@ export async function queryEvents(ctx: RequestContext): Promise<void> {
 
 function configKey(ctx: RequestContext): string {
   const key = ctx.params[0];
-  if (key.startsWith(RESERVED)) throw forbidden(`config keys under ${RESERVED} are managed by the server`);
+  const reserved = internalPrefixOf(key);
+  if (reserved) throw forbidden(`config keys under ${reserved} are managed by the server`);
   return key;
 }
 
@@ -70,7 +70,7 @@ export async function listConfig(ctx: RequestContext): Promise<void> {
   const items: Array<{ key: string; value: string }> = [];
   const limit = q.int('limit') ?? 1000;
   for await (const [key, value] of ctx.store.listConfig(q.string('prefix') ?? '')) {
-    if (key.startsWith(RESERVED)) continue;
+    if (internalPrefixOf(key)) continue;
     items.push({ key, value });
     if (items.length >= limit) break;
   }
