@@ -34,6 +34,9 @@ export interface LsmStats {
   vlogGcRewrittenBytes: number;
   stallMs: number;
   stalls: number;
+  /** Write groups committed, and fsyncs of the WAL they took (group commit: one per group with sync). */
+  writeGroups: number;
+  walSyncs: number;
 }
 
 /** What a reader holds on to: the sources of one moment, kept from deletion until released. */
@@ -61,7 +64,7 @@ export class Core {
   readonly discard = new Map<number, number>();
   readonly stats: LsmStats = {
     userBytes: 0, walBytes: 0, vlogBytes: 0, flushBytes: 0, compactionBytes: 0, flushes: 0, compactions: 0,
-    trivialMoves: 0, vlogGcRuns: 0, vlogGcRewrittenBytes: 0, stallMs: 0, stalls: 0,
+    trivialMoves: 0, vlogGcRuns: 0, vlogGcRewrittenBytes: 0, stallMs: 0, stalls: 0, writeGroups: 0, walSyncs: 0,
   };
   private readonly views = new Set<ReadView>();
   private readonly snapshotSeqs = new Map<number, number>();

@@ -106,7 +106,7 @@ export class LsmDb {
   }
 
   /** Commits the ops atomically; resolves once they are in the WAL (fsynced with `sync`). */
-  write(ops: WriteOp[] | WriteBatch, options: { sync?: boolean } = {}): Promise<void> {
+  async write(ops: WriteOp[] | WriteBatch, options: { sync?: boolean } = {}): Promise<void> {
     this.core.check();
     const list = ops instanceof WriteBatch ? ops.ops : ops;
     return this.writes.submit(list, options.sync ?? this.core.options.sync);

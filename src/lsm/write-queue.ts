@@ -191,7 +191,11 @@ export class WriteQueue {
       const data = Buffer.concat(records);
       c.wal.append(data);
       c.stats.walBytes += data.length;
-      if (sync) await c.wal.sync();
+      c.stats.writeGroups++;
+      if (sync) {
+        c.stats.walSyncs++;
+        await c.wal.sync();
+      }
     }
     let i = 0;
     for (const b of batches) {
