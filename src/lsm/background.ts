@@ -29,6 +29,8 @@ export class Background {
   private running: Promise<void> | undefined;
   private waiters: Array<() => void> = [];
   private stopping = false;
+  /** compactAll() asked for every level to be merged down into the deepest one. */
+  private forced: 'off' | 'merging' | 'rewrote-bottom' = 'off';
   private gc: Promise<void> | undefined;
   private readonly cursors = new Map<number, Buffer>();
   writeQueue: WriteQueue | undefined;
@@ -77,6 +79,36 @@ export class Background {
       });
   }
 
+  /** Merges every level down until all tables are in the deepest level that has any. */
+  async compactAll(): Promise<void> {
+    this.forced = 'merging';
+    try {
+      await this.idle();
+    } finally {
+      this.forced = 'off';
+    }
+  }
+
+  private forcedPlan(): CompactionPlan | undefined {
+    const v = this.core.version;
+    const used = v.levels.map((files, level) => (files.length > 0 ? level : -1)).filter((l) => l >= 0);
+    if (used.length === 0) return undefined;
+    const level = used[0]!;
+    const inputs = v.levels[level]!.slice();
+    if (used.length === 1 && level > 0) {
+      // Everything is in one level: rewrite it once in place, dropping what no reader sees.
+      if (this.forced === 'rewrote-bottom') return undefined;
+      this.forced = 'rewrote-bottom';
+      return { level, inputs, next: [], output: level, bottommost: true };
+    }
+    const lo = inputs.reduce((m, f) => (Buffer.compare(f.smallest, m) < 0 ? f.smallest : m), inputs[0]!.smallest);
+    const hi = inputs.reduce((m, f) => (Buffer.compare(f.largest, m) > 0 ? f.largest : m), inputs[0]!.largest);
+    const target = used.length === 1 ? level + 1 : used[1]!;
+    const bottommost = used.length <= 2;
+    // Merging into the next used level: levels in between are empty, so the output goes there directly.
+    return { level, inputs, next: v.overlapping(target, lo, hi), output: target, bottommost };
+  }
+
   private notify(): void {
     for (const w of this.waiters.splice(0)) w();
   }
@@ -87,7 +119,7 @@ export class Background {
         const c = this.core;
         if (c.imm.length > 0) await this.flush(c.imm[0]!);
         else {
-          const plan = pickCompaction(c.version, c.options, this.cursors);
+          const plan = pickCompaction(c.version, c.options, this.cursors) ?? (this.forced !== 'off' ? this.forcedPlan() : undefined);
           if (plan) await this.compact(plan);
           else {
             this.startGc();
@@ -167,15 +199,15 @@ export class Background {
     const c = this.core;
     const inputs = [...plan.inputs, ...plan.next];
     const remove = inputs.map((f) => ({ level: f.level, number: f.number }));
-    if (plan.next.length === 0 && plan.inputs.length === 1) {
+    if (plan.next.length === 0 && plan.inputs.length === 1 && plan.output !== plan.level) {
       // Trivial move: nothing to merge with, the table changes level as it is.
       const f = plan.inputs[0]!;
-      await c.manifest.apply({ remove, add: [{ ...f, level: plan.level + 1 }], lastSeq: c.lastSeq });
+      await c.manifest.apply({ remove, add: [{ ...f, level: plan.output }], lastSeq: c.lastSeq });
       c.stats.trivialMoves++;
       return;
     }
     const merged = new MergeCursor(inputs.map((f) => c.table(f.number).scanAll()), false);
-    const tables = await this.writeTables(merged, plan.level + 1, plan.bottommost);
+    const tables = await this.writeTables(merged, plan.output, plan.bottommost);
     if (this.stopping) return;
     await c.manifest.apply({ remove, add: tables, lastSeq: c.lastSeq });
     c.stats.compactions++;

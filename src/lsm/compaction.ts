@@ -12,8 +12,10 @@ import { NUM_LEVELS, type FileMeta, type Version } from './version.js';
 export interface CompactionPlan {
   level: number;
   inputs: FileMeta[];
-  /** Overlapping tables of level + 1, merged in too. */
+  /** Overlapping tables of the output level, merged in too. */
   next: FileMeta[];
+  /** Where the merged tables go: level + 1, or the level itself when compactAll() rewrites the bottom. */
+  output: number;
   /** No deeper level holds these keys: tombstones can be dropped, not only shadowed versions. */
   bottommost: boolean;
 }
@@ -54,7 +56,7 @@ export function pickCompaction(v: Version, o: LsmOptions, cursors: Map<number, B
   const [alo, ahi] = span([...inputs, ...next]);
   let bottommost = true;
   for (let level = best + 2; level < NUM_LEVELS; level++) if (v.overlapping(level, alo, ahi).length > 0) bottommost = false;
-  return { level: best, inputs, next, bottommost };
+  return { level: best, inputs, next, output: best + 1, bottommost };
 }
 
 /**

@@ -156,6 +156,17 @@ export class LsmDb {
     await this.background.idle();
   }
 
+  /** Flushes, then merges every level down into the deepest (dropping what no reader can see). */
+  async compactAll(): Promise<void> {
+    await this.flush();
+    await this.background.compactAll();
+  }
+
+  /** The tables of each level with their key ranges (for tests and tools). */
+  levels(): Array<Array<{ number: number; size: number; entries: number; smallest: Buffer; largest: Buffer }>> {
+    return this.core.version.levels.map((files) => files.map(({ number, size, entries, smallest, largest }) => ({ number, size, entries, smallest, largest })));
+  }
+
   /** Waits for background flushes and compactions to finish what is due. */
   async waitForBackground(): Promise<void> {
     await this.background.idle();

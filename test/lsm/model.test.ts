@@ -14,7 +14,7 @@ import { describe, it } from 'node:test';
 import { LsmDb, type Snapshot } from '../../src/lsm/index.js';
 import { b, freshDir, modelRange, prng, SMALL, text } from './helpers.js';
 
-const OPS = Number(process.env.GOVC_LSM_MODEL_OPS ?? 12_000);
+const OPS = Number(process.env.GOVC_LSM_MODEL_OPS ?? 6_000);
 const SEED = Number(process.env.GOVC_LSM_MODEL_SEED ?? 20261202);
 const KEYS = 600;
 
