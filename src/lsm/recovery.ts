@@ -86,9 +86,9 @@ export async function openCore(dir: string, options: LsmOptions): Promise<Core> 
     core.wal = new LogWriter(join(dir, walName(walNumber)));
     core.mem = new Memtable(walNumber);
     const vlogNumber = manifest.newFileNumber();
-    await manifest.apply({ add: flushed, logNumber: walNumber, lastSeq, addVlog: [vlogNumber], removeVlog: empties });
     core.vlog = new VlogFile(join(dir, vlogName(vlogNumber)), vlogNumber, true);
     core.vlogs.set(vlogNumber, core.vlog);
+    await manifest.apply({ add: flushed, logNumber: walNumber, lastSeq, addVlog: [vlogNumber], removeVlog: empties });
 
     // Whatever no version references is left over from an interrupted job.
     const live = new Set(st.version.files().map((f) => f.number));

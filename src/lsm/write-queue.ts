@@ -144,9 +144,9 @@ export class WriteQueue {
   private async rotateVlog(): Promise<void> {
     const c = this.core;
     const n = c.manifest.newFileNumber();
-    // In the manifest before anything points into it, so recovery keeps it.
-    await c.manifest.apply({ addVlog: [n] });
+    // Created, then in the manifest before anything points into it: recovery keeps it (or deletes it unreferenced).
     const file = new VlogFile(join(c.dir, vlogName(n)), n, true);
+    await c.manifest.apply({ addVlog: [n] });
     c.vlogs.set(n, file);
     c.vlog = file;
   }
