@@ -23,7 +23,7 @@ import { gcCandidate, rewriteVlog } from './vlog-gc.js';
 import type { WriteQueue } from './write-queue.js';
 
 /** Entries between yields to the event loop, so foreground reads and writes go on. */
-const YIELD_EVERY = 2000;
+const YIELD_EVERY = 256;
 
 export class Background {
   private running: Promise<void> | undefined;
