@@ -90,23 +90,28 @@ export class Block {
     return r.bytes(unshared);
   }
 
+  /** Decodes the entry at the reader's position; `prev` is the key before it (for the shared prefix). */
+  private decodeNext(r: ByteReader, prev: Buffer): { key: Buffer; value: Buffer } {
+    const shared = r.varint();
+    const unshared = r.varint();
+    const vlen = r.varint();
+    if (shared > prev.length) throw corruption('entry shares more than the previous key', this.where);
+    const key = Buffer.allocUnsafe(shared + unshared);
+    prev.copy(key, 0, 0, shared);
+    r.bytes(unshared).copy(key, shared);
+    if (key.length < TRAILER) throw corruption('key shorter than its trailer', this.where);
+    return { key, value: r.bytes(vlen) };
+  }
+
   /** Every entry, in block order, keys copied out (values are views into the block). */
   entries(): Entry[] {
     const out: Entry[] = [];
     const r = this.reader(0);
     let key: Buffer = Buffer.alloc(0);
     while (!r.done) {
-      const shared = r.varint();
-      const unshared = r.varint();
-      const vlen = r.varint();
-      if (shared > key.length) throw corruption('entry shares more than the previous key', this.where);
-      const next = Buffer.allocUnsafe(shared + unshared);
-      key.copy(next, 0, 0, shared);
-      r.bytes(unshared).copy(next, shared);
-      key = next;
-      const value = r.bytes(vlen);
-      if (key.length < TRAILER) throw corruption('key shorter than its trailer', this.where);
-      out.push({ key: key.subarray(0, key.length - TRAILER), seq: seqOf(key), kind: kindOf(key), value });
+      const next = this.decodeNext(r, key);
+      key = next.key;
+      out.push({ key: key.subarray(0, key.length - TRAILER), seq: seqOf(key), kind: kindOf(key), value: next.value });
     }
     return out;
   }
@@ -128,18 +133,11 @@ export class Block {
     const r = this.reader(this.data.readUInt32LE(this.restartsAt + 4 * lo));
     let key: Buffer = Buffer.alloc(0);
     while (!r.done) {
-      const shared = r.varint();
-      const unshared = r.varint();
-      const vlen = r.varint();
-      if (shared > key.length) throw corruption('entry shares more than the previous key', this.where);
-      const next = Buffer.allocUnsafe(shared + unshared);
-      key.copy(next, 0, 0, shared);
-      r.bytes(unshared).copy(next, shared);
-      key = next;
-      const value = r.bytes(vlen);
+      const next = this.decodeNext(r, key);
+      key = next.key;
       const uk = key.subarray(0, key.length - TRAILER);
       const s = seqOf(key);
-      if (compareEntry(uk, s, userKey, seq) >= 0) return { key: uk, seq: s, kind: kindOf(key) as Kind, value };
+      if (compareEntry(uk, s, userKey, seq) >= 0) return { key: uk, seq: s, kind: kindOf(key) as Kind, value: next.value };
     }
     return undefined;
   }
