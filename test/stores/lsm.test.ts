@@ -1,5 +1,6 @@
 /** The lsm:// store: the shared compliance suite, plus its options and lock. */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,7 +38,7 @@ describe('lsm options', () => {
       assert.equal(d.bloomBitsPerKey, 6);
       assert.equal(d.sync, true);
       assert.equal(d.valueThreshold, 1024);
-      const big = Buffer.alloc(5000, 'x');
+      const big = randomBytes(5000);
       const id = await store.putObject({ type: "blob", data: big });
       assert.deepEqual(Buffer.from((await store.getObject(id))!.data), big);
       assert.ok(((await store.healthCheck()).details.vlogBytes as number) >= 5000, 'a blob over the threshold is in the value log');
