@@ -33,6 +33,12 @@ defaultRegistry.register('lmdb', {
   create: async (config, options) => (await import('./stores/lmdb/index.js')).createDriver(config, options),
 });
 
+defaultRegistry.register('lsm', {
+  description: 'our own embedded LSM engine (src/lsm): WAL, SSTables, leveled compaction, value log',
+  network: false,
+  create: async (config, options) => (await import('./stores/lsm/index.js')).createDriver(config, options),
+});
+
 defaultRegistry.register('postgres', {
   description: 'PostgreSQL: JSONB metadata, partitioned objects, LISTEN/NOTIFY',
   network: true,

@@ -25,6 +25,14 @@ export const STORE_TARGETS: StoreTarget[] = [
       return `sqlite://${join(dir, 'govc.db')}`;
     },
   },
+  {
+    name: 'lsm',
+    uri: () => {
+      const dir = tempDir('govc-lsm-');
+      created.push(dir);
+      return `lsm://${join(dir, 'db')}`;
+    },
+  },
 ];
 
 export function openStore(target: StoreTarget): Promise<DataStore> {

@@ -13,6 +13,7 @@ import type { KvEngine, KvRange } from '../../src/datastore/stores/kv/engine.js'
 import { eachEntry } from '../../src/datastore/stores/kv/iterate.js';
 import { LmdbEngine } from '../../src/datastore/stores/lmdb/lmdb-engine.js';
 import { RocksEngine } from '../../src/datastore/stores/rocksdb/rocksdb-engine.js';
+import { LsmEngine } from '../../src/datastore/stores/lsm/lsm-engine.js';
 
 const root = mkdtempSync(join(tmpdir(), 'govc-kv-engine-test-'));
 let counter = 0;
@@ -124,4 +125,5 @@ export function describeKvEngine(name: string, make: (dir: string) => KvEngine):
 }
 
 describeKvEngine('rocksdb', (dir) => new RocksEngine({ location: dir, compression: 'zstd', bloomBitsPerKey: 10, cacheBytes: 8 * 1024 ** 2, sync: false }));
+describeKvEngine('lsm', (dir) => new LsmEngine({ location: dir }));
 describeKvEngine('lmdb', (dir) => new LmdbEngine({ location: dir, compression: 'none', compressionThreshold: 1024, sync: false, maxReaders: 126 }));

@@ -1,0 +1,114 @@
+/**
+ * The memtable: a skiplist of internal entries (user key ascending, seq
+ * descending). Every version is kept, so snapshots and open iterators see the
+ * state at their sequence number while writes go on. Inserting never moves
+ * existing nodes, so a cursor stays valid across writes.
+ */
+import { compareEntry, type Kind } from './coding.js';
+import type { Cursor, Entry, SortedSource } from './cursor.js';
+
+const MAX_HEIGHT = 12;
+
+interface Node extends Entry {
+  next: Array<Node | undefined>;
+}
+
+function randomHeight(): number {
+  let h = 1;
+  while (h < MAX_HEIGHT && Math.random() < 0.25) h++;
+  return h;
+}
+
+export class Memtable implements SortedSource {
+  private readonly head: Node = { key: Buffer.alloc(0), seq: 0, kind: 0 as Kind, value: Buffer.alloc(0), next: new Array(MAX_HEIGHT) };
+  private height = 1;
+  /** Approximate memory held, for the flush threshold. */
+  bytes = 0;
+  count = 0;
+
+  /** @param walNumber the WAL file holding this memtable's writes: deletable once it is flushed. */
+  constructor(readonly walNumber: number) {}
+
+  insert(key: Buffer, seq: number, kind: Kind, value: Buffer): void {
+    const prev: Node[] = new Array(MAX_HEIGHT);
+    let x = this.head;
+    for (let level = this.height - 1; level >= 0; level--) {
+      for (let n = x.next[level]; n && compareEntry(n.key, n.seq, key, seq) < 0; n = x.next[level]) x = n;
+      prev[level] = x;
+    }
+    const h = randomHeight();
+    if (h > this.height) {
+      for (let level = this.height; level < h; level++) prev[level] = this.head;
+      this.height = h;
+    }
+    const node: Node = { key, seq, kind, value, next: new Array(h) };
+    for (let level = 0; level < h; level++) {
+      node.next[level] = prev[level]!.next[level];
+      prev[level]!.next[level] = node;
+    }
+    this.bytes += key.length + value.length + 48 + 8 * h;
+    this.count++;
+  }
+
+  /** First node >= (key, seq) in internal order. */
+  private findGreaterOrEqual(key: Buffer, seq: number): Node | undefined {
+    let x = this.head;
+    for (let level = this.height - 1; level >= 0; level--) {
+      for (let n = x.next[level]; n && compareEntry(n.key, n.seq, key, seq) < 0; n = x.next[level]) x = n;
+    }
+    return x.next[0];
+  }
+
+  /** Last node < (key, seq) in internal order, or undefined. */
+  private findLessThan(key: Buffer, seq: number): Node | undefined {
+    let x = this.head;
+    for (let level = this.height - 1; level >= 0; level--) {
+      for (let n = x.next[level]; n && compareEntry(n.key, n.seq, key, seq) < 0; n = x.next[level]) x = n;
+    }
+    return x === this.head ? undefined : x;
+  }
+
+  private last(): Node | undefined {
+    let x = this.head;
+    for (let level = this.height - 1; level >= 0; level--) {
+      for (let n = x.next[level]; n; n = x.next[level]) x = n;
+    }
+    return x === this.head ? undefined : x;
+  }
+
+  get(key: Buffer, maxSeq: number): Entry | undefined {
+    const n = this.findGreaterOrEqual(key, maxSeq);
+    return n && n.key.equals(key) ? n : undefined;
+  }
+
+  forward(lower?: Buffer): Cursor {
+    let node = lower ? this.findGreaterOrEqual(lower, Number.MAX_SAFE_INTEGER) : this.head.next[0];
+    return {
+      get entry() {
+        return node;
+      },
+      next() {
+        node = node?.next[0];
+      },
+    };
+  }
+
+  backward(upper?: Buffer): Cursor {
+    // (upper, -1) sorts after every version of upper: the last entry <= upper.
+    let node = upper ? this.findLessThan(upper, -1) : this.last();
+    const find = (k: Buffer, s: number) => this.findLessThan(k, s);
+    return {
+      get entry() {
+        return node;
+      },
+      next() {
+        if (node) node = find(node.key, node.seq);
+      },
+    };
+  }
+
+  /** Every entry in internal order (for flushing). */
+  *entries(): Generator<Entry> {
+    for (let n = this.head.next[0]; n; n = n.next[0]) yield n;
+  }
+}
