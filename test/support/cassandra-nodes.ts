@@ -86,6 +86,9 @@ interface NodeSpec {
   initialToken?: string;
 }
 
+/** Gossip needs longer than a lone node: a node silent for about this long while joining is dropped. */
+const ringDelayMs = (spec: NodeSpec) => (spec.seeds.length > 1 ? 10_000 : 1000);
+
 function writeConfig(spec: NodeSpec): void {
   const d = (name: string) => join(spec.dir, name);
   const tokens = spec.initialToken === undefined ? 'num_tokens: 16' : `num_tokens: 1\ninitial_token: ${spec.initialToken}`;
@@ -147,7 +150,7 @@ function launch(spec: NodeSpec): CassandraNode {
     `-Dcassandra.storagedir=${spec.dir}`,
     '-Dcassandra-foreground=yes',
     '-Dcassandra.skip_wait_for_gossip_to_settle=0',
-    '-Dcassandra.ring_delay_ms=1000',
+    `-Dcassandra.ring_delay_ms=${ringDelayMs(spec)}`,
     '-Dcassandra.superuser_setup_delay_ms=0',
     '-cp', `${spec.dir}:${cassandraLib()}/*`,
     'org.apache.cassandra.service.CassandraDaemon',
@@ -200,26 +203,33 @@ async function waitReady(node: CassandraNode, dir: string, timeoutMs: number): P
 export interface CassandraCluster {
   nodes: CassandraNode[];
   /** Contact points of every node. */
-  contactPoints: string[];
+  readonly contactPoints: string[];
   stop(): Promise<void>;
 }
 
 async function start(addresses: string[], heapMb: number, tokens?: string[]): Promise<CassandraCluster> {
   const ports = await freePorts(addresses);
   const dirs = addresses.map(() => mkdtempSync(join(tmpdir(), 'govc-cassandra-')));
-  const nodes = addresses.map((address, i) =>
-    launch({ address, seeds: addresses, ports, dir: dirs[i], heapMb, initialToken: tokens?.[i] }),
-  );
+  const nodes: CassandraNode[] = [];
   const cluster: CassandraCluster = {
     nodes,
-    contactPoints: nodes.map((n) => n.contactPoint),
+    get contactPoints() {
+      return nodes.map((n) => n.contactPoint);
+    },
     async stop() {
       await Promise.all(nodes.map((n) => n.kill()));
       for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
     },
   };
+  const spawnNode = (i: number) => {
+    const node = launch({ address: addresses[i], seeds: addresses, ports, dir: dirs[i], heapMb, initialToken: tokens?.[i] });
+    nodes.push(node);
+    return waitReady(node, dirs[i], 300_000);
+  };
   try {
-    await Promise.all(nodes.map((n, i) => waitReady(n, dirs[i], 180_000)));
+    // The first node alone, then the others together: three JVMs starting at once on two cores stall gossip.
+    await spawnNode(0);
+    await Promise.all(addresses.slice(1).map((_, i) => spawnNode(i + 1)));
   } catch (err) {
     await cluster.stop();
     throw err;
