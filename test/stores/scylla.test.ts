@@ -167,7 +167,7 @@ describe('scylla store specifics', () => {
     });
   });
 
-  it('never uses ALLOW FILTERING', () => {
+  it('never sends ALLOW FILTERING', () => {
     const dir = fileURLToPath(new URL('../../../src/datastore/stores/scylla/', import.meta.url));
     for (const file of readdirSync(dir)) {
       if (!file.endsWith('.ts')) continue;

@@ -130,7 +130,8 @@ export class Session {
     if (err instanceof DataStoreError || !(err instanceof Error)) return err;
     const where = describe(this.settings);
     if (err instanceof cassandra.errors.NoHostAvailableError) {
-      return new ConnectionError(`cannot reach ${where}: ${err.message}. Check that the nodes are running and that local_dc names their data centre`, {}, { cause: err });
+      const inner = Object.entries((err.innerErrors ?? {}) as Record<string, Error>).map(([host, e]) => `${host}: ${e.message}`);
+      return new ConnectionError(`cannot reach ${where} (${inner.join('; ') || err.message}). Check that the nodes are running and that local_dc names their data centre`, {}, { cause: err });
     }
     if (err instanceof cassandra.errors.AuthenticationError) {
       return new ConnectionError(`${where} refused the credentials: ${err.message}. Check the user and password in the URI`, {}, { cause: err });
