@@ -19,6 +19,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createStore } from '../src/datastore/index.js';
 import { gitEnv } from '../test/server/helpers.js';
 import { startCassandraNode } from '../test/support/cassandra-nodes.js';
 import { cached, generateHistory, packInfo } from './pack-storage/generate.js';
@@ -68,8 +69,11 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'govc-bench-scylla-'));
   try {
     log(`1. govc datastore bench beside the raw cassandra-driver loop, ${OPTS.objects} objects`);
+    const benchStore = `${base}${sep}namespace=bench_${Date.now()}`;
+    // Keyspace and tables first: compare's health check allows 15 s, which a schema on a busy node can take.
+    await (await createStore(benchStore)).close();
     await new Promise<void>((resolve, reject) => {
-      const child = spawn(process.execPath, [COMPARE, '--store', `${base}${sep}namespace=bench_${Date.now()}`, '--objects', String(OPTS.objects)], { stdio: ['ignore', 'inherit', 'inherit'] });
+      const child = spawn(process.execPath, [COMPARE, '--store', benchStore, '--objects', String(OPTS.objects)], { stdio: ['ignore', 'inherit', 'inherit'] });
       child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`compare exited with ${code}`))));
     });
 

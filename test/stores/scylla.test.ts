@@ -171,7 +171,8 @@ describe('scylla store specifics', () => {
     const dir = fileURLToPath(new URL('../../../src/datastore/stores/scylla/', import.meta.url));
     for (const file of readdirSync(dir)) {
       if (!file.endsWith('.ts')) continue;
-      assert.doesNotMatch(readFileSync(dir + file, 'utf8'), /ALLOW\s+FILTERING/i, file);
+      // In a string literal, that is in CQL (comments may say it is never used).
+      assert.doesNotMatch(readFileSync(dir + file, 'utf8'), /['"`][^'"`\n]*ALLOW\s+FILTERING/i, file);
     }
   });
 });

@@ -17,16 +17,9 @@ import { createKeyspace, SCHEMA_VERSION, TABLES } from './schema.js';
 import { acksFor, Session } from './session.js';
 import type { ScyllaSettings } from './settings.js';
 import { USER_SHAPE, UserTable } from './users.js';
-import { ScyllaWriter } from './writer.js';
+import { ScyllaWriter, type WriterParts } from './writer.js';
 
-interface Live {
-  session: Session;
-  objects: ScyllaObjects;
-  repositoryTable: RepositoryTable;
-  repositories: ClaimedRecords<Repository>;
-  users: ClaimedRecords<User>;
-  events: ScyllaEvents;
-  config: ScyllaConfig;
+interface Live extends WriterParts {
   writer: ScyllaWriter;
 }
 
@@ -60,7 +53,7 @@ export class ScyllaDriver implements StoreDriver {
       const claims = new Claims(session);
       const listing = new Listing(session);
       const repositoryTable = new RepositoryTable(session);
-      const parts: Omit<Live, 'writer'> = {
+      const parts: WriterParts = {
         session,
         objects: new ScyllaObjects(session, shardChars),
         repositoryTable,
