@@ -55,7 +55,12 @@ export function parseReplication(text: string): Replication {
  * (also `cassandra://`); more contact points in `hosts=h2:9042,h3:9042`.
  */
 export function readSettings(config: StoreConfig, options: OptionReader): ScyllaSettings {
-  const url = new URL(config.connection || 'scylla://127.0.0.1:9042/govc');
+  let url: URL;
+  try {
+    url = new URL(config.connection || 'scylla://127.0.0.1:9042/govc');
+  } catch {
+    throw new ConfigError(`scylla connection must be a URI like scylla://host:9042/keyspace; got ${JSON.stringify(config.connection)}`, { key: 'connection' });
+  }
   const host = url.hostname || '127.0.0.1';
   const port = url.port || '9042';
   const extra = options
