@@ -1,8 +1,10 @@
 /**
  * The fault test of the scylla store: a 3-node Apache Cassandra cluster on
  * 127.0.0.1-3, the keyspace at replication factor 3, reads and writes at
- * QUORUM. Writers push (an object, then a compare-and-swap of their branch)
- * in a stream; one node is SIGKILLed in the middle. Every acknowledged push
+ * QUORUM. Writers push (an object, then a compare-and-swap of their branch,
+ * each writer in its own repository, so the repositories' partitions, and so
+ * the coordinators of their LWTs, spread over the nodes) in a stream; one
+ * node is SIGKILLed in the middle. Every acknowledged push
  * must be there afterwards, read by a fresh client with the node still down,
  * and the store must have kept acknowledging pushes after the kill.
  *
@@ -20,6 +22,7 @@ const BEFORE_KILL = 15;
 const AFTER_KILL = 15;
 
 interface Acked {
+  repo: string;
   ref: string;
   id: string;
 }
@@ -48,7 +51,7 @@ async function pushStream(store: DataStore, repo: string, writer: number, stopAt
       }
     }
     tip = id;
-    acked.push({ ref, id });
+    acked.push({ repo, ref, id });
   }
 }
 
@@ -71,10 +74,10 @@ describe('scylla on a 3-node cluster, RF=3 at QUORUM, one node SIGKILLed mid-str
     let killedAt = -1;
     try {
       assert.equal(store.capabilities.durable, true);
-      const repo = (await store.createRepository({ name: 'fault' })).id;
+      const repos = await Promise.all(Array.from({ length: WRITERS }, async (_, w) => (await store.createRepository({ name: `fault-${w}` })).id));
       const victim = cluster.nodes[1];
       const done = () => killedAt >= 0 && acked.length >= killedAt + AFTER_KILL * WRITERS;
-      const writers = Array.from({ length: WRITERS }, (_, w) => pushStream(store, repo, w, done, acked, errors));
+      const writers = repos.map((repo, w) => pushStream(store, repo, w, done, acked, errors));
       const killer = (async () => {
         while (acked.length < BEFORE_KILL * WRITERS) await new Promise((r) => setTimeout(r, 20));
         killedAt = acked.length;
@@ -88,12 +91,12 @@ describe('scylla on a 3-node cluster, RF=3 at QUORUM, one node SIGKILLed mid-str
       try {
         const ids = acked.map((a) => a.id);
         assert.deepEqual((await check.hasObjects(ids)).filter((x) => !x).length, 0, 'every acknowledged object is stored');
-        const last = new Map<string, string>();
-        for (const a of acked) last.set(a.ref, a.id);
-        for (const [ref, id] of last) assert.equal((await check.getRef(repo, ref))?.target, id, `${ref} is at its last acknowledged push`);
+        const last = new Map<string, Acked>();
+        for (const a of acked) last.set(a.repo, a);
+        for (const a of last.values()) assert.equal((await check.getRef(a.repo, a.ref))?.target, a.id, `${a.ref} is at its last acknowledged push`);
         const sample = await check.getObjects(ids.slice(-20));
         assert.equal(sample.size, 20);
-        await check.updateRefs(repo, [{ name: 'refs/heads/after-kill', old: null, new: ids[0] }]);
+        await check.updateRefs(repos[0], [{ name: 'refs/heads/after-kill', old: null, new: ids[0] }]);
       } finally {
         await check.close();
       }

@@ -4,9 +4,9 @@
  * partition is a lightweight transaction (never mixed with plain writes,
  * whose client timestamps could order wrongly against Paxos ones), so an
  * atomic multi-ref compare-and-swap is one conditional batch checked at the
- * serial consistency. Deleting a repository bumps nothing back: it clears the
- * record and its generation, and the next repository of that id starts a new
- * generation, so refs of the old one are never read again.
+ * serial consistency. Deleting a repository clears its record and
+ * generation (CQL has no conditional partition delete); the next repository of
+ * that id starts a new generation, so refs of the old one are never read again.
  */
 import cassandra from 'cassandra-driver';
 import type { KeyRange } from '../../driver.js';
