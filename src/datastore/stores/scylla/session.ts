@@ -137,7 +137,10 @@ export class Session {
       return new ConnectionError(`${where} refused the credentials: ${err.message}. Check the user and password in the URI`, {}, { cause: err });
     }
     const code = (err as { code?: number }).code;
+    // A connection that closed under a request in flight (a node killed mid-request).
+    const lost = !(err instanceof cassandra.errors.ResponseError) && /socket|closed|ECONNRESET|EPIPE|connection/i.test(err.message);
     const uncertain =
+      lost ||
       err instanceof cassandra.errors.OperationTimedOutError ||
       code === responseErrorCodes.writeTimeout ||
       code === responseErrorCodes.writeFailure ||
