@@ -6,7 +6,7 @@
  * and ALLOW FILTERING is never used). Event ids are unique by a claim.
  */
 import type { EventCountQuery, EventQuery } from '../../driver.js';
-import { ConflictError } from '../../errors.js';
+import { recordError } from '../../conflicts.js';
 import { matchesEvent } from '../../filters.js';
 import type { AuditEvent } from '../../types.js';
 import { decodeEvent, encodeEvent } from '../kv/records.js';
@@ -36,7 +36,7 @@ export class ScyllaEvents {
       const rs = await this.session.run('SELECT id FROM events WHERE ns = ? AND day = ? AND ts = ? AND id = ?', [this.ns, dayOf(ts), ts, event.id]);
       if (rs.rows.length === 0) return; // a write that stopped after its claim: finish it
     }
-    throw new ConflictError(`an audit event with id ${event.id} already exists`, { id: event.id });
+    throw recordError({ kind: 'event-exists', id: event.id });
   }
 
   /** The event's row and its day, plain writes (the id is already claimed). */

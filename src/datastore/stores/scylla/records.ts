@@ -7,37 +7,41 @@
  * listing row and release the old claims. A writer stopped half way leaves
  * only claims and rows that readers check against the record and ignore.
  */
+import { checkPut, recordError } from '../../conflicts.js';
 import type { PutMode } from '../../driver.js';
-import { ConflictError, NotFoundError } from '../../errors.js';
+import { ConflictError } from '../../errors.js';
 import type { ClaimKind, Claims } from './claims.js';
 import type { Listing, ListingKind } from './listing.js';
 
 export interface Versioned<T> {
   record: T;
+  /** The record's own version, kept in a column of its own for the compare-and-swap. */
   version: number;
 }
 
 /** Where the records live; every write is a compare-and-swap on the version. */
-export interface RecordTable<T> {
+export interface RecordTable<T extends { version: number }> {
   read(id: string): Promise<Versioned<T> | undefined>;
-  /** Writes version 1 if there is no record. */
+  /** Writes the record (at its version) if there is none. */
   create(id: string, record: T): Promise<boolean>;
+  /** Writes the record (at its version) if the stored version is `expected`. */
   update(id: string, record: T, expected: number): Promise<boolean>;
   remove(id: string, expected: number): Promise<boolean>;
 }
 
 export interface RecordShape<T> {
   what: 'repository' | 'user';
+  exists(id: string): Error;
   listing: ListingKind;
   idOf(t: T): string;
   nameOf(t: T): string;
-  unique: Array<{ kind: ClaimKind; valueOf(t: T): string; taken(t: T): string }>;
+  unique: Array<{ kind: ClaimKind; valueOf(t: T): string; taken(t: T): Error }>;
 }
 
 /** Undoes a write already applied (for a write of several steps that failed later). */
 export type Undo = () => Promise<void>;
 
-export class ClaimedRecords<T> {
+export class ClaimedRecords<T extends { version: number }> {
   constructor(
     private readonly table: RecordTable<T>,
     private readonly shape: RecordShape<T>,
@@ -63,12 +67,12 @@ export class ClaimedRecords<T> {
     return async (holder) => (await this.byUnique(kind, value).then((r) => (r ? this.shape.idOf(r) !== holder : true)));
   }
 
-  async put(record: T, mode: PutMode): Promise<Undo> {
+  async put(record: T, mode: PutMode, ifVersion?: number): Promise<Undo> {
     const { what, unique, listing } = this.shape;
     const id = this.shape.idOf(record);
     const existing = await this.table.read(id);
-    if (mode === 'create' && existing) throw new ConflictError(`${what} ${id} already exists`, { id });
-    if (mode === 'update' && !existing) throw new NotFoundError(`${what} ${id} does not exist`, { id });
+    checkPut(what, id, existing, mode, ifVersion);
+    const expected = ifVersion ?? existing?.version;
     const claimed: Array<{ kind: ClaimKind; value: string }> = [];
     const releaseClaimed = async () => {
       for (const c of claimed) await this.claims.release(c.kind, c.value, id);
@@ -78,28 +82,29 @@ export class ClaimedRecords<T> {
       if (existing && u.valueOf(existing.record) === value) continue;
       if (!(await this.claims.claim(u.kind, value, id, this.staleCheck(u.kind, value)))) {
         await releaseClaimed();
-        throw new ConflictError(u.taken(record), { [u.kind]: value });
+        throw u.taken(record);
       }
       claimed.push({ kind: u.kind, value });
     }
     const name = this.shape.nameOf(record);
     const oldName = existing ? this.shape.nameOf(existing.record) : undefined;
     if (name !== oldName) await this.listing.put(listing, name, id);
-    const applied = existing ? await this.table.update(id, record, existing.version) : await this.table.create(id, record);
+    const applied = existing ? await this.table.update(id, record, expected!) : await this.table.create(id, record);
     if (!applied) {
       if (name !== oldName) await this.listing.remove(listing, name, id);
       await releaseClaimed();
-      throw new ConflictError(
-        existing ? `${what} ${id} was changed by another writer at the same time; re-read it and retry` : `${what} ${id} already exists`,
-        { id },
-      );
+      const now = await this.table.read(id);
+      if (!existing || !now) throw now ? this.shape.exists(id) : recordError({ kind: what === 'repository' ? 'repo-missing' : 'user-missing', id });
+      throw recordError({ kind: 'stale-version', record: what, id, expected: expected!, actual: now.version });
     }
     if (existing) await this.dropOld(existing.record, record);
     return async () => {
       const now = await this.table.read(id);
       if (!now) return;
       if (!existing) return void (await this.remove(id));
-      if (await this.table.update(id, existing.record, now.version)) await this.dropOld(record, existing.record, true);
+      // The old record back, at a new version: a reader of the undone one must not mistake it for current.
+      const back = { ...existing.record, version: now.version + 1 };
+      if (await this.table.update(id, back, now.version)) await this.dropOld(record, back, true);
     };
   }
 

@@ -10,7 +10,8 @@
  */
 import cassandra from 'cassandra-driver';
 import type { KeyRange } from '../../driver.js';
-import { ConflictError, NotFoundError } from '../../errors.js';
+import { recordError } from '../../conflicts.js';
+import { ConflictError } from '../../errors.js';
 import { planRefUpdates } from '../../refs.js';
 import type { Ref, RefUpdate, Repository } from '../../types.js';
 import { prefixEnd } from '../kv/keys.js';
@@ -52,8 +53,8 @@ export class RepositoryTable implements RecordTable<Repository> {
   async create(id: string, record: Repository): Promise<boolean> {
     const { applied } = await this.session.lwt([
       {
-        query: 'UPDATE repositories SET record = ?, version = 1, current_gen = ? WHERE ns = ? AND id = ? IF version = null',
-        params: [encodeRepository(record), TimeUuid.now(), this.ns, id],
+        query: 'UPDATE repositories SET record = ?, version = ?, current_gen = ? WHERE ns = ? AND id = ? IF version = null',
+        params: [encodeRepository(record), record.version, TimeUuid.now(), this.ns, id],
       },
     ]);
     return applied;
@@ -61,7 +62,7 @@ export class RepositoryTable implements RecordTable<Repository> {
 
   async update(id: string, record: Repository, expected: number): Promise<boolean> {
     const { applied } = await this.session.lwt([
-      { query: 'UPDATE repositories SET record = ?, version = ? WHERE ns = ? AND id = ? IF version = ?', params: [encodeRepository(record), expected + 1, this.ns, id, expected] },
+      { query: 'UPDATE repositories SET record = ?, version = ? WHERE ns = ? AND id = ? IF version = ?', params: [encodeRepository(record), record.version, this.ns, id, expected] },
     ]);
     return applied;
   }
@@ -107,7 +108,7 @@ export class RepositoryTable implements RecordTable<Repository> {
   async updateRefs(repositoryId: string, updates: RefUpdate[], undoable = false): Promise<Undo> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const state = await this.state(repositoryId);
-      if (!state) throw new NotFoundError(`repository ${repositoryId} does not exist; create it before writing refs`, { id: repositoryId });
+      if (!state) throw recordError({ kind: 'refs-repo-missing', id: repositoryId });
       const before = new Map<string, Ref | undefined>();
       if (undoable) await Promise.all(updates.map(async (u) => before.set(u.name, await this.getRefAt(repositoryId, state.gen, u.name))));
       const statements = updates.map((u, i) => this.refStatement(repositoryId, state.gen, u, i === 0));
@@ -178,8 +179,9 @@ export class RepositoryTable implements RecordTable<Repository> {
 
 export const REPOSITORY_SHAPE: RecordShape<Repository> = {
   what: 'repository',
+  exists: (id) => recordError({ kind: 'repo-exists', id }),
   listing: 'repo',
   idOf: (r) => r.id,
   nameOf: (r) => r.name,
-  unique: [{ kind: 'repo-name', valueOf: (r) => r.name, taken: (r) => `a repository named ${r.name} already exists` }],
+  unique: [{ kind: 'repo-name', valueOf: (r) => r.name, taken: (r) => recordError({ kind: 'repo-name', name: r.name }) }],
 };

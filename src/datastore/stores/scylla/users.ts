@@ -1,4 +1,5 @@
 /** User records, one partition each, written only by lightweight transactions. */
+import { recordError } from '../../conflicts.js';
 import type { User } from '../../types.js';
 import { decodeUser, encodeUser } from '../kv/records.js';
 import type { RecordShape, RecordTable, Versioned } from './records.js';
@@ -18,13 +19,13 @@ export class UserTable implements RecordTable<User> {
   }
 
   async create(id: string, record: User): Promise<boolean> {
-    const q = 'INSERT INTO users (ns, id, record, version) VALUES (?, ?, ?, 1) IF NOT EXISTS';
-    return (await this.session.lwt([{ query: q, params: [this.ns, id, encodeUser(record)] }])).applied;
+    const q = 'INSERT INTO users (ns, id, record, version) VALUES (?, ?, ?, ?) IF NOT EXISTS';
+    return (await this.session.lwt([{ query: q, params: [this.ns, id, encodeUser(record), record.version] }])).applied;
   }
 
   async update(id: string, record: User, expected: number): Promise<boolean> {
     const q = 'UPDATE users SET record = ?, version = ? WHERE ns = ? AND id = ? IF version = ?';
-    return (await this.session.lwt([{ query: q, params: [encodeUser(record), expected + 1, this.ns, id, expected] }])).applied;
+    return (await this.session.lwt([{ query: q, params: [encodeUser(record), record.version, this.ns, id, expected] }])).applied;
   }
 
   async remove(id: string, expected: number): Promise<boolean> {
@@ -34,11 +35,12 @@ export class UserTable implements RecordTable<User> {
 
 export const USER_SHAPE: RecordShape<User> = {
   what: 'user',
+  exists: (id) => recordError({ kind: 'user-exists', id }),
   listing: 'user',
   idOf: (u) => u.id,
   nameOf: (u) => u.username,
   unique: [
-    { kind: 'username', valueOf: (u) => u.username, taken: (u) => `username ${u.username} is taken` },
-    { kind: 'email', valueOf: (u) => u.email, taken: (u) => `email ${u.email} is taken` },
+    { kind: 'username', valueOf: (u) => u.username, taken: (u) => recordError({ kind: 'username', username: u.username }) },
+    { kind: 'email', valueOf: (u) => u.email, taken: (u) => recordError({ kind: 'email', email: u.email }) },
   ],
 };

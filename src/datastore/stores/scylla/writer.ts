@@ -40,6 +40,12 @@ export interface WriterParts {
 }
 
 type Step = (undoable: boolean) => Promise<Undo>;
+/**
+ * Statements of one batch share a timestamp, and a deletion wins a tie: a
+ * prefix deletion goes in a batch of its own, so writes before and after it
+ * keep their order (each later batch has a later client timestamp).
+ */
+const BARRIER: Statement = { query: '', params: [] };
 const noUndo: Undo = async () => undefined;
 
 function statementBytes(s: Statement): number {
@@ -88,13 +94,13 @@ export class ScyllaWriter {
         into.steps.push((undoable) => repositoryTable.updateRefs(op.repositoryId, op.updates, undoable));
         return;
       case 'putRepository':
-        into.steps.push(() => repositories.put(op.repository, op.mode));
+        into.steps.push(() => repositories.put(op.repository, op.mode, op.ifVersion));
         return;
       case 'deleteRepository':
         into.steps.push(async () => (await repositories.remove(op.id), noUndo));
         return;
       case 'putUser':
-        into.steps.push(() => users.put(op.user, op.mode));
+        into.steps.push(() => users.put(op.user, op.mode, op.ifVersion));
         return;
       case 'deleteUser':
         into.steps.push(async () => (await users.remove(op.id), noUndo));
@@ -106,22 +112,46 @@ export class ScyllaWriter {
       case 'setConfig':
         into.tail.push(config.set(op.key, op.value));
         return;
+      case 'deleteConfigPrefix':
+        into.tail.push(BARRIER, config.deletePrefix(op.prefix), BARRIER);
+        return;
     }
   }
 
   private async runTail(tail: Statement[]): Promise<void> {
     let batch: Statement[] = [];
     let bytes = 0;
-    for (const s of tail) {
+    for (const s of this.lastPerKey(tail)) {
       const size = statementBytes(s);
-      if (batch.length > 0 && bytes + size > TAIL_BATCH_BYTES) {
+      if (s === BARRIER || (batch.length > 0 && bytes + size > TAIL_BATCH_BYTES)) {
         await this.parts.session.batch(batch);
         batch = [];
         bytes = 0;
       }
+      if (s === BARRIER) continue;
       batch.push(s);
       bytes += size;
     }
     await this.parts.session.batch(batch);
+  }
+
+  /** Of several writes of one config key between barriers, the last (in one batch they would tie). */
+  private lastPerKey(tail: Statement[]): Statement[] {
+    const out: Statement[] = [];
+    const seen = new Map<string, number>();
+    for (const s of tail) {
+      if (s === BARRIER) {
+        seen.clear();
+        out.push(s);
+        continue;
+      }
+      const key = /config/.test(s.query) ? `${(s.params[1] as Buffer).toString('hex')}` : undefined;
+      if (key !== undefined && seen.has(key)) out[seen.get(key)!] = s;
+      else {
+        if (key !== undefined) seen.set(key, out.length);
+        out.push(s);
+      }
+    }
+    return out;
   }
 }
