@@ -57,6 +57,14 @@ defaultRegistry.register('redis', {
   create: async (config, options) => (await import('./stores/redis/index.js')).createDriver(config, options),
 });
 
+for (const type of ['scylla', 'cassandra']) {
+  defaultRegistry.register(type, {
+    description: `ScyllaDB or Apache Cassandra over CQL: LWT compare-and-swap, token-aware${type === 'cassandra' ? ' (alias of scylla)' : ''}`,
+    network: true,
+    create: async (config, options) => (await import('./stores/scylla/index.js')).createDriver(config, options),
+  });
+}
+
 /** Creates and opens a store from a URI (`sqlite://./data/govc.db`) or a config object. */
 export function createStore(source: string | StoreConfig | Record<string, unknown>): Promise<DataStore> {
   return defaultRegistry.create(source);
