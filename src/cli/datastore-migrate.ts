@@ -99,7 +99,7 @@ async function migrateCommand(o: Common & { source: string; target: string; para
       bar.stop();
       const rate = { objectsPerSecond: s.copied.object / t, mbPerSecond: s.objectBytes / MB / t };
       const copied = Object.entries(s.copied).map(([k, n]) => `${n} ${k}s`).join(', ');
-      print(o.json && !o.verify, { ...s, seconds: t, ...rate }, `${s.resumed ? 'resumed and ' : ''}copied ${copied}${s.deleted ? `, deleted ${s.deleted}` : ''} in ${t.toFixed(1)} s (${rate.objectsPerSecond.toFixed(0)} objects/s, ${rate.mbPerSecond.toFixed(1)} MB/s of stored entries)`);
+      print(o.json, { ...s, seconds: t, ...rate }, `${s.resumed ? 'resumed and ' : ''}copied ${copied}${s.deleted ? `, deleted ${s.deleted}` : ''} in ${t.toFixed(1)} s (${rate.objectsPerSecond.toFixed(0)} objects/s, ${rate.mbPerSecond.toFixed(1)} MB/s of stored entries)`);
       if (!o.verify) return;
       const v0 = performance.now();
       const r = await verifyStores(source, target, { parallel: o.parallel });
