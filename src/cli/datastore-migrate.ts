@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { exportArchive } from '../datastore/migration/archive/write-archive.js';
 import { importArchive } from '../datastore/migration/archive/import-archive.js';
 import { copyStore } from '../datastore/migration/copy.js';
+import { migrateLive } from '../datastore/migration/live.js';
 import { verifyStores, type VerifyReport } from '../datastore/migration/verify.js';
 import { DataStoreError } from '../datastore/errors.js';
 import type { DataStore } from '../datastore/store.js';
@@ -90,7 +91,30 @@ async function verifyCommand(o: Common & { source: string; target: string; paral
   );
 }
 
-async function migrateCommand(o: Common & { source: string; target: string; parallel: number; batchSize: number; incremental?: boolean; verify?: boolean }): Promise<void> {
+interface MigrateOptions extends Common {
+  source: string;
+  target: string;
+  parallel: number;
+  batchSize: number;
+  incremental?: boolean;
+  verify?: boolean;
+  live?: boolean;
+}
+
+async function liveCommand(o: MigrateOptions): Promise<void> {
+  await withStores([o.source, o.target], o.timeout, ([source, target]) =>
+    withProgress(true, async (bar) => {
+      const start = performance.now();
+      const s = await migrateLive(source, target, redactUri(o.source), { parallel: o.parallel, batchSize: o.batchSize, onProgress: bar.onProgress });
+      bar.stop();
+      const t = seconds(start);
+      print(o.json, { ...s, seconds: t }, `backfilled ${s.backfill.copied.object} objects and ${s.backfill.copied.event} events, ${s.passes} incremental passes, verified equal, cut over at ${s.cutOverAt} (${t.toFixed(1)} s): the server now reads from the target; point its config at the target alone when convenient`);
+    }),
+  );
+}
+
+async function migrateCommand(o: MigrateOptions): Promise<void> {
+  if (o.live) return liveCommand(o);
   await withStores([o.source, o.target], o.timeout, ([source, target]) =>
     withProgress(true, async (bar) => {
       const start = performance.now();
@@ -143,6 +167,7 @@ export function registerMigrationCommands(datastore: Command): void {
     .option('--parallel <n>', 'object shards copied at once', parallel, 4)
     .option('--batch-size <n>', 'records per atomic write', batch, 500)
     .option('--incremental', 'copy only what changed since the last run, and delete what the source no longer has')
+    .option('--live', 'while govc serve dual-writes through a migrating store: backfill, incremental passes, verify, then cut over its reads to the target')
     .option('--verify', 'compare both stores afterwards; exit status 1 on any difference')
     .option('--json', 'print one JSON summary')
     .option('--timeout <ms>', timeoutHelp, timeout, DEFAULT_TIMEOUT_MS)

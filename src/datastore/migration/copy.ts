@@ -31,6 +31,12 @@ export interface CopyOptions {
   onProgress?: ProgressListener;
   /** Called after every batch written (tests and fault runs use it). */
   onBatch?: (kind: RecordKind) => void;
+  /** Objects only, or everything else only (a lazy store copies records first, objects in the background). */
+  kinds?: 'all' | 'objects' | 'records';
+  /** Asked between batches; true ends the run early, its checkpoint kept. */
+  stop?: () => boolean;
+  /** Live passes: a ref is written only if the target's is still what the merge saw (a dual write may be newer). */
+  guardRefs?: boolean;
 }
 
 export interface CopySummary {
@@ -56,8 +62,16 @@ export function checkpointPrefix(sourceId: string): string {
 
 export async function copyStore(source: DataStore, target: DataStore, sourceId: string, options: CopyOptions = {}): Promise<CopySummary> {
   const run = new CopyRun(source, target, checkpointPrefix(sourceId), options);
-  return run.go(sourceId);
+  try {
+    return await run.go(sourceId);
+  } catch (err) {
+    if (err instanceof StoppedRun) return run.summary;
+    throw err;
+  }
 }
+
+/** Ends a run asked to stop, between two batches. */
+class StoppedRun extends Error {}
 
 class CopyRun {
   readonly summary: CopySummary = { copied: { object: 0, repository: 0, ref: 0, user: 0, event: 0, config: 0 }, deleted: 0, objectBytes: 0, eventsAlreadyPresent: 0, resumed: false };
@@ -80,13 +94,18 @@ class CopyRun {
     const fresh = !meta || meta.completedAt !== undefined || this.options.incremental === true;
     this.summary.resumed = !fresh;
     if (fresh) await this.target.driver.write([checkpointOp(metaKey, { source: sourceId, startedAt: new Date().toISOString() }), ...(await this.resetOps())]);
-    this.objectsTotal = (await this.source.metrics()).objectCount;
-    await inParallel(OBJECT_SHARDS, this.options.parallel ?? 4, (shard) => this.objects(shard));
-    await this.repositories();
-    await this.users();
-    await this.events();
-    await this.config();
-    await this.target.driver.write([checkpointOp(metaKey, { source: sourceId, startedAt: meta?.startedAt ?? new Date().toISOString(), completedAt: new Date().toISOString() })]);
+    const kinds = this.options.kinds ?? 'all';
+    if (kinds !== 'records') {
+      this.objectsTotal = (await this.source.metrics()).objectCount;
+      await inParallel(OBJECT_SHARDS, this.options.parallel ?? 4, (shard) => this.objects(shard));
+    }
+    if (kinds !== 'objects') {
+      await this.repositories();
+      await this.users();
+      await this.events();
+      await this.config();
+    }
+    if (kinds === 'all' && !this.stopped()) await this.target.driver.write([checkpointOp(metaKey, { source: sourceId, startedAt: meta?.startedAt ?? new Date().toISOString(), completedAt: new Date().toISOString() })]);
     return this.summary;
   }
 
@@ -101,7 +120,12 @@ class CopyRun {
     return readCheckpoint<Position>(this.target, `${this.prefix}${kind}`).then((p) => p ?? {});
   }
 
+  private stopped(): boolean {
+    return this.options.stop?.() === true;
+  }
+
   private async write(kind: RecordKind, ops: WriteOp[], checkpoint: string, position: Position): Promise<void> {
+    if (this.stopped()) throw new StoppedRun();
     this.summary.eventsAlreadyPresent += await writeBatch(this.target, ops, checkpointOp(`${this.prefix}${checkpoint}`, position));
     this.options.onBatch?.(kind);
   }
@@ -134,7 +158,8 @@ class CopyRun {
     const merged = mergeSorted(sorted.objectIds(this.source, shard, at.after), sorted.objectIds(this.target, shard, at.after), 'object ids');
     for await (const m of merged) {
       if (m.left === undefined) {
-        if (this.options.incremental) {
+        // listed later than the source was, it may be a dual write the source has by now
+        if (this.options.incremental && !(await this.source.hasObject(m.key))) {
           await this.target.deleteObject(m.key);
           this.summary.deleted++;
         }
@@ -172,9 +197,11 @@ class CopyRun {
         const id = m.left.id;
         for await (const r of mergeSorted(sorted.refs(this.source, id), m.right?.id === id ? sorted.refs(this.target, id) : empty<Keyed<Ref>>(), 'refs')) {
           if (!r.left) {
-            if (this.options.incremental) this.remove(ops, { op: 'updateRefs', repositoryId: id, updates: [{ name: r.key, new: null, symbolic: false }] });
+            if (this.options.incremental && !(await this.source.getRef(id, r.key))) this.remove(ops, { op: 'updateRefs', repositoryId: id, updates: [{ name: r.key, new: null, symbolic: false }] });
           } else if (!r.right || canonical(r.left) !== canonical(r.right)) {
-            ops.push(recordOp({ kind: 'ref', repositoryId: id, ref: r.left }, this.target));
+            const op = recordOp({ kind: 'ref', repositoryId: id, ref: r.left }, this.target);
+            if (this.options.guardRefs && op.op === 'updateRefs') op.updates[0].old = r.right?.target ?? null;
+            ops.push(op);
             this.summary.copied.ref++;
           }
           await maybeFlush();
@@ -236,7 +263,7 @@ class CopyRun {
     let last = at.after;
     for await (const m of mergeSorted(sorted.config(this.source, at.after), sorted.config(this.target, at.after), 'config keys')) {
       if (m.left === undefined) {
-        if (this.options.incremental) this.remove(ops, { op: 'setConfig', key: m.key, value: null });
+        if (this.options.incremental && (await this.source.getConfig(m.key)) === undefined) this.remove(ops, { op: 'setConfig', key: m.key, value: null });
       } else if (m.left !== m.right) {
         ops.push(recordOp({ kind: 'config', key: m.key, value: m.left }, this.target));
         this.summary.copied.config++;

@@ -65,12 +65,15 @@ export async function readCheckpoint<T>(store: DataStore, key: string): Promise<
   return text === undefined ? undefined : (JSON.parse(text) as T);
 }
 
+/** Ops whose conflict means the target is ahead (an event already there, a guarded ref a dual write moved): left out. */
+const mayConflict = (op: WriteOp) => op.op === 'appendEvent' || (op.op === 'updateRefs' && op.updates.some((u) => u.old !== undefined));
+
 /**
  * Writes ops and a checkpoint atomically. An event that the target already
  * holds (written by a dual-writing server, or by an earlier run without
- * checkpoint) is a conflict for the whole batch: then the batch goes again,
- * event by event, leaving out the ones already there. Returns how many
- * events were left out.
+ * checkpoint), or a guarded ref that moved, is a conflict for the whole
+ * batch: then the batch goes again, those ops one by one, leaving out the
+ * ones that conflict. Returns how many were left out.
  */
 export async function writeBatch(store: DataStore, ops: WriteOp[], checkpoint?: WriteOp): Promise<number> {
   const all = checkpoint ? [...ops, checkpoint] : ops;
@@ -79,13 +82,13 @@ export async function writeBatch(store: DataStore, ops: WriteOp[], checkpoint?: 
     await store.driver.write(all);
     return 0;
   } catch (err) {
-    if (!(err instanceof ConflictError) || !ops.some((op) => op.op === 'appendEvent')) throw err;
+    if (!(err instanceof ConflictError) || !ops.some(mayConflict)) throw err;
   }
   let skipped = 0;
-  const rest = ops.filter((op) => op.op !== 'appendEvent');
+  const rest = ops.filter((op) => !mayConflict(op));
   if (rest.length > 0) await store.driver.write(rest);
   for (const op of ops) {
-    if (op.op !== 'appendEvent') continue;
+    if (!mayConflict(op)) continue;
     try {
       await store.driver.write([op]);
     } catch (err) {
