@@ -138,29 +138,27 @@ export function registerMigrationCommands(datastore: Command): void {
   const timeout = parseIntegerOption('--timeout', 3_600_000);
   const parallel = parseIntegerOption('--parallel', 16);
   const batch = parseIntegerOption('--batch-size', 10_000);
-  const timeoutHelp = 'give up on a store that does not answer within this time when opening';
+  /** A subcommand with the options every one of them has. */
+  const command = (name: string) =>
+    datastore
+      .command(name)
+      .option('--json', 'print one JSON summary')
+      .option('--timeout <ms>', 'give up on a store that does not answer within this time when opening', timeout, DEFAULT_TIMEOUT_MS);
 
-  datastore
-    .command('export')
+  command('export')
     .description('write everything in a store (objects as stored, refs, repositories, users, tokens, events, config) to a govc archive (.tar.gz; format in README)')
     .requiredOption('--source <uri>', 'store to export')
     .requiredOption('--output <file>', 'archive to write (written as <file>.partial, renamed when complete)')
-    .option('--json', 'print one JSON summary')
-    .option('--timeout <ms>', timeoutHelp, timeout, DEFAULT_TIMEOUT_MS)
     .action(reportingUnavailable(exportCommand));
 
-  datastore
-    .command('import')
+  command('import')
     .description('load a govc archive into a store; the archive is checked whole first, a killed import resumes where it stopped')
     .requiredOption('--target <uri>', 'store to load into')
     .requiredOption('--input <file>', 'archive written by govc datastore export')
     .option('--batch-size <n>', 'records per atomic write', batch, 500)
-    .option('--json', 'print one JSON summary')
-    .option('--timeout <ms>', timeoutHelp, timeout, DEFAULT_TIMEOUT_MS)
     .action(reportingUnavailable(importCommand));
 
-  datastore
-    .command('migrate')
+  command('migrate')
     .description('copy everything from one store into another; resumable (a checkpoint in the target): run it again after a failure')
     .requiredOption('--source <uri>', 'store to copy from')
     .requiredOption('--target <uri>', 'store to copy into')
@@ -169,18 +167,13 @@ export function registerMigrationCommands(datastore: Command): void {
     .option('--incremental', 'copy only what changed since the last run, and delete what the source no longer has')
     .option('--live', 'while govc serve dual-writes through a migrating store: backfill, incremental passes, verify, then cut over its reads to the target')
     .option('--verify', 'compare both stores afterwards; exit status 1 on any difference')
-    .option('--json', 'print one JSON summary')
-    .option('--timeout <ms>', timeoutHelp, timeout, DEFAULT_TIMEOUT_MS)
     .action(reportingUnavailable(migrateCommand));
 
-  datastore
-    .command('verify')
+  command('verify')
     .description('compare two stores (objects by id and content, refs, repositories, users, events, config); print differences, exit status 1 on any')
     .requiredOption('--source <uri>', 'store to compare')
     .requiredOption('--target <uri>', 'store to compare with')
     .option('--parallel <n>', 'object shards compared at once', parallel, 4)
     .option('--show <n>', 'differences printed', parseIntegerOption('--show', 1_000_000), 100)
-    .option('--json', 'print one JSON report')
-    .option('--timeout <ms>', timeoutHelp, timeout, DEFAULT_TIMEOUT_MS)
     .action(reportingUnavailable(verifyCommand));
 }

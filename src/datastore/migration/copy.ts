@@ -19,7 +19,7 @@ import { checkpointOp, readCheckpoint, recordOp, writeBatch } from './record-ops
 import type { RecordKind } from './records.js';
 import { objectRecords } from './records.js';
 import * as sorted from './sorted.js';
-import { canonical, inParallel, mergeSorted, OBJECT_SHARDS, type Keyed } from './sorted.js';
+import { canonical, inParallel, mergeSorted, OBJECT_SHARDS, type Keyed, type Merged } from './sorted.js';
 import type { Ref } from '../types.js';
 
 export interface CopyOptions {
@@ -214,22 +214,35 @@ class CopyRun {
     await maybeFlush(true);
   }
 
-  private async users(): Promise<void> {
-    const at = this.options.incremental ? {} : await this.position('users');
+  /** A phase of keyed records merged in order, its checkpoint the last key done. */
+  private async keyedPhase<T>(
+    phase: string,
+    kind: RecordKind,
+    streams: (after?: string) => [AsyncIterable<Keyed<T>>, AsyncIterable<Keyed<T>>],
+    step: (m: Merged<T, T>, ops: WriteOp[]) => Promise<void>,
+  ): Promise<void> {
+    const at = this.options.incremental ? {} : await this.position(phase);
     if (at.done) return;
-    let ops: WriteOp[] = [];
+    const ops: WriteOp[] = [];
     let last = at.after;
-    for await (const m of mergeSorted(sorted.users(this.source, at.after), sorted.users(this.target, at.after), 'users')) {
+    const [left, right] = streams(at.after);
+    for await (const m of mergeSorted(left, right, phase)) {
+      await step(m, ops);
+      last = m.key;
+      if (ops.length >= this.batchSize) await this.write(kind, ops.splice(0), phase, { after: last });
+    }
+    await this.write(kind, ops, phase, { after: last, done: true });
+  }
+
+  private users(): Promise<void> {
+    return this.keyedPhase('users', 'user', (after) => [sorted.users(this.source, after), sorted.users(this.target, after)], async (m, ops) => {
       if (!m.left) {
         if (this.options.incremental && !(await this.source.getUser(m.right!.id))) this.remove(ops, { op: 'deleteUser', id: m.right!.id });
       } else if (!m.right || canonical(m.left) !== canonical(m.right)) {
         ops.push(recordOp({ kind: 'user', user: m.left }, this.target));
         this.summary.copied.user++;
       }
-      last = m.key;
-      if (ops.length >= this.batchSize) await this.write('user', ops.splice(0), 'users', { after: last });
-    }
-    await this.write('user', ops, 'users', { after: last, done: true });
+    });
   }
 
   /** Events are append-only: merged from the last checkpoint (less the overlap), the target's own kept. */
@@ -256,22 +269,15 @@ class CopyRun {
     await this.write('event', ops, 'events', { after: last, done: true });
   }
 
-  private async config(): Promise<void> {
-    const at = this.options.incremental ? {} : await this.position('config');
-    if (at.done) return;
-    let ops: WriteOp[] = [];
-    let last = at.after;
-    for await (const m of mergeSorted(sorted.config(this.source, at.after), sorted.config(this.target, at.after), 'config keys')) {
+  private config(): Promise<void> {
+    return this.keyedPhase('config', 'config', (after) => [sorted.config(this.source, after), sorted.config(this.target, after)], async (m, ops) => {
       if (m.left === undefined) {
         if (this.options.incremental && (await this.source.getConfig(m.key)) === undefined) this.remove(ops, { op: 'setConfig', key: m.key, value: null });
       } else if (m.left !== m.right) {
         ops.push(recordOp({ kind: 'config', key: m.key, value: m.left }, this.target));
         this.summary.copied.config++;
       }
-      last = m.key;
-      if (ops.length >= this.batchSize) await this.write('config', ops.splice(0), 'config', { after: last });
-    }
-    await this.write('config', ops, 'config', { after: last, done: true });
+    });
   }
 }
 
