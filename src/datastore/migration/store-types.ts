@@ -6,15 +6,11 @@
  *   datastore: { type: migrating, options: { source: sqlite://old.db, target: postgres://host/db } }
  *   datastore: { type: postgres, connection: postgres://host/db, options: { lazy_from: sqlite://old.db } }
  */
+import { redact } from '../config.js';
 import { ConfigError } from '../errors.js';
 import type { StoreRegistry } from '../registry.js';
 import { LazyDriver } from './lazy-driver.js';
 import { checkSameFormat, MigratingDriver } from './migrating-driver.js';
-
-/** A URI for messages and checkpoint names: without its password. */
-export function withoutPassword(uri: string): string {
-  return uri.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/]*):[^@/]*@/i, '$1:***@');
-}
 
 export function registerMigrationStores(registry: StoreRegistry): void {
   registry.register('migrating', {
@@ -36,6 +32,6 @@ export function registerMigrationStores(registry: StoreRegistry): void {
     const copy = options.bool('lazy_copy', true);
     const old = await registry.build(from);
     checkSameFormat(old.objectFormat, format);
-    return new LazyDriver(driver, old.driver, withoutPassword(from), format, copy);
+    return new LazyDriver(driver, old.driver, redact(from), format, copy);
   });
 }
