@@ -1,7 +1,5 @@
 /** `govc datastore export|import|migrate|verify`: moving a store's content between stores (src/datastore/migration). */
 import type { Command } from 'commander';
-import { exportArchive } from '../datastore/migration/archive/write-archive.js';
-import { importArchive } from '../datastore/migration/archive/import-archive.js';
 import { copyStore } from '../datastore/migration/copy.js';
 import { migrateLive } from '../datastore/migration/live.js';
 import { verifyStores, type VerifyReport } from '../datastore/migration/verify.js';
@@ -51,6 +49,8 @@ async function exportCommand(o: Common & { source: string; output: string }): Pr
   await withStores([o.source], o.timeout, ([store]) =>
     withProgress(false, async (bar) => {
       const start = performance.now();
+      // loaded when used: tar and its stream library would slow every govc command's start
+      const { exportArchive } = await import('../datastore/migration/archive/write-archive.js');
       const s = await exportArchive(store, o.output, bar.onProgress);
       const t = seconds(start);
       print(o.json, { ...s, output: o.output, seconds: t }, `exported ${s.records} records (${s.counts.object} objects, ${s.counts.repository} repositories, ${s.counts.ref} refs, ${s.counts.user} users, ${s.counts.event} events, ${s.counts.config} config keys) to ${o.output}: ${s.archiveBytes} bytes in ${t.toFixed(1)} s`);
@@ -62,6 +62,7 @@ async function importCommand(o: Common & { target: string; input: string; batchS
   await withStores([o.target], o.timeout, ([store]) =>
     withProgress(true, async (bar) => {
       const start = performance.now();
+      const { importArchive } = await import('../datastore/migration/archive/import-archive.js');
       const s = await importArchive(store, o.input, { batchSize: o.batchSize, onProgress: bar.onProgress });
       const t = seconds(start);
       const resumed = s.resumedAfter > 0 ? ` (resumed after record ${s.resumedAfter})` : '';
