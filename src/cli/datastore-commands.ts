@@ -10,6 +10,7 @@ import { ConnectionError, DataStoreError } from '../datastore/errors.js';
 import { OptionReader } from '../datastore/options.js';
 import type { DataStore } from '../datastore/store.js';
 import { pruneStore } from '../git/index.js';
+import { registerMigrationCommands } from './datastore-migrate.js';
 import { progressBar } from './progress-bar.js';
 import type { Capabilities, HealthStatus } from '../datastore/types.js';
 
@@ -209,7 +210,7 @@ async function bench(options: BenchCliOptions, command: Command): Promise<void> 
 }
 
 /** Runs an action; a store that cannot be used ends the command with its explanation and exit status 1. */
-function reportingUnavailable<T extends { json?: boolean }>(action: (options: T, command: Command) => Promise<void>) {
+export function reportingUnavailable<T extends { json?: boolean }>(action: (options: T, command: Command) => Promise<void>) {
   return async (options: T, command: Command) => {
     try {
       await action(options, command);
@@ -249,7 +250,7 @@ async function gc(options: GcCliOptions): Promise<void> {
   }
 }
 
-/** `govc datastore ...`: check, bench, gc. */
+/** `govc datastore ...`: check, bench, gc; export, import, migrate, verify. */
 export function registerDatastoreCommands(program: Command): void {
   const datastore = program.command('datastore').description('inspect, benchmark and collect a store');
   const timeout = parseIntegerOption('--timeout', 3_600_000);
@@ -282,4 +283,6 @@ export function registerDatastoreCommands(program: Command): void {
     .option('--json', 'print one JSON object')
     .option('--timeout <ms>', 'give up on a store that does not answer within this time when opening', timeout, DEFAULT_TIMEOUT_MS)
     .action(reportingUnavailable(gc));
+
+  registerMigrationCommands(datastore);
 }

@@ -4,6 +4,7 @@
  * only its own store.
  */
 import type { StoreConfig } from './config.js';
+import { registerMigrationStores } from './migration/store-types.js';
 import { StoreRegistry } from './registry.js';
 import type { DataStore } from './store.js';
 
@@ -64,6 +65,8 @@ for (const type of ['scylla', 'cassandra']) {
     create: async (config, options) => (await import('./stores/scylla/index.js')).createDriver(config, options),
   });
 }
+
+registerMigrationStores(defaultRegistry);
 
 /** Creates and opens a store from a URI (`sqlite://./data/govc.db`) or a config object. */
 export function createStore(source: string | StoreConfig | Record<string, unknown>): Promise<DataStore> {

@@ -42,7 +42,7 @@ export function parseStoreUri(uri: string, networkTypes: ReadonlySet<string>): S
 }
 
 /** The URI with its password masked, for messages. */
-function redact(uri: string): string {
+export function redact(uri: string): string {
   return uri.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/]*):[^]*@/i, '$1:***@');
 }
 

@@ -23,8 +23,16 @@ const GO_ONLY: Record<string, string> = {
   boltdb: 'lmdb (BoltDB is a Go port of LMDB\'s design)',
 };
 
+/** Wraps a store's driver when its options ask for it (e.g. lazy_from); returns the driver unchanged otherwise. */
+export type DriverWrapper = (driver: StoreDriver, options: OptionReader, objectFormat: ObjectFormat) => Promise<StoreDriver>;
+
 export class StoreRegistry {
   private readonly factories = new Map<string, StoreFactory>();
+  private readonly wrappers: DriverWrapper[] = [];
+
+  addWrapper(wrapper: DriverWrapper): void {
+    this.wrappers.push(wrapper);
+  }
 
   register(type: string, factory: StoreFactory): void {
     this.factories.set(type.toLowerCase(), factory);
@@ -53,7 +61,8 @@ export class StoreRegistry {
     }
     const options = new OptionReader(config.type, config.options);
     const objectFormat = options.string<ObjectFormat>('object_format', 'sha1', ['sha1', 'sha256']);
-    const driver = await factory.create(config, options);
+    let driver = await factory.create(config, options);
+    for (const wrap of this.wrappers) driver = await wrap(driver, options, objectFormat);
     options.done();
     return new DataStore(driver, { objectFormat });
   }

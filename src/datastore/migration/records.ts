@@ -1,29 +1,28 @@
 /**
  * A store's whole content as a stream of plain records: the unit of backup,
- * restore and migration between any two stores. Each list streams in pages,
- * so nothing loads a whole table into memory.
+ * restore and migration between any two stores. Objects travel as stored
+ * entries (deflated, deltas kept), never inflated. Each list streams in pages,
+ * so nothing loads a whole table into memory. Migration checkpoints are not
+ * content: they stay with the store that holds them.
  */
+import type { WriteOp } from '../driver.js';
 import type { DataStore } from '../store.js';
-import type { AuditEvent, ObjectType, Ref, Repository, User } from '../types.js';
+import type { AuditEvent, ObjectEntry, Ref, Repository, User } from '../types.js';
+import { recordOp, writeBatch } from './record-ops.js';
+import * as sorted from './sorted.js';
 
 export type StoreRecord =
-  | { kind: 'object'; id: string; type: ObjectType; data: Uint8Array }
+  | { kind: 'object'; entry: ObjectEntry }
   | { kind: 'repository'; repository: Repository }
   | { kind: 'ref'; repositoryId: string; ref: Ref }
   | { kind: 'user'; user: User }
   | { kind: 'event'; event: AuditEvent }
   | { kind: 'config'; key: string; value: string };
 
-const PAGE = 500;
+export type RecordKind = StoreRecord['kind'];
+export const RECORD_KINDS: readonly RecordKind[] = ['object', 'repository', 'ref', 'user', 'event', 'config'];
 
-async function* pages<T>(fetch: (cursor?: string) => Promise<{ items: T[]; nextCursor?: string }>): AsyncGenerator<T> {
-  let cursor: string | undefined;
-  do {
-    const page = await fetch(cursor);
-    yield* page.items;
-    cursor = page.nextCursor;
-  } while (cursor);
-}
+const PAGE = 500;
 
 /** Every record of the store: objects, repositories with their refs, users, events, config. */
 export async function* dumpStore(store: DataStore): AsyncGenerator<StoreRecord> {
@@ -33,58 +32,39 @@ export async function* dumpStore(store: DataStore): AsyncGenerator<StoreRecord> 
     if (ids.length === PAGE) yield* objectRecords(store, ids.splice(0));
   }
   yield* objectRecords(store, ids);
-  for await (const repository of pages((cursor) => store.listRepositories({ cursor, limit: PAGE }))) {
+  for await (const { value: repository } of sorted.repositories(store)) {
     yield { kind: 'repository', repository };
-    for await (const ref of store.listRefs(repository.id)) yield { kind: 'ref', repositoryId: repository.id, ref };
+    for await (const { value: ref } of sorted.refs(store, repository.id)) yield { kind: 'ref', repositoryId: repository.id, ref };
   }
-  for await (const user of pages((cursor) => store.listUsers({ cursor, limit: PAGE }))) yield { kind: 'user', user };
-  for await (const event of pages((cursor) => store.queryEvents({ cursor, limit: PAGE }))) yield { kind: 'event', event };
-  for await (const [key, value] of store.listConfig()) yield { kind: 'config', key, value };
+  for await (const { value: user } of sorted.users(store)) yield { kind: 'user', user };
+  for await (const { value: event } of sorted.events(store)) yield { kind: 'event', event };
+  for await (const { key, value } of sorted.config(store)) yield { kind: 'config', key, value };
 }
 
-async function* objectRecords(store: DataStore, ids: string[]): AsyncGenerator<StoreRecord> {
+/** The stored entries of `ids`, in that order; an object deleted since it was listed is left out. */
+export async function* objectRecords(store: DataStore, ids: string[]): AsyncGenerator<StoreRecord> {
   if (ids.length === 0) return;
-  const found = await store.getObjects(ids);
+  const found = await store.getEntries(ids);
   for (const id of ids) {
-    const o = found.get(id);
-    // An object deleted between listing and reading is simply not part of the dump.
-    if (o) yield { kind: 'object', id, type: o.type, data: o.data };
+    const entry = found.get(id);
+    if (entry) yield { kind: 'object', entry };
   }
 }
 
-/** Writes records into a store; objects go in batches. Records must come repositories-before-refs, as dumpStore yields them. */
+/**
+ * Writes records into a store in batches. Records must come
+ * repositories-before-refs, as dumpStore yields them; a delta may come before
+ * its base (objects come in id order), so the store is whole only once every
+ * object record is in.
+ */
 export async function loadStore(store: DataStore, records: AsyncIterable<StoreRecord> | Iterable<StoreRecord>): Promise<number> {
   let count = 0;
-  let batch: Array<{ id: string; type: ObjectType; data: Uint8Array }> = [];
-  const flush = async () => {
-    if (batch.length > 0) await store.putObjects(batch.splice(0));
-  };
+  const batch: WriteOp[] = [];
   for await (const record of records) {
     count++;
-    switch (record.kind) {
-      case 'object':
-        batch.push({ id: record.id, type: record.type, data: record.data });
-        if (batch.length >= PAGE) await flush();
-        break;
-      case 'repository':
-        await store.saveRepository(record.repository);
-        break;
-      case 'ref':
-        await store.updateRefs(record.repositoryId, [
-          { name: record.ref.name, new: record.ref.target, symbolic: record.ref.type === 'symbolic' },
-        ]);
-        break;
-      case 'user':
-        await store.saveUser(record.user);
-        break;
-      case 'event':
-        await store.restoreEvent(record.event);
-        break;
-      case 'config':
-        await store.setConfig(record.key, record.value);
-        break;
-    }
+    batch.push(recordOp(record, store));
+    if (batch.length >= PAGE) await writeBatch(store, batch.splice(0));
   }
-  await flush();
+  await writeBatch(store, batch);
   return count;
 }

@@ -13,7 +13,7 @@ const CRASH_WRITER = fileURLToPath(new URL('../crash-writer.js', import.meta.url
 async function contents(store: DataStore): Promise<unknown[]> {
   const out: unknown[] = [];
   for await (const record of dumpStore(store)) {
-    out.push(record.kind === 'object' ? { ...record, data: Buffer.from(record.data).toString('base64') } : record);
+    out.push(record.kind === 'object' ? { ...record, entry: { ...record.entry, bytes: Buffer.from(record.entry.bytes).toString('base64') } } : record);
   }
   return out;
 }

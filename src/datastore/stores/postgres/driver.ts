@@ -98,6 +98,9 @@ export class PostgresDriver extends PgReader implements StoreDriver, ChangeFeed 
     const pool = new pg.Pool(this.settings.pool);
     // An idle client that loses its connection must not crash the process; the next query reconnects.
     pool.on('error', () => undefined);
+    // A checked-out client whose server goes away between two queries emits 'error' too; without a
+    // listener that ends the process. The next query on it fails with the error, which callers see.
+    pool.on('connect', (client) => client.on('error', () => undefined));
     let client: PoolClient;
     try {
       client = await pool.connect();
