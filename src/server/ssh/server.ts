@@ -46,8 +46,8 @@ export async function startSshServer(state: ServerState, httpUrl: string, log: (
     const grace = setTimeout(() => client.end(), LOGIN_GRACE_MS).unref();
     client.on('authentication', (ctx) => auth.handle(ctx));
     client.on('ready', () => clearTimeout(grace));
-    client.on('session', (accept) => {
-      if (!auth.identity || closing) return;
+    client.on('session', (accept, reject) => {
+      if (!auth.identity || closing) return reject();
       handleSession(accept(), auth.identity, url, (exec) => track(runGitService(state, exec, log)), log);
     });
     // A client that resets or speaks garbage ends its own connection only.
