@@ -11,6 +11,7 @@ import { chmodSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseServerYaml } from '../../src/server/config.js';
+import { parseGitCommand, shellWords } from '../../src/server/ssh/command.js';
 import { api, createUser, startGovc, tempDir } from './helpers.js';
 import { addKey, makeKey, sshEnv, startGovcWithSsh, type GovcWithSsh } from './ssh-helpers.js';
 
@@ -33,6 +34,25 @@ describe('server.ssh config', () => {
     assert.throws(() => parseServerYaml('server:\n  ssh: {prot: 22}\n', 't'), /unknown server\.ssh option prot/);
     assert.throws(() => parseServerYaml('server:\n  ssh: {port: 70000}\n', 't'), /server\.ssh option port must be an integer from 0 to 65535/);
     assert.throws(() => parseServerYaml('server:\n  ssh: true\n', 't'), /server\.ssh must be a mapping/);
+  });
+});
+
+describe('SSH exec commands as git sends them', () => {
+  it('finds the service and repository in every form git and other clients use', () => {
+    const forms: Array<[string, string, string]> = [
+      ["git-upload-pack '/demo.git'", 'git-upload-pack', 'demo'],
+      ["git-receive-pack 'demo.git'", 'git-receive-pack', 'demo'],
+      ["git-upload-pack 'demo'", 'git-upload-pack', 'demo'],
+      ["git-upload-pack '~/demo.git/'", 'git-upload-pack', 'demo'],
+      ['git upload-pack "/my-repo.v2.git"', 'git-upload-pack', 'my-repo.v2'],
+      ['git-receive-pack /demo', 'git-receive-pack', 'demo'],
+    ];
+    for (const [command, service, repository] of forms) assert.deepEqual(parseGitCommand(command), { ok: true, service, repository }, command);
+    // git's sq_quote escapes ' and ! outside the quotes.
+    assert.deepEqual(shellWords("git-upload-pack 'it'\\''s a'\\!'.git'"), ['git-upload-pack', "it's a!.git"]);
+    assert.match((parseGitCommand("git-upload-pack --stateless-rpc '/demo'") as { message: string }).message, /takes no options over SSH/);
+    assert.match((parseGitCommand('git-upload-pack') as { message: string }).message, /takes one repository path; got 0/);
+    assert.match((parseGitCommand("git-upload-pack '../etc'") as { message: string }).message, /does not name a repository/);
   });
 });
 

@@ -38,7 +38,7 @@ export async function startSshServer(state: ServerState, httpUrl: string, log: (
   const clients = new Set<Connection>();
   let url = '';
   let closing = false;
-  const running = new Set<Promise<void>>();
+  const running = new Set<Promise<number>>();
 
   const server = new ssh2.Server({ hostKeys: [hostKey.privateKey], ident: 'govc', keepaliveInterval: 15_000, keepaliveCountMax: 4 }, (client) => {
     clients.add(client);
@@ -58,7 +58,7 @@ export async function startSshServer(state: ServerState, httpUrl: string, log: (
     });
   });
   server.maxConnections = state.config.maxConnections;
-  const track = (work: Promise<void>) => {
+  const track = (work: Promise<number>) => {
     running.add(work);
     void work.catch(() => undefined).finally(() => running.delete(work));
     return work;

@@ -19,8 +19,12 @@ export interface GitExec {
   channel: ServerChannel;
 }
 
-/** Runs a git service on the channel; resolves once the exchange is over (the channel stays open). */
-export type GitRunner = (exec: GitExec) => Promise<void>;
+/**
+ * Runs a git service on the channel; resolves to its exit status once the
+ * exchange is over (the channel stays open), or throws what the client must
+ * be told on stderr because the exchange never started.
+ */
+export type GitRunner = (exec: GitExec) => Promise<number>;
 
 const FATAL = 128;
 const finished = new WeakSet<ServerChannel>();
@@ -44,7 +48,7 @@ export function handleSession(session: Session, identity: SshIdentity, sshUrl: s
   session.on('shell', (accept) => {
     if (started) return;
     started = true;
-    const channel = accept();
+    const channel = open(accept);
     const nl = pty ? '\r\n' : '\n';
     finish(channel, 1, `Hi ${identity.user.username}! You've authenticated, but govc does not provide shell access.${nl}Use git: git clone ${sshUrl}/<repository>.git${nl}`);
   });
@@ -52,12 +56,12 @@ export function handleSession(session: Session, identity: SshIdentity, sshUrl: s
   session.on('exec', (accept, _reject, info) => {
     if (started) return;
     started = true;
-    const channel = accept();
+    const channel = open(accept);
     const parsed = parseGitCommand(info.command);
     if (!parsed.ok) return finish(channel, FATAL, `govc: ${parsed.message}\n`);
     const exec: GitExec = { service: parsed.service, repository: parsed.repository, gitProtocol: env.get('GIT_PROTOCOL'), identity, channel };
     run(exec).then(
-      () => finish(channel, 0),
+      (code) => finish(channel, code),
       (err) => {
         const { status, message } = statusOf(err);
         if (status >= 500) log(`govc: ssh ${info.command} by ${identity.user.username}: ${(err as Error).stack ?? String(err)}`);
@@ -65,6 +69,13 @@ export function handleSession(session: Session, identity: SshIdentity, sshUrl: s
       },
     );
   });
+}
+
+function open(accept: () => ServerChannel): ServerChannel {
+  const channel = accept();
+  // A client gone mid-answer ends this channel only; the engine sees its writes fail.
+  channel.on('error', () => undefined);
+  return channel;
 }
 
 /** Prints `stderr` (if any), sends the exit status and closes the channel, once. */
