@@ -15,6 +15,7 @@ import { statusOf } from '../http-error.js';
 import { formatBytes, LIMIT_SETTINGS, limitMessage } from '../limits.js';
 import { repositoryFor } from './access.js';
 import { channelInput, cutStalledOutput } from './channel-io.js';
+import { endAfterDeleteOnlyCommands } from './delete-only-push.js';
 import type { GitExec } from './session.js';
 
 /** Resolves to the exit status: 0, or 128 once the engine has told the client why it failed. */
@@ -47,7 +48,7 @@ export async function runGitService(state: ServerState, exec: GitExec, log: (lin
       }
       return 0;
     }
-    const result = await serveReceivePack(session, input, exec.channel, { stateless: false });
+    const result = await serveReceivePack(session, endAfterDeleteOnlyCommands(input), exec.channel, { stateless: false });
     if (result) await recordPush(state, exec, repo, result);
     return 0;
   } catch (err) {
