@@ -1,56 +1,99 @@
 /**
  * An SSH channel as the protocol engine's input and output, with the limits
- * smart HTTP puts on a request body: at most `limit.bytes` from the client
- * over the whole conversation, and cut by silence as server.timeouts.idle
- * says, counting only the time spent waiting on the client (reading while
- * the engine waits for input, or writing while the client reads nothing);
- * time the server spends working never counts.
+ * smart HTTP puts on a request: at most `limit.bytes` from the client over
+ * the whole conversation, and cut by silence, counting only time spent
+ * waiting on the client, never time the server spends working:
+ * - in the middle of a request (the client has sent part of it and the server
+ *   has not answered since), server.timeouts.idle;
+ * - when it is the client's turn after an answer (say, while it indexes a
+ *   large pack before saying goodbye), server.timeouts.request, the bound on
+ *   a whole request; SSH keepalives find clients that vanished sooner;
+ * - a write the client does not read (its window stays shut) for
+ *   server.timeouts.idle.
  */
+import { Writable } from 'node:stream';
 import type { ServerChannel } from 'ssh2';
 import { HttpError } from '../http-error.js';
 import type { BodyLimit } from '../http-util.js';
 
 const seconds = (ms: number) => Math.round(ms / 100) / 10;
 
-/** The client's bytes, guarded. Ending the iteration leaves the channel open for the answer. */
-export async function* channelInput(channel: ServerChannel, limit: BodyLimit, idleMs: number): AsyncGenerator<Buffer> {
-  const chunks = channel.iterator({ destroyOnReturn: false })[Symbol.asyncIterator]();
-  let received = 0;
-  for (;;) {
-    let timer: NodeJS.Timeout | undefined;
-    const silence = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new HttpError(408, `the client sent nothing for ${seconds(idleMs)} s while the server waited (server.timeouts.idle)`, 'TIMEOUT')), idleMs);
-    });
-    let next: IteratorResult<Buffer>;
-    try {
-      next = await Promise.race([chunks.next(), silence]);
-    } finally {
-      clearTimeout(timer);
-    }
-    if (next.done) return;
-    received += next.value.length;
-    if (received > limit.bytes) throw new HttpError(413, limit.message, 'TOO_LARGE');
-    yield next.value;
-  }
+export interface ChannelTimeouts {
+  idleMs: number;
+  requestMs: number;
 }
 
-/**
- * Cuts the channel when the client stops reading: its window stays shut, so
- * writes wait for 'drain' that never comes. Returns a function that stops watching.
- */
-export function cutStalledOutput(channel: ServerChannel, idleMs: number, log: (line: string) => void): () => void {
-  let movedAt = Date.now();
-  const moved = () => (movedAt = Date.now());
-  channel.on('drain', moved);
-  const timer = setInterval(() => {
-    if (!channel.writableNeedDrain) return void moved();
-    if (Date.now() - movedAt < idleMs) return;
-    log(`govc: closing an SSH channel whose client has not read for ${seconds(idleMs)} s (server.timeouts.idle)`);
-    channel.destroy();
-  }, Math.max(10, Math.floor(idleMs / 4)));
-  timer.unref();
-  return () => {
-    clearInterval(timer);
-    channel.off('drain', moved);
-  };
+export class ChannelIo {
+  /** What the engine writes to: forwarded to the channel with its backpressure. */
+  readonly output: Writable;
+  /** The server has written since the client last sent anything. */
+  private answered = true;
+  /** When the write now waiting for the client's window began, if one is. */
+  private blockedSince: number | undefined;
+  private readonly watchdog: NodeJS.Timeout;
+
+  constructor(
+    private readonly channel: ServerChannel,
+    private readonly limit: BodyLimit,
+    private readonly timeouts: ChannelTimeouts,
+    log: (line: string) => void,
+  ) {
+    this.output = new Writable({
+      write: (chunk: Buffer, _encoding, done) => {
+        this.answered = true;
+        if (channel.destroyed) return done(new Error('client went away'));
+        if (channel.write(chunk)) return done();
+        this.blockedSince = Date.now();
+        const settle = () => {
+          channel.off('drain', settle);
+          channel.off('close', settle);
+          this.blockedSince = undefined;
+          done(channel.destroyed ? new Error('client went away') : null);
+        };
+        channel.on('drain', settle);
+        channel.on('close', settle);
+      },
+    });
+    this.output.on('error', () => undefined);
+    this.watchdog = setInterval(() => {
+      if (this.blockedSince === undefined || Date.now() - this.blockedSince < timeouts.idleMs) return;
+      log(`govc: closing an SSH channel whose client has not read for ${seconds(timeouts.idleMs)} s (server.timeouts.idle)`);
+      channel.destroy();
+    }, Math.max(10, Math.floor(timeouts.idleMs / 4)));
+    this.watchdog.unref();
+  }
+
+  /** The client's bytes, guarded. Ending the iteration leaves the channel open for the answer. */
+  async *input(): AsyncGenerator<Buffer> {
+    const chunks = this.channel.iterator({ destroyOnReturn: false })[Symbol.asyncIterator]();
+    let received = 0;
+    for (;;) {
+      const waitMs = this.answered ? this.timeouts.requestMs : this.timeouts.idleMs;
+      const setting = this.answered ? 'server.timeouts.request' : 'server.timeouts.idle';
+      let timer: NodeJS.Timeout | undefined;
+      const silence = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new HttpError(408, `the client sent nothing for ${seconds(waitMs)} s while the server waited (${setting})`, 'TIMEOUT')), waitMs);
+      });
+      let next: IteratorResult<Buffer>;
+      try {
+        next = await Promise.race([chunks.next(), silence]);
+      } finally {
+        clearTimeout(timer);
+      }
+      if (next.done) return;
+      this.answered = false;
+      received += next.value.length;
+      if (received > this.limit.bytes) throw new HttpError(413, this.limit.message, 'TOO_LARGE');
+      yield next.value;
+    }
+  }
+
+  /** Waits until everything the engine wrote is in the channel (or the channel is gone), then stops watching. */
+  async close(): Promise<void> {
+    try {
+      if (!this.output.destroyed) await new Promise<void>((resolve) => this.output.end(() => resolve()));
+    } finally {
+      clearInterval(this.watchdog);
+    }
+  }
 }

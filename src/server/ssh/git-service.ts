@@ -14,7 +14,7 @@ import type { ServerState } from '../context.js';
 import { statusOf } from '../http-error.js';
 import { formatBytes, LIMIT_SETTINGS, limitMessage } from '../limits.js';
 import { repositoryFor } from './access.js';
-import { channelInput, cutStalledOutput } from './channel-io.js';
+import { ChannelIo } from './channel-io.js';
 import { endAfterDeleteOnlyCommands } from './delete-only-push.js';
 import type { GitExec } from './session.js';
 
@@ -34,13 +34,12 @@ export async function runGitService(state: ServerState, exec: GitExec, log: (lin
   const limit = push
     ? { bytes: maxPackSize + maxRequestBody, message: `push is over the server's limit of ${formatBytes(maxPackSize)} for its pack (${LIMIT_SETTINGS.maxPackSize}) plus ${formatBytes(maxRequestBody)} for its commands (${LIMIT_SETTINGS.maxRequestBody})` }
     : { bytes: maxRequestBody, message: limitMessage('fetch negotiation', 'maxRequestBody', maxRequestBody) };
-  const input = channelInput(exec.channel, limit, state.config.timeouts.idleMs);
-  const stopWatching = cutStalledOutput(exec.channel, state.config.timeouts.idleMs, log);
+  const io = new ChannelIo(exec.channel, limit, state.config.timeouts, log);
   const metrics = state.metrics;
   const service = push ? 'receive-pack' : 'upload-pack';
   try {
     if (!push) {
-      const sent = await serveUploadPack(session, input, exec.channel, { stateless: false, version: protocolVersion(exec.gitProtocol) });
+      const sent = await serveUploadPack(session, io.input(), io.output, { stateless: false, version: protocolVersion(exec.gitProtocol) });
       metrics.gitOperations.inc({ service, result: sent ? 'pack' : 'negotiation' });
       if (sent) {
         metrics.packBytes.inc({ direction: 'sent' }, sent.bytes);
@@ -48,7 +47,7 @@ export async function runGitService(state: ServerState, exec: GitExec, log: (lin
       }
       return 0;
     }
-    const result = await serveReceivePack(session, endAfterDeleteOnlyCommands(input), exec.channel, { stateless: false });
+    const result = await serveReceivePack(session, endAfterDeleteOnlyCommands(io.input()), io.output, { stateless: false });
     if (result) await recordPush(state, exec, repo, result);
     return 0;
   } catch (err) {
@@ -56,7 +55,7 @@ export async function runGitService(state: ServerState, exec: GitExec, log: (lin
     if (statusOf(err).status >= 500) log(`govc: ssh ${exec.service} ${repo.name} by ${exec.identity.user.username}: ${(err as Error).stack ?? String(err)}`);
     return 128;
   } finally {
-    stopWatching();
+    await io.close();
   }
 }
 
