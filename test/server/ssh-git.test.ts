@@ -114,6 +114,22 @@ describe('govc serve: git over SSH', () => {
     assert.ok((sample(metrics.body, 'govc_git_operations_total', { service: 'receive-pack', result: 'ok' }) ?? 0) >= 3);
   });
 
+  it('hands push options to the engine, a delete-only push too, and records them', async () => {
+    await gitOk(src, adminEnv, ['push', '-o', 'ci.skip', url('demo'), 'main:refs/heads/opt']);
+    await gitOk(src, adminEnv, ['push', '-o', 'reason=cleanup', url('demo'), ':refs/heads/opt']);
+    const events = await api(govc.url, 'GET', '/api/v1/events?action=git.push&repository=demo&order=desc&limit=2', { token: govc.adminToken });
+    assert.deepEqual(events.body.items.map((e: { details: { pushOptions?: string[] } }) => e.details.pushOptions), [['reason=cleanup'], ['ci.skip']]);
+  });
+
+  it('serves a shallow clone on one connection', async () => {
+    for (const version of ['2', '0']) {
+      const dest = `shallow-v${version}`;
+      await gitOk(tmp.path, bobEnv, ['-c', `protocol.version=${version}`, 'clone', '-q', '--depth', '1', url('demo'), dest]);
+      assert.equal(await gitOk(join(tmp.path, dest), base, ['rev-list', '--count', 'HEAD']), '1\n');
+      await gitOk(join(tmp.path, dest), base, ['fsck']);
+    }
+  });
+
   it('no longer lets a deleted key in', async () => {
     const gone = await makeKey(tmp.path, 'gone_key');
     const added = await addKey(govc.url, bobToken, 'bob', gone.publicKey);
@@ -122,5 +138,35 @@ describe('govc serve: git over SSH', () => {
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /is registered with this server/);
     assert.match(r.stderr, /Permission denied \(publickey\)/);
+  });
+});
+
+describe('govc serve over SSH: limits', () => {
+  const tmp = tempDir('govc-ssh-limits-');
+  const base = gitEnv(tmp.path);
+  let govc: GovcWithSsh;
+
+  after(async () => {
+    assert.equal(await govc.stop(), 0, govc.output());
+    tmp.remove();
+  });
+
+  it('refuses a push over server.limits.max_pack_size in words git shows, storing nothing', async () => {
+    govc = await startGovcWithSsh(tmp.path, ['--store', 'memory://', '--init-admin', 'admin'], { serverYaml: '  limits: {max_pack_size: 2KB, max_request_body: 1KB}\n' });
+    const key = await makeKey(tmp.path, 'admin_key');
+    assert.equal((await addKey(govc.url, govc.adminToken, 'admin', key.publicKey)).status, 201);
+    await createRepo(govc.url, govc.adminToken, 'small');
+    const src = join(tmp.path, 'src');
+    mkdirSync(src);
+    await makeRepo(src, base, 1);
+    const { randomBytes } = await import('node:crypto');
+    writeFileSync(join(src, 'big.bin'), randomBytes(64 * 1024));
+    await gitOk(src, base, ['add', '-A']);
+    await gitOk(src, base, ['commit', '-q', '-m', 'big']);
+    const r = await git(src, sshEnv(base, tmp.path, govc, key.path), ['push', `${govc.sshUrl}/small.git`, 'main']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /push is over the server's limit of 2 KiB for its pack \(server\.limits\.max_pack_size\)/);
+    const refs = await api(govc.url, 'GET', '/api/v1/repositories/small/refs', { token: govc.adminToken });
+    assert.deepEqual(refs.body.items.filter((r: { type: string }) => r.type !== 'symbolic'), [], 'no branch was created');
   });
 });

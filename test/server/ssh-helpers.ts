@@ -11,11 +11,11 @@ export interface GovcWithSsh extends Govc {
   hostKeyPath: string;
 }
 
-/** Starts `govc serve` with SSH on a free port; the host key lives in `dir`. */
-export async function startGovcWithSsh(dir: string, args: string[], options: { hostKeyPath?: string } = {}): Promise<GovcWithSsh> {
+/** Starts `govc serve` with SSH on a free port; the host key lives in `dir`; `serverYaml` adds lines to the server: block (indented by two). */
+export async function startGovcWithSsh(dir: string, args: string[], options: { hostKeyPath?: string; serverYaml?: string } = {}): Promise<GovcWithSsh> {
   const hostKeyPath = options.hostKeyPath ?? join(dir, 'ssh', 'host_key');
   const config = join(dir, `govc-ssh-${Date.now()}-${Math.random().toString(36).slice(2)}.yaml`);
-  writeFileSync(config, `server:\n  ssh: {enabled: true, port: 0, host_key: ${JSON.stringify(hostKeyPath)}}\n`);
+  writeFileSync(config, `server:\n  ssh: {enabled: true, port: 0, host_key: ${JSON.stringify(hostKeyPath)}}\n${options.serverYaml ?? ''}`);
   const govc = await startGovc(['--config', config, ...args]);
   const deadline = Date.now() + 5000;
   let m: RegExpExecArray | null;
