@@ -14,6 +14,7 @@ fi
 
 bash scripts/ensure-postgres.sh
 sh scripts/ensure-redis.sh
+bash scripts/install-test-clients.sh
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
