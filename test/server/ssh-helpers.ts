@@ -17,7 +17,7 @@ export async function startGovcWithSsh(dir: string, args: string[], options: { h
   const config = join(dir, `govc-ssh-${Date.now()}-${Math.random().toString(36).slice(2)}.yaml`);
   writeFileSync(config, `server:\n  ssh: {enabled: true, port: 0, host_key: ${JSON.stringify(hostKeyPath)}}\n${options.serverYaml ?? ''}`);
   const govc = await startGovc(['--config', config, ...args]);
-  const deadline = Date.now() + 5000;
+  const deadline = Date.now() + 20_000;
   let m: RegExpExecArray | null;
   while (!(m = /git over SSH on (ssh:\/\/git@127\.0\.0\.1:(\d+)) /.exec(govc.output()))) {
     if (Date.now() > deadline) throw new Error(`govc serve printed no SSH address:\n${govc.output()}`);
