@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v git >/dev/null || need_apt+=(git)
+command -v ssh >/dev/null || need_apt+=(openssh-client)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing ${need_apt[*]}"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
@@ -14,6 +15,7 @@ fi
 bash scripts/ensure-postgres.sh
 sh scripts/ensure-redis.sh
 bash scripts/cassandra/fetch.sh
+bash scripts/install-test-clients.sh
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund

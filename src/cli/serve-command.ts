@@ -33,6 +33,7 @@ export function registerServeCommand(program: Command): void {
         }
         const server = await startServer(config, { store });
         process.stdout.write(`govc: serving ${store.type} store on ${server.url} (git: ${server.url}/<repo>.git, API: ${server.url}/api/v1)\n`);
+        if (server.ssh) process.stdout.write(`govc: git over SSH on ${server.ssh.url} (${server.ssh.url}/<repo>.git; host key ${server.ssh.hostKey.fingerprint})\n`);
         await new Promise<void>((resolve) => {
           const stop = (signal: string) => {
             process.stdout.write(`govc: ${signal}: finishing in-flight requests, then closing the store\n`);

@@ -13,6 +13,7 @@
  *     max_connections: 512
  *     limits: {max_pack_size: 2GB, max_json_body: 1MB, ...}     (see limits.ts)
  *     expose: {health: admin, metrics: admin}
+ *     ssh: {enabled: true, port: 2222, host_key: ./data/ssh_host_ed25519_key}  (see ssh/config.ts)
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
@@ -20,6 +21,7 @@ import { parseStoreConfig, type StoreConfig } from '../datastore/config.js';
 import { ConfigError } from '../datastore/errors.js';
 import { OptionReader } from '../datastore/options.js';
 import { DEFAULT_LIMITS, parseLimits, type ServerLimits } from './limits.js';
+import { DEFAULT_SSH, parseSshConfig, type SshConfig } from './ssh/config.js';
 import { defaultTmpRoot } from './tmp-dirs.js';
 
 export const DEFAULT_STORE = 'sqlite://./data/govc.db';
@@ -41,6 +43,8 @@ export interface ServerConfig {
   limits: ServerLimits;
   /** Who sees /api/v1/health's store details and who may read /metrics. */
   expose: { health: Audience; metrics: Audience };
+  /** Git over SSH beside HTTP (off unless enabled). */
+  ssh: SshConfig;
 }
 
 /** Who may see something: server administrators, any signed-in user, or anyone at all. */
@@ -83,6 +87,7 @@ export const DEFAULTS: Omit<ServerConfig, 'datastore'> = {
   maxConnections: 512,
   limits: DEFAULT_LIMITS,
   expose: { health: 'admin', metrics: 'admin' },
+  ssh: DEFAULT_SSH,
 };
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -119,7 +124,7 @@ export function parseServerYaml(text: string, source: string): Partial<ServerCon
   if (doc.server !== undefined) {
     const s = doc.server;
     if (!isRecord(s)) throw new ConfigError('server must be a mapping, e.g. {host: 127.0.0.1, port: 8080}', { key: 'server' });
-    refuseUnknown(s, 'server', ['host', 'port', 'auth', 'shutdown_timeout_ms', 'tmp_dir', 'timeouts', 'max_connections', 'limits', 'expose']);
+    refuseUnknown(s, 'server', ['host', 'port', 'auth', 'shutdown_timeout_ms', 'tmp_dir', 'timeouts', 'max_connections', 'limits', 'expose', 'ssh']);
     if (s.host !== undefined) {
       if (typeof s.host !== 'string' || s.host === '') throw new ConfigError('server.host must be a host name or address', { key: 'server.host' });
       out.host = s.host;
@@ -149,6 +154,7 @@ export function parseServerYaml(text: string, source: string): Partial<ServerCon
     }
     if (s.limits !== undefined) out.limits = parseLimits(mapping(s.limits, 'server.limits', '{max_pack_size: 2GB}'));
     if (s.expose !== undefined) out.expose = parseExpose(mapping(s.expose, 'server.expose', '{health: admin, metrics: anyone}'));
+    if (s.ssh !== undefined) out.ssh = parseSshConfig(s.ssh);
   }
   return out;
 }

@@ -2,6 +2,7 @@
 import type { RequestContext } from './context.js';
 import { infoRefs, receivePackRoute, uploadPackRoute } from './git/routes.js';
 import * as repos from './rest/repositories.js';
+import * as sshKeys from './rest/ssh-keys.js';
 import * as system from './rest/system.js';
 import * as users from './rest/users.js';
 
@@ -43,6 +44,9 @@ export const ROUTES: Route[] = [
   { method: 'GET', pattern: api(`/users/${R}/tokens`), name: 'tokens.list', handler: users.getTokens },
   { method: 'POST', pattern: api(`/users/${R}/tokens`), name: 'tokens.create', handler: users.createToken },
   { method: 'DELETE', pattern: api(`/users/${R}/tokens/([0-9a-f]+)`), name: 'tokens.delete', handler: users.deleteToken },
+  { method: 'GET', pattern: api(`/users/${R}/ssh-keys`), name: 'ssh-keys.list', handler: sshKeys.listSshKeys },
+  { method: 'POST', pattern: api(`/users/${R}/ssh-keys`), name: 'ssh-keys.add', handler: sshKeys.addSshKey },
+  { method: 'DELETE', pattern: api(`/users/${R}/ssh-keys/([^/]+)`), name: 'ssh-keys.delete', handler: sshKeys.deleteSshKey },
 
   { method: 'GET', pattern: api('/events'), name: 'events.query', handler: system.queryEvents },
   { method: 'GET', pattern: api('/config'), name: 'config.list', handler: system.listConfig },

@@ -23,6 +23,7 @@ import { HttpError, statusOf } from './http-error.js';
 import { closeAfterUnreadBody, decodeParam, sendJson, sendText } from './http-util.js';
 import { ServerMetrics } from './metrics.js';
 import { match } from './routes.js';
+import { startSshServer, type RunningSsh } from './ssh/server.js';
 import { prepareTmpDir } from './tmp-dirs.js';
 
 export interface RunningServer {
@@ -31,6 +32,8 @@ export interface RunningServer {
   readonly url: string;
   /** This server's own temporary directory (removed at close). */
   readonly tmpDir: string;
+  /** Git over SSH, when server.ssh is enabled. */
+  readonly ssh?: RunningSsh;
   /** Stops accepting, waits for in-flight requests (up to the shutdown timeout), closes the store. */
   close(): Promise<void>;
 }
@@ -76,22 +79,35 @@ export async function startServer(config: ServerConfig, options: { store?: DataS
   }
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  let ssh: RunningSsh | undefined;
+  if (config.ssh.enabled) {
+    try {
+      ssh = await startSshServer(state, url, log);
+    } catch (err) {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (!options.store) await store.close();
+      await tmp.release();
+      throw err;
+    }
+  }
 
   let closed: Promise<void> | undefined;
   const close = () =>
     (closed ??= (async () => {
       closing = true;
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      const sshStopped = ssh?.close();
       server.closeIdleConnections();
       const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), config.shutdownTimeoutMs).unref());
       const result = await Promise.race([Promise.allSettled([...inFlight]).then(() => 'done' as const), timeout]);
       if (result === 'timeout') log(`govc: ${inFlight.size} request(s) still running after ${config.shutdownTimeoutMs} ms; closing them`);
       server.closeAllConnections();
       await stopped;
+      await sshStopped;
       await tmp.release();
       if (!options.store) await store.close();
     })());
-  return { store, port, url, tmpDir: tmp.path, close };
+  return { store, port, url, tmpDir: tmp.path, ...(ssh ? { ssh } : {}), close };
 }
 
 /**

@@ -13,7 +13,7 @@ import { encodeEntryHeader, encodeOfsDeltaHeader, parseEntryHeader } from '../..
 import { indexPackFile, type IndexPackOptions } from '../../src/git/pack/index-pack.js';
 import { receivePack } from '../../src/git/pack/receive-pack.js';
 import { parseServerYaml } from '../../src/server/config.js';
-import { PktReader } from '../../src/server/git/pkt-line.js';
+import { PktReader } from '../../src/git/protocol/pkt-line.js';
 import { removeDir, tempDir } from '../git/fixture.js';
 import type { Target } from './fuzz.js';
 import { mutate, type Rng } from './mutate.js';

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseTree } from '../../src/git/objects/tree.js';
-import { TreeScanner } from '../../src/server/git/tree-scanner.js';
+import { TreeScanner } from '../../src/git/protocol/tree-scanner.js';
 
 /** A deterministic generator, so a failure reproduces. */
 function rng(seed: number): (n: number) => number {

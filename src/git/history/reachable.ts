@@ -6,6 +6,8 @@
 import type { ObjectType } from '../../datastore/types.js';
 import { entryKind } from '../objects/modes.js';
 import type { ObjectReader } from '../store/object-reader.js';
+import { peelTags } from '../store/peel.js';
+import { NotFoundError } from '../../datastore/errors.js';
 
 export interface ReachableObject {
   id: string;
@@ -19,22 +21,23 @@ const ROOT = Buffer.alloc(0);
 export async function* reachableObjects(reader: ObjectReader, tips: Iterable<string>, seen = new Set<string>()): AsyncGenerator<ReachableObject> {
   const commits: string[] = [];
   const trees: Array<{ id: string; name: Buffer }> = [];
-  for (let id of tips) {
+  for (const tip of tips) {
+    if (seen.has(tip)) continue;
     // Peel tags, yielding each tag object on the way.
-    for (let depth = 0; depth < 32 && !seen.has(id); depth++) {
-      const obj = await reader.object(id);
-      if (obj.type !== 'tag') {
-        if (obj.type === 'commit') commits.push(id);
-        else if (obj.type === 'tree') trees.push({ id, name: ROOT });
-        else {
-          seen.add(id);
-          yield { id, type: 'blob' };
-        }
-        break;
-      }
+    const peeled = await peelTags(reader.source, tip);
+    if (!peeled) throw new NotFoundError(`object ${tip}, or an object its tag names, is not in the store`, { id: tip });
+    for (const tag of peeled.tags) {
+      if (seen.has(tag)) continue;
+      seen.add(tag);
+      yield { id: tag, type: 'tag' };
+    }
+    const { id, type } = peeled;
+    if (seen.has(id)) continue;
+    if (type === 'commit') commits.push(id);
+    else if (type === 'tree') trees.push({ id, name: ROOT });
+    else {
       seen.add(id);
-      yield { id, type: 'tag' };
-      id = (await reader.tag(id)).object;
+      yield { id, type: 'blob' };
     }
   }
   while (commits.length > 0) {

@@ -10,6 +10,7 @@ import { rawEntries, type RawEntry } from '../objects/raw-tree.js';
 import { parseTree, type TreeEntry } from '../objects/tree.js';
 import { ByteLru } from '../../datastore/lru-cache.js';
 import { ID_BYTES } from '../pack/pack-index.js';
+import { peelTags } from './peel.js';
 
 /** A tree's bytes and the positions of its entries. */
 export interface RawTree {
@@ -85,13 +86,9 @@ export class ObjectReader {
 
   /** Follows tags to the object they finally point at; returns its id and type. */
   async peel(id: string): Promise<{ id: string; type: ObjectType }> {
-    let obj = await this.object(id);
-    for (let depth = 0; obj.type === 'tag'; depth++) {
-      if (depth > 32) throw new IntegrityError(`tag chain from ${id} is too deep`);
-      id = parseTag(obj.data).object;
-      obj = await this.object(id);
-    }
-    return { id, type: obj.type };
+    const peeled = await peelTags(this.source, id);
+    if (!peeled) throw new NotFoundError(`object ${id}, or an object its tag names, is not in the store`, { id });
+    return { id: peeled.id, type: peeled.type };
   }
 
   /** The commit an id names (a commit, or a tag of one). */

@@ -1,24 +1,17 @@
 /**
- * Choosing the objects of a pack from a store: everything reachable from
- * `wants` that is not reachable from `haves`, and the pack of them.
+ * Choosing the objects of a pack from a store and writing it, by the
+ * protocol engine's own walk (what upload-pack sends): everything reachable
+ * from `wants` that the client, having `haves`, lacks.
  */
 import type { Writable } from 'node:stream';
 import type { DataStore } from '../../datastore/store.js';
-import { reachableObjects, type ReachableObject } from '../history/reachable.js';
-import { ObjectReader } from '../store/object-reader.js';
+import { Walker, type ObjectToSend } from '../protocol/walk.js';
 import { writeStoredPack, type WrittenStoredPack } from './stored-pack.js';
 
-/** Ids (with types) reachable from `wants` but not from `haves`. Haves the store lacks are ignored. */
-export async function collectObjects(store: DataStore, wants: readonly string[], haves: readonly string[] = []): Promise<ReachableObject[]> {
-  const reader = new ObjectReader(store);
-  const seen = new Set<string>();
+/** Ids (with types and delta hints) reachable from `wants` and not from what `haves` reach. Haves the store lacks are ignored. */
+export async function collectObjects(store: DataStore, wants: readonly string[], haves: readonly string[] = []): Promise<ObjectToSend[]> {
   const known = haves.length === 0 ? [] : (await store.hasObjects([...haves])).map((has, i) => (has ? haves[i] : undefined)).filter((id): id is string => !!id);
-  for await (const _ of reachableObjects(reader, known, seen)) {
-    // marks everything the client has as seen
-  }
-  const out: ReachableObject[] = [];
-  for await (const obj of reachableObjects(reader, wants, seen)) out.push(obj);
-  return out;
+  return new Walker(store).objectsToSend(wants, known);
 }
 
 /**
@@ -33,7 +26,6 @@ export async function writePackFor(
   out: Writable,
   options: { deltas?: boolean } = {},
 ): Promise<WrittenStoredPack> {
-  const objects = await collectObjects(store, wants, haves);
-  const sending = objects.map((o) => ({ id: o.id, type: o.type, name: o.name?.toString('latin1') }));
+  const sending = await collectObjects(store, wants, haves);
   return writeStoredPack(store, sending, out, { format: store.objectFormat, ofsDelta: true, deltas: options.deltas ?? true, index: true });
 }

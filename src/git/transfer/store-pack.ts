@@ -1,13 +1,13 @@
 /**
- * A pack arriving as a stream into a store: spooled to a temp file, indexed,
- * thin-pack bases taken where `externalBases` allows, and the entries the
- * store lacks stored as the pack holds them. Refs are the caller's business.
+ * A pack arriving as a stream into a store, by the protocol engine's own pack
+ * receiving (protocol/pack-receive.ts): spooled, indexed, thin-pack bases
+ * taken where `externalBases` allows, the entries the store lacks stored as
+ * the pack holds them. Refs are the caller's business.
  */
 import type { Readable } from 'node:stream';
 import type { DataStore } from '../../datastore/store.js';
 import type { ExternalBases } from '../pack/index-pack.js';
-import { receivePack } from '../pack/receive-pack.js';
-import { storePackEntries } from './pack-entries.js';
+import { quarantinePack, storeQuarantined } from '../protocol/pack-receive.js';
 import type { ProgressListener } from './progress.js';
 
 export interface StoredPack {
@@ -37,13 +37,13 @@ export function anyStoredBase(store: DataStore): ExternalBases {
 export async function storePackStream(
   store: DataStore,
   input: Readable | AsyncIterable<Uint8Array>,
-  options: { tmpDir?: string; batchSize?: number; onProgress?: ProgressListener; externalBases?: ExternalBases } = {},
+  options: { tmpDir?: string; batchSize?: number; onProgress?: ProgressListener; externalBases?: ExternalBases; fsck?: boolean } = {},
 ): Promise<StoredPack> {
-  const pack = await receivePack(input, { format: store.objectFormat, externalBases: options.externalBases, tmpDir: options.tmpDir });
+  const quarantine = await quarantinePack(store, input, { tmpDir: options.tmpDir, externalBases: options.externalBases, fsck: options.fsck ?? false });
+  const { pack } = quarantine;
   try {
-    // Entries as the pack holds them; index-pack resolved and hashed every object already.
-    const stored = await storePackEntries(store, pack.reader, pack.entries, { verify: false, batchSize: options.batchSize, onProgress: options.onProgress });
-    return { objects: pack.entries.map((e) => ({ id: e.id, type: e.type })), added: stored.added, checksum: pack.checksum, externalBases: pack.externalBases };
+    const added = await storeQuarantined(store, quarantine, { batchSize: options.batchSize, onProgress: options.onProgress });
+    return { objects: pack.entries.map((e) => ({ id: e.id, type: e.type })), added, checksum: pack.checksum, externalBases: pack.externalBases };
   } finally {
     await pack.close();
   }

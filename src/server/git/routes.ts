@@ -1,22 +1,40 @@
 /**
- * Git smart HTTP routes: /<repo>.git/info/refs, /git-upload-pack, /git-receive-pack.
- * Request bodies are cut at server.limits; errors after authentication are
- * answered in git's own framing (see git-errors.ts), so `git` prints them.
+ * Git smart HTTP routes: /<repo>.git/info/refs, /git-upload-pack,
+ * /git-receive-pack. Only the HTTP glue lives here: authentication, body
+ * limits, headers, metrics and audit; the protocol is src/git/protocol,
+ * which answers every refusal in git's framing, so `git` prints it.
  */
+import type { Readable } from 'node:stream';
+import { errPacket, httpAdvertisement, protocolVersion, serveReceivePack, serveUploadPack, type ProtocolSession, type PushResult, type Service } from '../../git/protocol/index.js';
+import type { Repository } from '../../datastore/types.js';
+import type { Level } from '../auth/permissions.js';
 import type { RequestContext } from '../context.js';
-import { badRequest, HttpError } from '../http-error.js';
-import type { BodyGuard, BodyLimit } from '../http-util.js';
+import { badRequest, statusOf } from '../http-error.js';
+import type { BodyLimit } from '../http-util.js';
 import { formatBytes, LIMIT_SETTINGS, limitMessage } from '../limits.js';
-import { advertisement, type Service } from './advertise.js';
-import { answerInGit } from './git-errors.js';
-import { advertisementV2, uploadPackV2, wantsV2 } from './protocol-v2.js';
-import { handleReceivePack, type PushResult } from './receive-pack.js';
-import { readRefs } from './refs.js';
-import { uploadPack } from './upload-pack.js';
 
-function checkContentType(ctx: RequestContext, service: Service): void {
+function session(ctx: RequestContext, repo: Repository, level: Level): ProtocolSession {
+  return {
+    store: ctx.store,
+    repo,
+    access: level === 'admin' ? 'admin' : level === 'write' ? 'write' : 'read',
+    limits: ctx.state.limits,
+    tmpDir: ctx.state.tmpDir,
+    describeError: (err) => statusOf(err).message,
+  };
+}
+
+function startResult(ctx: RequestContext, service: Service): void {
+  ctx.res.writeHead(200, { 'content-type': `application/x-${service}-result`, 'cache-control': 'no-cache' });
+}
+
+/** A wrong content-type after authentication: refused in git's framing too. */
+function checkContentType(ctx: RequestContext, service: Service): boolean {
   const type = ctx.req.headers['content-type'];
-  if (type !== `application/x-${service}-request`) throw new HttpError(415, `expected content-type application/x-${service}-request`);
+  if (type === `application/x-${service}-request`) return true;
+  startResult(ctx, service);
+  ctx.res.end(errPacket(`expected content-type application/x-${service}-request, got ${type ?? 'none'}`));
+  return false;
 }
 
 export async function infoRefs(ctx: RequestContext): Promise<void> {
@@ -24,14 +42,8 @@ export async function infoRefs(ctx: RequestContext): Promise<void> {
   if (service !== 'git-upload-pack' && service !== 'git-receive-pack') {
     throw badRequest('only smart HTTP is served: ask for info/refs?service=git-upload-pack or git-receive-pack (git 1.6.6 or newer)');
   }
-  const { repo } = await ctx.repository(ctx.params[0], service === 'git-receive-pack' ? 'write' : 'read', true);
-  let body: Buffer;
-  if (service === 'git-upload-pack' && wantsV2(ctx.req.headers['git-protocol'])) {
-    body = advertisementV2(ctx.store.objectFormat);
-  } else {
-    const refs = await readRefs(ctx.store, repo, service === 'git-upload-pack');
-    body = advertisement(service, refs, ctx.store.objectFormat);
-  }
+  const { repo, level } = await ctx.repository(ctx.params[0], service === 'git-receive-pack' ? 'write' : 'read', true);
+  const body = await httpAdvertisement(session(ctx, repo, level), service, protocolVersion(ctx.req.headers['git-protocol']));
   ctx.res.writeHead(200, {
     'content-type': `application/x-${service}-advertisement`,
     'cache-control': 'no-cache, max-age=0, must-revalidate',
@@ -57,42 +69,60 @@ function pushBodyLimit(ctx: RequestContext): BodyLimit {
   };
 }
 
-export async function uploadPackRoute(ctx: RequestContext): Promise<void> {
-  const { repo } = await ctx.repository(ctx.params[0], 'read', true);
-  checkContentType(ctx, 'git-upload-pack');
-  const metrics = ctx.state.metrics;
-  let body: BodyGuard | undefined;
+/** The request body, or a stream that fails at once with why it cannot be read (answered in git's framing). */
+function body(ctx: RequestContext, limit: BodyLimit): { input: AsyncIterable<Buffer>; head: () => Buffer | undefined } {
   try {
-    body = ctx.body(fetchBodyLimit(ctx));
-    const v2 = wantsV2(ctx.req.headers['git-protocol']);
-    const sent = await (v2 ? uploadPackV2 : uploadPack)(ctx.store, repo, body, ctx.res, metrics, ctx.state.limits);
+    const guard = ctx.body(limit);
+    return { input: guard as Readable as AsyncIterable<Buffer>, head: () => guard.head };
+  } catch (err) {
+    const input = (async function* (): AsyncGenerator<Buffer> {
+      throw err;
+    })();
+    return { input, head: () => undefined };
+  }
+}
+
+export async function uploadPackRoute(ctx: RequestContext): Promise<void> {
+  const { repo, level } = await ctx.repository(ctx.params[0], 'read', true);
+  if (!checkContentType(ctx, 'git-upload-pack')) return;
+  const metrics = ctx.state.metrics;
+  startResult(ctx, 'git-upload-pack');
+  try {
+    const { input, head } = body(ctx, fetchBodyLimit(ctx));
+    const sent = await serveUploadPack(session(ctx, repo, level), input, ctx.res, {
+      stateless: true,
+      head,
+      version: protocolVersion(ctx.req.headers['git-protocol']),
+    });
     metrics.gitOperations.inc({ service: 'upload-pack', result: sent ? 'pack' : 'negotiation' });
+    if (sent) {
+      metrics.packBytes.inc({ direction: 'sent' }, sent.bytes);
+      metrics.packObjects.inc({ direction: 'sent' }, sent.objects);
+    }
   } catch (err) {
     metrics.gitOperations.inc({ service: 'upload-pack', result: 'error' });
-    answerInGit(ctx.res, 'git-upload-pack', err, body?.head);
     throw err;
+  } finally {
+    ctx.res.end();
   }
 }
 
 export async function receivePackRoute(ctx: RequestContext): Promise<void> {
   const { repo, level } = await ctx.repository(ctx.params[0], 'write', true);
-  checkContentType(ctx, 'git-receive-pack');
+  if (!checkContentType(ctx, 'git-receive-pack')) return;
   const metrics = ctx.state.metrics;
-  let body: BodyGuard | undefined;
-  let result: PushResult;
+  startResult(ctx, 'git-receive-pack');
+  let result: PushResult | undefined;
   try {
-    body = ctx.body(pushBodyLimit(ctx));
-    result = await handleReceivePack(ctx.store, repo, body, ctx.res, {
-      level,
-      denyNonFastForwards: repo.metadata.denyNonFastForwards === true,
-      limits: ctx.state.limits,
-      tmpDir: ctx.state.tmpDir,
-    });
+    const { input, head } = body(ctx, pushBodyLimit(ctx));
+    result = await serveReceivePack(session(ctx, repo, level), input, ctx.res, { stateless: true, head });
   } catch (err) {
     metrics.gitOperations.inc({ service: 'receive-pack', result: 'error' });
-    answerInGit(ctx.res, 'git-receive-pack', err, body?.head);
     throw err;
+  } finally {
+    ctx.res.end();
   }
+  if (!result) return;
   const failed = result.unpackError !== undefined || result.commands.some((c) => c.error);
   metrics.gitOperations.inc({ service: 'receive-pack', result: failed ? 'refused' : 'ok' });
   metrics.packObjects.inc({ direction: 'received' }, result.objects);
@@ -102,6 +132,8 @@ export async function receivePackRoute(ctx: RequestContext): Promise<void> {
     atomic: result.atomic,
     objects: result.objects,
     ...(result.unpackError ? { unpackError: result.unpackError } : {}),
+    ...(result.options.length ? { pushOptions: result.options } : {}),
+    ...(result.shallow.length ? { shallowClient: true } : {}),
     refs: result.commands.map((c) => ({ ref: c.ref, old: c.old, new: c.new, result: c.error ?? 'ok' })),
   });
 }

@@ -4,6 +4,7 @@
  */
 import type { User } from '../../datastore/types.js';
 import { issueToken, listTokens, revokeTokens } from '../auth/tokens.js';
+import { dropKeys } from '../ssh/key-store.js';
 import { asStore, type RequestContext } from '../context.js';
 import { badRequest, forbidden, notFound } from '../http-error.js';
 import { Params, sendJson } from '../http-util.js';
@@ -18,7 +19,7 @@ export function checkUsername(name: string): string {
 }
 
 /** The named user, when the caller is an administrator or that user. */
-async function userInScope(ctx: RequestContext, username: string): Promise<User> {
+export async function userInScope(ctx: RequestContext, username: string): Promise<User> {
   const caller = ctx.requireUser();
   if (!caller.isAdmin && caller.username !== username) throw forbidden('only administrators may manage other users');
   const user = await ctx.store.getUserByUsername(username);
@@ -81,6 +82,7 @@ export async function deleteUser(ctx: RequestContext): Promise<void> {
   if (user.id === admin.id) throw badRequest('you cannot delete yourself');
   await ctx.writeAll(async (tx) => {
     await revokeTokens(asStore(tx), user.id);
+    await dropKeys(tx, user.id);
     await tx.deleteUser(user.id);
     await ctx.audit('user.delete', `user:${user.username}`, null, { userId: user.id }, tx);
   });

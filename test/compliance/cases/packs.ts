@@ -9,7 +9,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import type { ServerResponse } from 'node:http';
 import { it } from 'node:test';
 import { deflateSync } from 'node:zlib';
 import { hashObject, type DataStore } from '../../../src/datastore/index.js';
@@ -18,26 +17,20 @@ import type { ObjectEntry } from '../../../src/datastore/types.js';
 import { createDelta } from '../../../src/git/pack/delta-encode.js';
 import { PackReader } from '../../../src/git/pack/index.js';
 import { writeStoredPack } from '../../../src/git/transfer/stored-pack.js';
-import { handleReceivePack } from '../../../src/server/git/receive-pack.js';
+import { serveReceivePack } from '../../../src/git/protocol/index.js';
 import { buildPack, commitBytes, copyDelta, objectId, pushBody, treeBytes } from '../../support/pack-builder.js';
 import type { SuiteContext } from '../context.js';
 
 const ZERO = '0'.repeat(40);
 
-/** A writable that stands in for an HTTP response: what was written, as text. */
-function capture(): { res: ServerResponse; text: () => string } {
+/** A push through the protocol engine, as a transport drives it; returns what the client would read, as text. */
+async function push(store: DataStore, repoId: string, body: AsyncIterable<Buffer>): Promise<string> {
+  const repo = (await store.getRepository(repoId))!;
   const out = new PassThrough();
   const chunks: Buffer[] = [];
   out.on('data', (c: Buffer) => chunks.push(c));
-  (out as unknown as { writeHead: () => void }).writeHead = () => undefined;
-  return { res: out as unknown as ServerResponse, text: () => Buffer.concat(chunks).toString('latin1') };
-}
-
-async function push(store: DataStore, repoId: string, body: AsyncIterable<Buffer>): Promise<string> {
-  const repo = (await store.getRepository(repoId))!;
-  const { res, text } = capture();
-  await handleReceivePack(store, repo, body, res, { level: 'admin', denyNonFastForwards: false });
-  return text();
+  await serveReceivePack({ store, repo, access: 'admin' }, body, out, { stateless: true });
+  return Buffer.concat(chunks).toString('latin1');
 }
 
 async function* chunks(buf: Buffer, failAfter?: number): AsyncGenerator<Buffer> {

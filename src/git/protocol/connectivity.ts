@@ -8,9 +8,9 @@
  */
 import type { DataStore } from '../../datastore/store.js';
 import type { ObjectType } from '../../datastore/types.js';
-import { checkLinkType, expectedLinks, type FsckProblem, type ObjectLink } from '../../git/objects/fsck.js';
-import type { ExternalBases } from '../../git/pack/index.js';
-import type { QuarantinedObjects } from '../../git/transfer/quarantine.js';
+import { checkLinkType, expectedLinks, type FsckProblem, type ObjectLink } from '../objects/fsck.js';
+import type { ExternalBases } from '../pack/index.js';
+import type { QuarantinedObjects } from '../transfer/quarantine.js';
 import { BATCH } from './object-cache.js';
 import type { Walker } from './walk.js';
 
@@ -21,6 +21,8 @@ export interface ConnectivityResult {
   foreign: string[];
   /** Links to an object of the wrong type. */
   badLinks: FsckProblem[];
+  /** The pusher's shallow commits that the pack holds: storing them would make this repository shallow. */
+  shallow: string[];
 }
 
 /**
@@ -41,15 +43,18 @@ export function repositoryBases(store: DataStore, walker: Walker, tips: Readonly
 /**
  * `objects`: the pack over the store; `walker` walks the same. `newTips`: the
  * new ref values. `oldTips`: the repository's ref values (and peeled tags)
- * before the push.
+ * before the push. `clientShallow`: the pusher's shallow commits, whose
+ * parents it does not have, so the walk does not follow them.
  */
 export async function checkConnectivity(
   objects: QuarantinedObjects,
   walker: Walker,
   newTips: readonly string[],
   oldTips: ReadonlySet<string>,
+  clientShallow: ReadonlySet<string> = new Set(),
 ): Promise<ConnectivityResult> {
   const badLinks: FsckProblem[] = [];
+  const shallow: string[] = [];
   /** Objects outside the pack, with the link that reached each first. */
   const external = new Map<string, { from: string; link: ObjectLink }>();
   const seen = new Set<string>();
@@ -74,10 +79,14 @@ export async function checkConnectivity(
     level = [];
     for (let i = 0; i < current.length; i += BATCH) {
       const found = await objects.getObjects(current.slice(i, i + BATCH));
-      for (const [id, obj] of found) for (const link of expectedLinks(obj.type, obj.data, objects.objectFormat)) visit(link.id, { from: id, link });
+      for (const [id, obj] of found) {
+        const cut = obj.type === 'commit' && clientShallow.has(id);
+        if (cut) shallow.push(id);
+        for (const link of expectedLinks(obj.type, obj.data, objects.objectFormat)) if (!(cut && link.type === 'commit')) visit(link.id, { from: id, link });
+      }
     }
   }
-  if (external.size === 0) return { missing: [], foreign: [], badLinks };
+  if (external.size === 0) return { missing: [], foreign: [], badLinks, shallow };
   const ids = [...external.keys()];
   const present = await objects.hasObjects(ids);
   const missing = ids.filter((_, i) => !present[i]);
@@ -94,5 +103,5 @@ export async function checkConnectivity(
       if (bad) badLinks.push(bad);
     }
   }
-  return { missing, foreign, badLinks };
+  return { missing, foreign, badLinks, shallow };
 }

@@ -1,7 +1,7 @@
 /** A repository's refs as git advertises them: HEAD first, then by name, with peeled tags. */
 import type { DataStore } from '../../datastore/store.js';
 import type { Repository } from '../../datastore/types.js';
-import { parseTag } from '../../git/objects/tag.js';
+import { peelTags } from '../store/peel.js';
 
 export interface AdvertisedRef {
   name: string;
@@ -38,14 +38,10 @@ export async function readRefs(store: DataStore, repo: Repository, peel: boolean
   if (peel) {
     const tagged = refs.filter((r) => r.name.startsWith('refs/tags/'));
     const objects = await store.getObjects([...new Set(tagged.map((r) => r.id))]);
+    const source = { getObject: async (id: string) => objects.get(id) ?? store.getObject(id) };
     for (const r of tagged) {
-      let obj = objects.get(r.id);
-      let target: string | undefined;
-      for (let depth = 0; obj?.type === 'tag' && depth < 10; depth++) {
-        target = parseTag(obj.data).object;
-        obj = await store.getObject(target);
-      }
-      if (target) r.peeled = target;
+      const peeled = await peelTags(source, r.id);
+      if (peeled && peeled.tags.length > 0) r.peeled = peeled.id;
     }
   }
   return { refs, headTarget, headId };

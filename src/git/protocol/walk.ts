@@ -7,13 +7,14 @@
  */
 import { IntegrityError } from '../../datastore/errors.js';
 import type { ObjectType } from '../../datastore/types.js';
-import { asBuffer } from '../../git/objects/text.js';
-import { parseTag } from '../../git/objects/tag.js';
-import { ID_BYTES } from '../../git/pack/pack-index.js';
-import { isAncestor } from '../../git/history/ancestry.js';
-import { CommitQueue } from '../../git/history/commit-queue.js';
-import { ObjectReader, type WalkSource } from '../../git/store/object-reader.js';
+import { asBuffer } from '../objects/text.js';
+import { ID_BYTES } from '../pack/pack-index.js';
+import { isAncestor } from '../history/ancestry.js';
+import { CommitQueue } from '../history/commit-queue.js';
+import { ObjectReader, type WalkSource } from '../store/object-reader.js';
+import { peelTags, type Peeled } from '../store/peel.js';
 import { TreeScanner } from './tree-scanner.js';
+import { sends, type ObjectFilter } from './filter.js';
 import { BATCH, CommitCache, type CommitInfo } from './object-cache.js';
 
 /** Extra commits walked after only uninteresting ones remain, against clock skew (git's SLOP). */
@@ -25,6 +26,15 @@ export interface ObjectToSend {
   type: ObjectType;
   /** For trees and blobs, the entry name they were reached by ('' for root trees), latin1: the pack writer's delta hint. */
   name?: string;
+}
+
+/** A commit's parents as a walk sees them (none for a shallow commit). */
+type ParentsOf = (c: CommitInfo) => string[];
+
+export interface SendListOptions {
+  /** Commits whose parents the walk does not follow (a shallow client's and the new boundary). */
+  shallow?: ReadonlySet<string>;
+  filter?: ObjectFilter;
 }
 
 export class Walker {
@@ -40,31 +50,28 @@ export class Walker {
   }
 
   /** Peels tags: returns the tag ids met and the final non-tag object with its type. */
-  async peel(id: string): Promise<{ tags: string[]; id: string; type: ObjectType } | undefined> {
-    const tags: string[] = [];
-    for (let depth = 0; depth < 10; depth++) {
-      const obj = await this.store.getObject(id);
-      if (!obj) return undefined;
-      if (obj.type !== 'tag') return { tags, id, type: obj.type };
-      tags.push(id);
-      id = parseTag(obj.data).object;
-    }
-    throw new IntegrityError(`tag chain at ${tags[0]} is deeper than 10`);
+  peel(id: string): Promise<Peeled | undefined> {
+    return peelTags(this.store, id);
   }
 
   /**
    * Every object to send for `wants` when the client has `haves`: commits by
    * recency, then tags, trees and blobs. Objects reachable from the haves'
-   * edge are left out (the client has them).
+   * edge are left out (the client has them); so is what `filter` leaves out
+   * (never a want itself), and history behind `shallow` commits, whose
+   * parents the walk does not follow.
    */
-  async objectsToSend(wants: readonly string[], haves: readonly string[]): Promise<ObjectToSend[]> {
+  async objectsToSend(wants: readonly string[], haves: readonly string[], options: SendListOptions = {}): Promise<ObjectToSend[]> {
+    const { filter } = options;
+    const parentsOf = options.shallow?.size ? (c: CommitInfo) => (options.shallow!.has(c.id) ? [] : c.parents) : undefined;
+    const provided = new Set(wants);
     const out: ObjectToSend[] = [];
     // Keyed by id: a tag and a branch often peel to the same commit.
     const wantCommits = new Map<string, CommitInfo>();
     const rootTrees: string[] = [];
     const blobs: string[] = [];
     const tagIds: string[] = [];
-    for (const want of new Set(wants)) {
+    for (const want of provided) {
       const peeled = await this.peel(want);
       if (!peeled) throw new IntegrityError(`object ${want} is missing from the store`);
       tagIds.push(...peeled.tags);
@@ -73,7 +80,7 @@ export class Walker {
       else blobs.push(peeled.id);
     }
     const haveCommits = [...(await this.commits.load(new Set(haves))).values()];
-    const { commits, edges } = await this.commitRange([...wantCommits.values()], haveCommits);
+    const { commits, edges } = await this.commitRange([...wantCommits.values()], haveCommits, parentsOf);
     // Newest first across all wants (a breadth-first walk from several tags interleaves distant
     // history): successive versions of a tree then come one after another, as delta bases need.
     commits.sort((a, b) => b.time - a.time);
@@ -84,9 +91,14 @@ export class Walker {
       excluded,
       () => undefined,
     );
-    for (const id of commits) out.push({ id: id.id, type: 'commit' });
-    for (const id of new Set(tagIds)) if (!excluded.has(id)) out.push({ id, type: 'tag' });
-    await this.walkTrees([...commits.map((c) => c.tree), ...rootTrees], excluded, (id, type, name) => out.push({ id, type, name }));
+    for (const c of commits) if (sends(filter, 'commit') || provided.has(c.id)) out.push({ id: c.id, type: 'commit' });
+    for (const id of new Set(tagIds)) if (!excluded.has(id) && (sends(filter, 'tag') || provided.has(id))) out.push({ id, type: 'tag' });
+    const sized: ObjectToSend[] = [];
+    const visit = (id: string, type: 'tree' | 'blob', name: string, depth: number) => {
+      if (provided.has(id) || sends(filter, type, depth)) (type === 'blob' && !provided.has(id) && filter && filter.blobLimit !== Infinity ? sized : out).push({ id, type, name });
+    };
+    await this.walkTrees([...commits.map((c) => c.tree), ...rootTrees], excluded, visit, filter?.depth);
+    if (sized.length > 0) out.push(...(await this.underLimit(sized, filter!.blobLimit)));
     for (const id of blobs) {
       if (!excluded.has(id)) {
         excluded.add(id);
@@ -98,12 +110,23 @@ export class Walker {
     return out;
   }
 
+  /** The blobs smaller than `limit` bytes (blob:limit). */
+  private async underLimit(blobs: ObjectToSend[], limit: number): Promise<ObjectToSend[]> {
+    const out: ObjectToSend[] = [];
+    for (let i = 0; i < blobs.length; i += BATCH) {
+      const slice = blobs.slice(i, i + BATCH);
+      const sizes = await Promise.all(slice.map((b) => this.store.statObject(b.id)));
+      slice.forEach((b, k) => (sizes[k]?.size ?? Infinity) < limit && out.push(b));
+    }
+    return out;
+  }
+
   /**
    * Commits reachable from `wants` but not from `haves`, newest first, and the
    * edge: uninteresting commits next to them (whose trees the client has).
    */
-  private async commitRange(wants: CommitInfo[], haves: CommitInfo[]): Promise<{ commits: CommitInfo[]; edges: CommitInfo[] }> {
-    if (haves.length === 0) return { commits: await this.allCommits(wants), edges: [] };
+  private async commitRange(wants: CommitInfo[], haves: CommitInfo[], parentsOf: ParentsOf = (c) => c.parents): Promise<{ commits: CommitInfo[]; edges: CommitInfo[] }> {
+    if (haves.length === 0) return { commits: await this.allCommits(wants, undefined, parentsOf), edges: [] };
     const SEEN = 1;
     const UNINTERESTING = 2;
     const flags = new Map<string, number>();
@@ -120,7 +143,7 @@ export class Walker {
         if (f & UNINTERESTING) continue;
         flags.set(id, f | UNINTERESTING);
         const info = f & SEEN ? this.commitsSeen.get(id) : undefined;
-        if (info) stack.push(...info.parents.filter((p) => flags.has(p)));
+        if (info) stack.push(...parentsOf(info).filter((p) => flags.has(p)));
       }
     };
     const push = (c: CommitInfo, uninteresting: boolean) => {
@@ -148,8 +171,9 @@ export class Walker {
       queued.delete(c.id);
       const uninteresting = (flags.get(c.id)! & UNINTERESTING) !== 0;
       if (!uninteresting) result.push(c);
-      const parents = await this.commits.load(c.parents);
-      for (const p of c.parents) {
+      const parentIds = parentsOf(c);
+      const parents = await this.commits.load(parentIds);
+      for (const p of parentIds) {
         const info = parents.get(p);
         if (info) push(info, (flags.get(c.id)! & UNINTERESTING) !== 0);
         else if (!uninteresting) throw new IntegrityError(`commit ${p}, a parent of ${c.id}, is missing from the store`);
@@ -158,20 +182,20 @@ export class Walker {
     const commits = result.filter((c) => (flags.get(c.id)! & UNINTERESTING) === 0);
     // The edge is what the sent commits build on (git's edges): not every have, whose trees would all be walked.
     const edgeIds = new Set<string>();
-    for (const c of commits) for (const p of c.parents) if ((flags.get(p) ?? 0) & UNINTERESTING) edgeIds.add(p);
+    for (const c of commits) for (const p of parentsOf(c)) if ((flags.get(p) ?? 0) & UNINTERESTING) edgeIds.add(p);
     const edges = [...(await this.commits.load(edgeIds)).values()];
     return { commits, edges };
   }
 
   /** Every commit reachable from `starts`, breadth first, reading a level at a time. */
-  async allCommits(starts: CommitInfo[], stopAt?: (found: CommitInfo) => boolean): Promise<CommitInfo[]> {
+  async allCommits(starts: CommitInfo[], stopAt?: (found: CommitInfo) => boolean, parentsOf: ParentsOf = (c) => c.parents): Promise<CommitInfo[]> {
     const seen = new Set(starts.map((c) => c.id));
     const out: CommitInfo[] = [...starts];
     let level = starts;
     for (const c of starts) if (stopAt?.(c)) return out;
     while (level.length > 0) {
       const next: string[] = [];
-      for (const c of level) for (const p of c.parents) if (!seen.has(p)) (seen.add(p), next.push(p));
+      for (const c of level) for (const p of parentsOf(c)) if (!seen.has(p)) (seen.add(p), next.push(p));
       const loaded = await this.commits.load(next);
       level = [];
       for (const id of next) {
@@ -188,13 +212,25 @@ export class Walker {
   /**
    * Visits every tree and blob under `roots` not already in `seen` (which it
    * fills), a level at a time, each with the entry name it was first reached
-   * by ('' for roots: a delta hint). Gitlinks (submodule commits) are not followed.
+   * by ('' for roots: a delta hint) and its depth (0 for roots; a level at a
+   * time, so the least one). Entries at `maxDepth` or deeper are not visited.
+   * Gitlinks (submodule commits) are not followed.
    */
-  async walkTrees(roots: string[], seen: Set<string>, visit: (id: string, type: 'tree' | 'blob', name: string) => void): Promise<void> {
+  async walkTrees(
+    roots: string[],
+    seen: Set<string>,
+    visit: (id: string, type: 'tree' | 'blob', name: string, depth: number) => void,
+    maxDepth = Infinity,
+  ): Promise<void> {
     const scanner = new TreeScanner(ID_BYTES[this.store.objectFormat]);
     let level: Array<{ id: string; name: string }> = [];
     for (const id of roots) if (!seen.has(id)) (seen.add(id), level.push({ id, name: '' }));
-    while (level.length > 0) {
+    for (let depth = 0; level.length > 0; depth++) {
+      if (depth + 1 >= maxDepth) {
+        // Their entries are too deep to send: the trees are visited, not read.
+        for (const { id, name } of level) visit(id, 'tree', name, depth);
+        break;
+      }
       const next: Array<{ id: string; name: string }> = [];
       for (let i = 0; i < level.length; i += BATCH) {
         const slice = level.slice(i, i + BATCH);
@@ -202,14 +238,14 @@ export class Walker {
         for (const { id, name } of slice) {
           const obj = found.get(id);
           if (!obj || obj.type !== 'tree') throw new IntegrityError(`tree ${id} is missing from the store`);
-          visit(id, 'tree', name);
+          visit(id, 'tree', name, depth);
           const buf = asBuffer(obj.data);
           scanner.scan(buf, name, (e) => {
             if (e.kind === 'gitlink' || seen.has(e.id)) return;
             seen.add(e.id);
             const entryName = buf.toString('latin1', e.nameStart, e.nameEnd);
             if (e.kind === 'tree') next.push({ id: e.id, name: entryName });
-            else visit(e.id, 'blob', entryName);
+            else visit(e.id, 'blob', entryName, depth + 1);
           });
         }
       }

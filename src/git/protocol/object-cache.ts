@@ -2,9 +2,9 @@
  * Reads commits for walks in batches and remembers the few fields a walk
  * needs (tree, parents, commit time), so each commit is parsed once per request.
  */
-import type { ObjectSource } from '../../git/store/object-reader.js';
+import type { ObjectSource } from '../store/object-reader.js';
 import type { GitObject } from '../../datastore/types.js';
-import { parseCommit } from '../../git/objects/commit.js';
+import { parseCommit } from '../objects/commit.js';
 
 export interface CommitInfo {
   id: string;

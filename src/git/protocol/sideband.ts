@@ -1,20 +1,34 @@
 /**
- * Writes to a git client over HTTP with backpressure: raw, or multiplexed on
- * side-band channels (1 data, 2 progress, 3 fatal error) when negotiated.
+ * Writes to a git client with backpressure (an HTTP response, an SSH channel:
+ * any Writable): raw, or multiplexed on side-band channels (1 data,
+ * 2 progress, 3 fatal error) once negotiated.
  */
 import { Writable } from 'node:stream';
 import { once } from 'node:events';
 import { pkt } from './pkt-line.js';
 
 export type Band = 1 | 2 | 3;
+export type Sideband = 'none' | 'side-band' | 'side-band-64k';
+
+/** The side-band a client asked for in its capabilities, if any. */
+export function sidebandOf(caps: ReadonlySet<string>): Sideband {
+  return caps.has('side-band-64k') ? 'side-band-64k' : caps.has('side-band') ? 'side-band' : 'none';
+}
 
 export class GitOutput {
-  /** Payload bytes per side-band packet: 65520 for side-band-64k, 1000 for side-band. */
-  constructor(
-    private readonly out: Writable,
-    private readonly sideband: 'none' | 'side-band' | 'side-band-64k',
-    private readonly quiet = false,
-  ) {}
+  private sideband: Sideband = 'none';
+  private quiet = false;
+  /** Bytes written so far: nothing written yet means an error can still be the whole answer. */
+  bytes = 0;
+
+  constructor(private readonly out: Writable) {}
+
+  /** From now on data goes on band 1 and progress on band 2 (payload 65515 bytes for side-band-64k, 995 for side-band). */
+  multiplex(sideband: Sideband, quiet = false): this {
+    this.sideband = sideband;
+    this.quiet = quiet;
+    return this;
+  }
 
   get multiplexed(): boolean {
     return this.sideband !== 'none';
@@ -22,6 +36,7 @@ export class GitOutput {
 
   async write(chunk: Buffer): Promise<void> {
     if (this.out.destroyed) throw new Error('client went away');
+    this.bytes += chunk.length;
     if (this.out.write(chunk)) return;
     const ac = new AbortController();
     try {

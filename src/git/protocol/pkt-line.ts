@@ -5,6 +5,7 @@
 import { InvalidArgumentError } from '../../datastore/errors.js';
 
 export const FLUSH = Buffer.from('0000', 'latin1');
+export const DELIM = Buffer.from('0001', 'latin1');
 export const MAX_PKT_PAYLOAD = 65516;
 
 export function pkt(payload: string | Uint8Array): Buffer {

@@ -1,0 +1,65 @@
+/**
+ * What a fetch sends: the objects its wants reach that its haves do not
+ * (minus what a filter or a shallow boundary leaves out), as a pack streamed
+ * from stored entries, on side-band when the client asked for it.
+ */
+import type { DataStore } from '../../datastore/store.js';
+import { writeStoredPack } from '../transfer/stored-pack.js';
+import { FLUSH } from './pkt-line.js';
+import type { RepoRefs } from './refs.js';
+import type { GitOutput } from './sideband.js';
+import type { ObjectToSend, SendListOptions, Walker } from './walk.js';
+
+export interface SendOptions extends SendListOptions {
+  includeTag: boolean;
+  /** The client takes ofs-deltas (else deltas go out as ref-deltas). */
+  ofsDelta: boolean;
+  /** The client takes a thin pack: deltas on objects it has. */
+  thinPack: boolean;
+}
+
+export interface UploadPackResult {
+  objects: number;
+  bytes: number;
+  /** Entries sent as stored, without inflating them. */
+  reused: number;
+  /** `filter` and `deepen` as asked, for logs and metrics. */
+  filter?: string;
+  shallow?: boolean;
+}
+
+/** Annotated tags the client did not ask for but whose objects it receives (include-tag). */
+function includeTags(refs: RepoRefs, sending: ObjectToSend[]): ObjectToSend[] {
+  const ids = new Set(sending.map((o) => o.id));
+  const extra: ObjectToSend[] = [];
+  for (const r of refs.refs) {
+    if (r.peeled && ids.has(r.peeled) && !ids.has(r.id)) {
+      ids.add(r.id);
+      extra.push({ id: r.id, type: 'tag' });
+    }
+  }
+  return extra;
+}
+
+/** Streams the pack for `wants` minus what `common` reaches to `out` (multiplexed or raw), then a flush when multiplexed. */
+export async function sendPack(
+  store: DataStore,
+  walker: Walker,
+  refs: RepoRefs,
+  wants: readonly string[],
+  common: readonly string[],
+  out: GitOutput,
+  options: SendOptions,
+): Promise<UploadPackResult> {
+  await out.progress('Enumerating objects...\n');
+  const sending = await walker.objectsToSend(wants, common, options);
+  if (options.includeTag) sending.push(...includeTags(refs, sending));
+  await out.progress(`Enumerating objects: ${sending.length}, done.\n`);
+  const sink = out.packSink();
+  const clientHas = options.thinPack ? (id: string) => walker.clientHas.has(id) : undefined;
+  // Objects built afresh get ofs-deltas between versions of one path, when the client takes them.
+  const written = await writeStoredPack(store, sending, sink, { format: store.objectFormat, ofsDelta: options.ofsDelta, clientHas, deltas: options.ofsDelta });
+  await new Promise<void>((resolve, reject) => sink.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  if (out.multiplexed) await out.write(FLUSH);
+  return { objects: written.count, bytes: written.bytes, reused: written.reused, filter: options.filter?.spec, shallow: options.shallow !== undefined && options.shallow.size > 0 };
+}

@@ -1,0 +1,48 @@
+/**
+ * What the protocol engine is told about one connection, whatever carries it
+ * (smart HTTP, SSH): the store and repository, what the caller may do, the
+ * server's limits, and how the transport runs the protocol.
+ */
+import type { DataStore } from '../../datastore/store.js';
+import type { Repository } from '../../datastore/types.js';
+import { DEFAULT_LIMITS, type ServerLimits } from '../../server/limits.js';
+
+/** What the caller may do: fetch (read), push (write), force-push (admin). */
+export type Access = 'read' | 'write' | 'admin';
+
+export interface ProtocolSession {
+  store: DataStore;
+  repo: Repository;
+  access: Access;
+  /** The server's limits; defaults when absent. */
+  limits?: ServerLimits;
+  /** Where a pushed pack waits while it is checked. */
+  tmpDir?: string;
+  /** Check every pushed object as git's receive.fsckObjects does. Default true. */
+  fsckObjects?: boolean;
+  /** The text an error is answered with (the HTTP layer knows its own errors). Default: a store error's message. */
+  describeError?: (err: unknown) => string;
+}
+
+export interface Transport {
+  /**
+   * Smart HTTP: one request per round, no advertisement (served apart on
+   * info/refs). Otherwise (SSH) the advertisement comes first and the whole
+   * conversation runs on one stream.
+   */
+  stateless: boolean;
+  /**
+   * The first bytes of the request body as the transport saw them, for a
+   * body it refuses before the engine reads a line (over a size limit): they
+   * tell whether a push asked for side-band, the framing of its refusal.
+   */
+  head?: () => Buffer | undefined;
+}
+
+export function limitsOf(session: ProtocolSession): ServerLimits {
+  return session.limits ?? DEFAULT_LIMITS;
+}
+
+export function zeroId(store: DataStore): string {
+  return '0'.repeat(store.objectFormat === 'sha256' ? 64 : 40);
+}

@@ -1,0 +1,85 @@
+/**
+ * git-upload-pack and git-receive-pack on an SSH channel: access checked as
+ * over smart HTTP, then the protocol engine runs the whole stateful
+ * conversation on the channel (the advertisement, then the exchange;
+ * protocol v2 when the client sent GIT_PROTOCOL=version=2). The engine
+ * answers its own refusals in git's framing; what fails before it starts
+ * (no such repository, no permission) is thrown for the session to print on
+ * stderr. Metrics and the push's audit event are those of HTTP, marked
+ * `transport: ssh`.
+ */
+import { protocolVersion, serveReceivePack, serveUploadPack, type ProtocolSession, type PushResult } from '../../git/protocol/index.js';
+import type { Repository } from '../../datastore/types.js';
+import type { ServerState } from '../context.js';
+import { statusOf } from '../http-error.js';
+import { formatBytes, LIMIT_SETTINGS, limitMessage } from '../limits.js';
+import { repositoryFor } from './access.js';
+import { ChannelIo } from './channel-io.js';
+import { endAfterDeleteOnlyCommands } from './delete-only-push.js';
+import type { GitExec } from './session.js';
+
+/** Resolves to the exit status: 0, or 128 once the engine has told the client why it failed. */
+export async function runGitService(state: ServerState, exec: GitExec, log: (line: string) => void): Promise<number> {
+  const push = exec.service === 'git-receive-pack';
+  const { repo, level } = await repositoryFor(state.store, exec.identity.user, exec.repository, push ? 'write' : 'read');
+  const session: ProtocolSession = {
+    store: state.store,
+    repo,
+    access: level === 'admin' ? 'admin' : level === 'write' ? 'write' : 'read',
+    limits: state.limits,
+    tmpDir: state.tmpDir,
+    describeError: (err) => statusOf(err).message,
+  };
+  const { maxPackSize, maxRequestBody } = state.limits;
+  const limit = push
+    ? { bytes: maxPackSize + maxRequestBody, message: `push is over the server's limit of ${formatBytes(maxPackSize)} for its pack (${LIMIT_SETTINGS.maxPackSize}) plus ${formatBytes(maxRequestBody)} for its commands (${LIMIT_SETTINGS.maxRequestBody})` }
+    : { bytes: maxRequestBody, message: limitMessage('fetch negotiation', 'maxRequestBody', maxRequestBody) };
+  const io = new ChannelIo(exec.channel, limit, state.config.timeouts, log);
+  const metrics = state.metrics;
+  const service = push ? 'receive-pack' : 'upload-pack';
+  try {
+    if (!push) {
+      const sent = await serveUploadPack(session, io.input(), io.output, { stateless: false, version: protocolVersion(exec.gitProtocol) });
+      metrics.gitOperations.inc({ service, result: sent ? 'pack' : 'negotiation' });
+      if (sent) {
+        metrics.packBytes.inc({ direction: 'sent' }, sent.bytes);
+        metrics.packObjects.inc({ direction: 'sent' }, sent.objects);
+      }
+      return 0;
+    }
+    const result = await serveReceivePack(session, endAfterDeleteOnlyCommands(io.input()), io.output, { stateless: false });
+    if (result) await recordPush(state, exec, repo, result);
+    return 0;
+  } catch (err) {
+    metrics.gitOperations.inc({ service, result: 'error' });
+    if (statusOf(err).status >= 500) log(`govc: ssh ${exec.service} ${repo.name} by ${exec.identity.user.username}: ${(err as Error).stack ?? String(err)}`);
+    return 128;
+  } finally {
+    await io.close();
+  }
+}
+
+async function recordPush(state: ServerState, exec: GitExec, repo: Repository, result: PushResult): Promise<void> {
+  const metrics = state.metrics;
+  const failed = result.unpackError !== undefined || result.commands.some((c) => c.error);
+  metrics.gitOperations.inc({ service: 'receive-pack', result: failed ? 'refused' : 'ok' });
+  metrics.packObjects.inc({ direction: 'received' }, result.objects);
+  metrics.packBytes.inc({ direction: 'received' }, result.packBytes);
+  for (const c of result.commands) metrics.refUpdates.inc({ result: c.error ? 'refused' : 'ok' });
+  await state.store.logEvent({
+    action: 'git.push',
+    userId: exec.identity.user.id,
+    resource: repo.name,
+    repositoryId: repo.id,
+    details: {
+      transport: 'ssh',
+      key: exec.identity.key.fingerprint,
+      atomic: result.atomic,
+      objects: result.objects,
+      ...(result.unpackError ? { unpackError: result.unpackError } : {}),
+      ...(result.options.length ? { pushOptions: result.options } : {}),
+      ...(result.shallow.length ? { shallowClient: true } : {}),
+      refs: result.commands.map((c) => ({ ref: c.ref, old: c.old, new: c.new, result: c.error ?? 'ok' })),
+    },
+  });
+}

@@ -1,0 +1,114 @@
+/**
+ * A push of many refs without --atomic is one ref write on every store, and
+ * only a real conflict fails its ref: a concurrent writer that moves one ref
+ * between the checks and the write fails that ref alone ("failed to lock"),
+ * and the rest land in a second write. Run through the engine with the
+ * store's updateRefs counted (the store itself is real: memory, SQLite,
+ * PostgreSQL).
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { PassThrough, Readable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { createStore } from '../../src/datastore/builtin.js';
+import type { DataStore } from '../../src/datastore/store.js';
+import type { RefUpdate } from '../../src/datastore/types.js';
+import { serveReceivePack } from '../../src/git/protocol/index.js';
+import { buildPack, commitBytes, objectId, pktLine, treeBytes } from '../support/pack-builder.js';
+import { STORE_TARGETS } from '../git/stores.js';
+
+const PG = 'postgres://postgres@127.0.0.1:5432/test';
+const ZERO = '0'.repeat(40);
+const REFS = 400;
+
+/** The store, with its updateRefs calls counted; `first` runs before the first one reaches the store. */
+function counted(store: DataStore, first?: () => Promise<void>): { store: DataStore; calls: () => number } {
+  let calls = 0;
+  const proxy = new Proxy(store, {
+    get(target, prop) {
+      if (prop === 'updateRefs') {
+        return async (repoId: string, updates: RefUpdate[]) => {
+          if (++calls === 1) await first?.();
+          return target.updateRefs(repoId, updates);
+        };
+      }
+      const value = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  return { store: proxy, calls: () => calls };
+}
+
+function pushOf(refs: string[], commit: string, pack: Buffer): Buffer {
+  const lines = refs.map((ref, i) => pktLine(`${ZERO} ${commit} ${ref}${i === 0 ? '\0report-status' : ''}\n`));
+  return Buffer.concat([...lines, Buffer.from('0000'), pack]);
+}
+
+async function push(store: DataStore, repoName: string, body: Buffer): Promise<string> {
+  const repo = (await store.getRepositoryByName(repoName))!;
+  const out = new PassThrough();
+  const chunks: Buffer[] = [];
+  out.on('data', (c: Buffer) => chunks.push(c));
+  await serveReceivePack({ store, repo, access: 'write' }, Readable.from([body]), out, { stateless: true });
+  return Buffer.concat(chunks).toString('latin1');
+}
+
+const targets = [...STORE_TARGETS.map((t) => ({ name: t.name, uri: t.uri })), { name: 'postgres', uri: () => `${PG}?schema=govc_refs_${process.pid}` }];
+
+for (const target of targets) {
+  describe(`a push of ${REFS} refs without --atomic on ${target.name}`, () => {
+    let store: DataStore;
+    let client: pg.Client | undefined;
+    const tree = treeBytes([]);
+    const commit = commitBytes(objectId('tree', tree));
+    const commitId = objectId('commit', commit);
+    const pack = buildPack([
+      { type: 'tree', data: tree },
+      { type: 'commit', data: commit },
+    ]);
+    before(async () => {
+      if (target.name === 'postgres') {
+        execFileSync('bash', [new URL('../../../scripts/ensure-postgres.sh', import.meta.url).pathname], { stdio: 'inherit' });
+        client = new pg.Client({ connectionString: PG });
+        await client.connect();
+        await client.query(`DROP SCHEMA IF EXISTS govc_refs_${process.pid} CASCADE`);
+        await client.query(`CREATE SCHEMA govc_refs_${process.pid}`);
+      }
+      store = await createStore(target.uri());
+      await store.createRepository({ name: 'many' });
+      await store.createRepository({ name: 'race' });
+    });
+    after(async () => {
+      await store.close();
+      if (client) {
+        await client.query(`DROP SCHEMA IF EXISTS govc_refs_${process.pid} CASCADE`);
+        await client.end();
+      }
+    });
+
+    it('is one ref write, every ref reported ok', async () => {
+      const refs = Array.from({ length: REFS }, (_, i) => `refs/heads/b${i}`);
+      const c = counted(store);
+      const report = await push(c.store, 'many', pushOf(refs, commitId, pack));
+      assert.equal((report.match(/ok refs\/heads\/b\d+\n/g) ?? []).length, REFS, report.slice(0, 200));
+      // One for every ref, one for HEAD (fixHead points the new repository's HEAD at a pushed branch).
+      assert.equal(c.calls(), 2);
+      let listed = 0;
+      for await (const _ of store.listRefs((await store.getRepositoryByName('many'))!.id, 'refs/heads/')) listed++;
+      assert.equal(listed, REFS);
+    });
+
+    it('fails only the ref a concurrent writer moved first', async () => {
+      const refs = Array.from({ length: REFS }, (_, i) => `refs/heads/r${i}`);
+      const repo = (await store.getRepositoryByName('race'))!;
+      // Lands between the push's checks and its write, as another push would.
+      const c = counted(store, () => store.updateRefs(repo.id, [{ name: 'refs/heads/r7', old: null, new: commitId }]));
+      const report = await push(c.store, 'race', pushOf(refs, commitId, pack));
+      assert.match(report, /ng refs\/heads\/r7 failed to lock/);
+      assert.equal((report.match(/ok refs\/heads\/r\d+\n/g) ?? []).length, REFS - 1);
+      // The write that met the conflict, one more for the refs that did not move, one for HEAD.
+      assert.equal(c.calls(), 3);
+    });
+  });
+}
