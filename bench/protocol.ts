@@ -3,7 +3,7 @@
  * the same run:
  *
  *   npx tsc -p . && node dist/bench/protocol.js [--commits 20000] [--files 400] [--runs 3]
- *     [--refs 10000] [--postgres-url postgres://postgres@127.0.0.1:5432/test]
+ *     [--refs 10000] [--push-only] [--postgres-url postgres://postgres@127.0.0.1:5432/test]
  *
  *  - `git clone --bare --depth 1` and `--filter=blob:none` of the generated
  *    repository of bench/pack-storage (about 150,000 objects at the default
@@ -34,6 +34,8 @@ const OPTS = {
   files: Number(arg('files', '400')),
   runs: Number(arg('runs', '3')),
   refs: Number(arg('refs', '10000')),
+  /** Only the push of many refs (no repository, no clones). */
+  pushOnly: process.argv.includes('--push-only'),
   postgresUrl: arg('postgres-url', process.env.GOVC_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test'),
 };
 
@@ -52,22 +54,38 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'govc-bench-protocol-'));
   const env = gitEnv(work);
   const stops: Array<() => Promise<void>> = [];
+  const out: string[] = [];
+  const served = join(work, 'served');
   try {
+    if (!OPTS.pushOnly) await clones(work, env, served, stops, out);
+    const daemon = await gitDaemon(served, env).catch(async () => {
+      execFileSync('git', ['init', '-q', '--bare', join(served, 'repo.git')], { env });
+      return gitDaemon(served, env);
+    });
+    stops.push(() => daemon.stop());
+    await pushes(work, env, served, daemon.url, stops, out);
+    process.stdout.write(`${out.join('\n')}\n`);
+  } finally {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+async function clones(work: string, env: NodeJS.ProcessEnv, served: string, stops: Array<() => Promise<void>>, out: string[]): Promise<void> {
+  {
     const cacheRoot = join(tmpdir(), 'govc-bench-pack-storage');
     const key = `history-c${OPTS.commits}-f${OPTS.files}-v1`;
     const history = await cached(cacheRoot, key, env, (repo) => generateHistory(repo, env, { commits: OPTS.commits, files: OPTS.files }));
     const info = packInfo(history.repo, env);
     log(`repository ${key}: ${info.commits} commits, ${info.objects} objects${history.reused ? ' (cached)' : ''}`);
 
-    // git's servers serve a hard-linked copy that allows filters (its own config file).
-    const served = join(work, 'served');
+    // git's servers serve a copy that allows filters.
     cpSync(history.repo, join(served, 'repo.git'), { recursive: true, verbatimSymlinks: true });
     const config = join(served, 'repo.git', 'config');
     const text = readFileSync(config, 'utf8');
     unlinkSync(config);
     writeFileSync(config, `${text}[uploadpack]\n\tallowFilter = true\n`);
     const daemon = await gitDaemon(served, env);
-    stops.push(() => daemon.stop());
     const backend = await httpBackend(served);
     stops.push(() => backend.close());
 
@@ -82,7 +100,6 @@ async function main(): Promise<void> {
       ['git daemon', `${daemon.url}/repo.git`],
       ['git http-backend', `${backend.url}/repo.git`],
     ];
-    const out: string[] = [];
     for (const [label, args] of [
       ['git clone --bare --depth 1', ['--depth', '1']],
       ['git clone --bare --filter=blob:none', ['--filter=blob:none']],
@@ -101,7 +118,12 @@ async function main(): Promise<void> {
     }
     await govc.stop();
     stops.pop();
+    await daemon.stop();
+  }
+}
 
+async function pushes(work: string, env: NodeJS.ProcessEnv, served: string, daemonUrl: string, stops: Array<() => Promise<void>>, out: string[]): Promise<void> {
+  {
     // Many refs: a small repository whose `--refs` branches all point at its commits.
     const local = join(work, 'many');
     execFileSync('git', ['init', '-q', '-b', 'main', local], { env });
@@ -109,13 +131,13 @@ async function main(): Promise<void> {
     const tip = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: local, env, encoding: 'utf8' }).trim();
     const lines = Array.from({ length: OPTS.refs }, (_, i) => `create refs/heads/many/b${i} ${tip}\n`).join('');
     execFileSync('git', ['update-ref', '--stdin'], { cwd: local, env, input: lines });
-    const pushTo = (url: string, atomic: boolean) => run('git', ['push', '-q', ...(atomic ? ['--atomic'] : []), url, 'refs/heads/*:refs/heads/*'], env, local);
+    const pushTo = (url: string, atomic: boolean) => run('git', ['push', '-q', ...(atomic ? ['--atomic'] : []), url, 'refs/heads/many/*:refs/heads/many/*'], env, local);
 
     const baseline: number[] = [];
     for (const atomic of [false, true]) {
       const bare = join(served, `push-${atomic}.git`);
       execFileSync('git', ['init', '-q', '--bare', bare], { env });
-      baseline.push(await pushTo(`${daemon.url}/push-${atomic}.git`, atomic));
+      baseline.push(await pushTo(`${daemonUrl}/push-${atomic}.git`, atomic));
     }
     out.push(`push of ${OPTS.refs} new refs to git daemon: ${secs(baseline[0])} (--atomic ${secs(baseline[1])})`);
     log(out[out.length - 1]);
@@ -139,10 +161,6 @@ async function main(): Promise<void> {
       out.push(`push of ${OPTS.refs} new refs to govc serve (${name}) without --atomic: ${secs(times[0])} (÷ git daemon ${(times[0] / baseline[0]).toFixed(2)}); with --atomic ${secs(times[1])}`);
       log(out[out.length - 1]);
     }
-    process.stdout.write(`${out.join('\n')}\n`);
-  } finally {
-    for (const stop of stops.reverse()) await stop().catch(() => undefined);
-    rmSync(work, { recursive: true, force: true });
   }
 }
 
