@@ -32,6 +32,7 @@ describe('isomorphic-git and dulwich against govc serve', () => {
   let f: ProtocolFixture;
   let writerUrl: string;
   let writer: { username: string; password: string };
+  let readerUrl: string;
   before(async () => {
     f = await protocolFixture(30);
     const token = await createUser(f.govc.url, f.govc.adminToken, 'wendy');
@@ -39,6 +40,9 @@ describe('isomorphic-git and dulwich against govc serve', () => {
     assert.ok(r.status < 300, JSON.stringify(r.body));
     writerUrl = repoUrl(f.govc.url, 'gen', 'wendy', token);
     writer = { username: 'wendy', password: token };
+    const reader = await createUser(f.govc.url, f.govc.adminToken, 'rita');
+    await api(f.govc.url, 'PUT', '/api/v1/repositories/gen/collaborators/rita', { token: f.govc.adminToken, body: { permission: 'read' } });
+    readerUrl = repoUrl(f.govc.url, 'gen', 'rita', reader);
   });
   after(() => f.close());
 
@@ -92,6 +96,11 @@ describe('isomorphic-git and dulwich against govc serve', () => {
       await gitOk(dir, f.env, ['branch', '-f', 'old', 'HEAD~1']);
       const refused = await dulwich('push', dir, writerUrl, `+refs/heads/old:refs/heads/dw-${version}`, 'force');
       assert.match(refused.stderr, /a forced update needs admin permission/);
+
+      // Refused before any pack: the advertisement carries the reason.
+      const reader = await dulwich('push', dir, readerUrl, `refs/heads/main:refs/heads/rd-${version}`, '-');
+      assert.equal(reader.ok, false);
+      assert.match(reader.stderr, /you need write permission on gen; you have read/);
     });
   }
 });

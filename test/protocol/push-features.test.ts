@@ -60,7 +60,12 @@ describe('push options, report-status-v2, signed pushes (PostgreSQL store)', () 
     const trace = join(tmp.path, 'trace');
     await gitOk(src, { ...env, GIT_TRACE_PACKET: trace }, ['push', '-q', '-o', 'ci.skip', '-o', 'note=hello world', url, 'main']);
     assert.match(execFileSync('cat', [trace], { encoding: 'utf8' }), /git> \S+ \S+ refs\/heads\/main\\0.*report-status-v2.*push-options/);
-    const events = await api(govc.url, 'GET', '/api/v1/events?action=git.push&repository=opts&limit=10', { token: govc.adminToken });
+    // The audit event is written once git has its answer: wait for it.
+    let events = { body: { items: [] as any[] } };
+    for (let i = 0; i < 50 && events.body.items.length === 0; i++) {
+      if (i) await new Promise((r) => setTimeout(r, 100));
+      events = await api(govc.url, 'GET', '/api/v1/events?action=git.push&repository=opts&limit=10', { token: govc.adminToken });
+    }
     assert.deepEqual(events.body.items[0].details.pushOptions, ['ci.skip', 'note=hello world']);
     for (let i = 0; i < 50 && !changes.some((c) => c.kind === 'audit' && c.event.action === 'git.push'); i++) await new Promise((r) => setTimeout(r, 100));
     const seen = changes.find((c) => c.kind === 'audit' && c.event.action === 'git.push');

@@ -79,7 +79,12 @@ describe('shallow clone and fetch, against git upload-pack', () => {
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /\[remote rejected\] HEAD -> main \(shallow update not allowed\)/);
     assert.equal((await gitOk(f.tmp.path, f.env, ['ls-remote', f.url('empty')])).trim(), '');
-    const events = await api(f.govc.url, 'GET', '/api/v1/events?action=git.push&repository=empty&limit=10', { token: f.govc.adminToken });
+    // The audit event is written once git has its answer: wait for it.
+    let events = { body: { items: [] as any[] } };
+    for (let i = 0; i < 50 && events.body.items.length === 0; i++) {
+      if (i) await new Promise((r) => setTimeout(r, 100));
+      events = await api(f.govc.url, 'GET', '/api/v1/events?action=git.push&repository=empty&limit=10', { token: f.govc.adminToken });
+    }
     assert.equal(events.body.items[0].details.shallowClient, true);
   });
 });

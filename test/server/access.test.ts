@@ -69,14 +69,14 @@ describe('govc serve: auth and isolation', () => {
     await gitOk(tmp.path, env, ['clone', '-q', repoUrl(govc.url, 'secret', 'alice', aliceToken), 'alice-clone']);
   });
 
-  it('lets a read collaborator clone but not push (403)', async () => {
+  it('lets a read collaborator clone but not push, and says why in words git shows', async () => {
     const g = await api(govc.url, 'PUT', '/api/v1/repositories/secret/collaborators/carol', { token: aliceToken, body: { permission: 'read' } });
     assert.equal(g.status, 200);
     const url = repoUrl(govc.url, 'secret', 'carol', carolToken);
     await gitOk(tmp.path, env, ['clone', '-q', url, 'carol-read']);
     const r = await git(join(tmp.path, 'carol-read'), env, ['push', url, 'main:refs/heads/carol']);
     assert.notEqual(r.code, 0);
-    assert.match(r.stderr, /403/);
+    assert.match(r.stderr, /remote error: you need write permission on secret; you have read/);
     await api(govc.url, 'DELETE', '/api/v1/repositories/secret/collaborators/carol', { token: aliceToken });
     const again = await git(tmp.path, env, ['ls-remote', url]);
     assert.notEqual(again.code, 0);

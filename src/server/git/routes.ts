@@ -5,11 +5,11 @@
  * which answers every refusal in git's framing, so `git` prints it.
  */
 import type { Readable } from 'node:stream';
-import { errPacket, httpAdvertisement, protocolVersion, serveReceivePack, serveUploadPack, type ProtocolSession, type PushResult, type Service } from '../../git/protocol/index.js';
+import { errPacket, FLUSH, httpAdvertisement, pkt, protocolVersion, serveReceivePack, serveUploadPack, type ProtocolSession, type PushResult, type Service } from '../../git/protocol/index.js';
 import type { Repository } from '../../datastore/types.js';
 import type { Level } from '../auth/permissions.js';
 import type { RequestContext } from '../context.js';
-import { badRequest, statusOf } from '../http-error.js';
+import { badRequest, HttpError, statusOf } from '../http-error.js';
 import type { BodyLimit } from '../http-util.js';
 import { formatBytes, LIMIT_SETTINGS, limitMessage } from '../limits.js';
 
@@ -42,7 +42,17 @@ export async function infoRefs(ctx: RequestContext): Promise<void> {
   if (service !== 'git-upload-pack' && service !== 'git-receive-pack') {
     throw badRequest('only smart HTTP is served: ask for info/refs?service=git-upload-pack or git-receive-pack (git 1.6.6 or newer)');
   }
-  const { repo, level } = await ctx.repository(ctx.params[0], service === 'git-receive-pack' ? 'write' : 'read', true);
+  const found = await ctx.repository(ctx.params[0], service === 'git-receive-pack' ? 'write' : 'read', true).catch((err: unknown) => {
+    // A signed-in caller without the permission: told inside the advertisement, which every client prints
+    // (git: "remote error: ..."; a bare 403 is all dulwich and go-git would show). 401 and 404 stay HTTP.
+    if (!(err instanceof HttpError) || err.status !== 403) throw err;
+    const body = Buffer.concat([pkt(`# service=${service}\n`), FLUSH, errPacket(err.message)]);
+    ctx.res.writeHead(200, { 'content-type': `application/x-${service}-advertisement`, 'cache-control': 'no-cache', 'content-length': body.length });
+    ctx.res.end(body);
+    return undefined;
+  });
+  if (!found) return;
+  const { repo, level } = found;
   const body = await httpAdvertisement(session(ctx, repo, level), service, protocolVersion(ctx.req.headers['git-protocol']));
   ctx.res.writeHead(200, {
     'content-type': `application/x-${service}-advertisement`,
