@@ -51,6 +51,12 @@ defaultRegistry.register('redis', {
   create: async (config, options) => (await import('./stores/redis/index.js')).createDriver(config, options),
 });
 
+defaultRegistry.register('mongodb', {
+  description: 'MongoDB (tested on FerretDB): versioned records ordered by a commit log, GridFS for large objects',
+  network: true,
+  create: async (config, options) => (await import('./stores/mongodb/index.js')).createDriver(config, options),
+});
+
 /** Creates and opens a store from a URI (`sqlite://./data/govc.db`) or a config object. */
 export function createStore(source: string | StoreConfig | Record<string, unknown>): Promise<DataStore> {
   return defaultRegistry.create(source);
