@@ -20,6 +20,7 @@ import type {
 } from '../../driver.js';
 import { ClosedError } from '../../errors.js';
 import type { AuditEvent, Capabilities, ObjectEntry, ObjectStat, Ref, Repository, User } from '../../types.js';
+import * as analytics from './analytics.js';
 import { subscribeToLog } from './change-feed.js';
 import { collections, prepare, storedLayout, type Collections } from './collections.js';
 import { CommitLog } from './commit-log.js';
@@ -145,6 +146,18 @@ export class MongoDriver implements StoreDriver, ChangeFeed {
         return planner.mutations(deleted);
       });
     });
+  }
+
+  // ---- analytics: aggregation pipelines on the server (see analytics.ts) ----
+
+  objectsByType(): Promise<Record<'blob' | 'tree' | 'commit' | 'tag', number>> {
+    return this.guard((l) => analytics.objectsByType(l.c, l.features));
+  }
+  eventsByAction(repositoryId?: string): Promise<Map<string, number>> {
+    return this.guard(async (l) => analytics.eventsByAction(l.c, l.features, await l.log.snapshot(), repositoryId));
+  }
+  refsByKind(repositoryId: string): Promise<Map<string, number>> {
+    return this.guard(async (l) => analytics.refsByKind(l.c, l.features, await l.log.snapshot(), repositoryId));
   }
 
   subscribe(listener: ChangeListener): Promise<() => Promise<void>> {
