@@ -55,7 +55,8 @@ describe('mongodb commit log', () => {
       const prev = (await c.records.findOne({ c: 'r', g: repo, k: 'refs/heads/a', sup: Number.MAX_SAFE_INTEGER }))!;
       const v = JSON.stringify({ type: 'direct', target: blobId('a2') });
       await c.log.insertOne({ _id: head._id + 1, muts: [{ c: 'r', g: repo, k: 'refs/heads/a', prev: prev._id, v, f: { kx: Buffer.from('refs/heads/a').toString('hex') }, old: blobId('a1') }], done: false, at: Date.now() - 5000 });
-      // A reader finds it abandoned and applies it; a writer then builds on it.
+      // A reader taking a snapshot (a list) finds it abandoned and applies it; a writer then builds on it.
+      assert.deepEqual((await store.listRefsPage(repo, { limit: 10 })).items.map((r) => r.target), [blobId('a2')]);
       assert.equal((await store.getRef(repo, 'refs/heads/a'))?.target, blobId('a2'));
       await store.updateRefs(repo, [{ name: 'refs/heads/a', old: blobId('a2'), new: blobId('a3') }]);
       assert.equal((await store.getRef(repo, 'refs/heads/a'))?.target, blobId('a3'));

@@ -147,14 +147,15 @@ export class CommitLog {
         if (r.v !== null) versions.push({ _id: versionId(r.c, r.g, r.k, n), c: r.c, g: r.g, k: r.k, s: n, sup: CURRENT, v: r.v, ...(r.f ?? { kx: '' }) });
       }
     }
-    // Independent of each other, and invisible to readers until the entry is marked done.
+    // New versions before the old are marked superseded: a point read (newest current version)
+    // never finds none. Snapshot readers see neither until the entry is marked done.
     await Promise.all([
       versions.length > 0 && this.c.records.insertMany(versions, { ordered: false }).catch(ignoreDuplicate),
-      // One update per id: equality filters are what FerretDB hands to PostgreSQL ($in would read every version).
-      superseded.length > 0 && this.c.records.bulkWrite(superseded.map((id) => ({ updateOne: { filter: { _id: id }, update: { $set: { sup: n } } } }))),
       events.length > 0 && this.c.events.insertMany(events, { ordered: false }).catch(ignoreDuplicate),
       objects.length > 0 && deleteObjects(this.c, objects),
     ]);
+    // One update per id: equality filters are what FerretDB hands to PostgreSQL ($in would read every version).
+    if (superseded.length > 0) await this.c.records.bulkWrite(superseded.map((id) => ({ updateOne: { filter: { _id: id }, update: { $set: { sup: n } } } })));
     await this.c.log.updateOne({ _id: n }, { $set: { done: true } });
     if (this.hint?.seq === n) this.hint.done = true;
   }

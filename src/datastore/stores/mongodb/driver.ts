@@ -29,6 +29,7 @@ import * as objects from './objects.js';
 import { Planner, planObjects } from './planner.js';
 import { detectFeatures, type ServerFeatures } from './server-features.js';
 import type { MongoSettings } from './settings.js';
+import { CURRENT, decodeRef, decodeRepository, decodeUser, type RecordDoc, type RecordKind } from './records.js';
 import { Snapshot } from './snapshot.js';
 
 interface Live {
@@ -134,6 +135,8 @@ export class MongoDriver implements StoreDriver, ChangeFeed {
       const { objects: objectPlan, rest } = planObjects(ops);
       const deleted = [...objectPlan].filter(([, v]) => v === null).map(([id]) => id);
       const puts = [...objectPlan.values()].filter((v) => v !== null);
+      // Objects only: write-once by id, nothing to order against other writes.
+      if (rest.length === 0 && deleted.length === 0) return objects.putObjects(l.c, puts, this.settings.gridfsThreshold);
       let stored = puts.length === 0;
       await l.log.commit(async (seq) => {
         const planner = new Planner(new Snapshot(l.c, seq));
@@ -184,14 +187,28 @@ export class MongoDriver implements StoreDriver, ChangeFeed {
 
   // ---- records and events, at one snapshot per call ----
 
-  getRef(repositoryId: string, name: string): Promise<Ref | undefined> {
-    return this.read((s) => s.getRef(repositoryId, name));
+  /**
+   * One record by key, in one query: the newest current version. A single
+   * record needs no snapshot (its versions are ordered by their commits);
+   * lists and lookups by name take one.
+   */
+  private latest(c: RecordKind, g: string, k: string): Promise<RecordDoc | undefined> {
+    return this.guard(async (l) => {
+      const docs = await l.c.records.find({ c, g, k, sup: CURRENT }).toArray();
+      return docs.reduce<RecordDoc | undefined>((a, b) => (a && a.s > b.s ? a : b), undefined);
+    });
+  }
+
+  async getRef(repositoryId: string, name: string): Promise<Ref | undefined> {
+    const doc = await this.latest('r', repositoryId, name);
+    return doc && decodeRef(name, doc.v);
   }
   listRefs(repositoryId: string, range: KeyRange): Promise<Ref[]> {
     return this.read((s) => s.listRefs(repositoryId, range));
   }
-  getRepository(id: string): Promise<Repository | undefined> {
-    return this.read((s) => s.getRepository(id));
+  async getRepository(id: string): Promise<Repository | undefined> {
+    const doc = await this.latest('p', '', id);
+    return doc && decodeRepository(doc.v);
   }
   getRepositoryByName(name: string): Promise<Repository | undefined> {
     return this.read((s) => s.getRepositoryByName(name));
@@ -199,8 +216,9 @@ export class MongoDriver implements StoreDriver, ChangeFeed {
   listRepositories(query: RepositoryQuery): Promise<Repository[]> {
     return this.read((s) => s.listRepositories(query));
   }
-  getUser(id: string): Promise<User | undefined> {
-    return this.read((s) => s.getUser(id));
+  async getUser(id: string): Promise<User | undefined> {
+    const doc = await this.latest('u', '', id);
+    return doc && decodeUser(doc.v);
   }
   getUserByUsername(username: string): Promise<User | undefined> {
     return this.read((s) => s.getUserBy('name', username));
@@ -217,8 +235,9 @@ export class MongoDriver implements StoreDriver, ChangeFeed {
   countEvents(query: EventCountQuery): Promise<number> {
     return this.read((s) => s.countEvents(query));
   }
-  getConfig(key: string): Promise<string | undefined> {
-    return this.read((s) => s.getConfig(key));
+  async getConfig(key: string): Promise<string | undefined> {
+    const doc = await this.latest('c', '', key);
+    return doc ? (JSON.parse(doc.v) as string) : undefined;
   }
   listConfig(range: KeyRange): Promise<Array<[string, string]>> {
     return this.read((s) => s.listConfig(range));
