@@ -6,7 +6,8 @@
  * the plan is made again on the new snapshot.
  */
 import type { PutMode, WriteOp } from '../../driver.js';
-import { ConflictError, NotFoundError } from '../../errors.js';
+import { checkPut, recordError } from '../../conflicts.js';
+import { ConflictError } from '../../errors.js';
 import { planRefUpdates } from '../../refs.js';
 import type { AuditEvent, ObjectEntry, Ref, Repository, User } from '../../types.js';
 import type { Mutation, RecordMutation } from './collections.js';
@@ -116,7 +117,7 @@ export class Planner {
     switch (op.op) {
       case 'updateRefs': {
         if (!(await this.repository(op.repositoryId))) {
-          throw new NotFoundError(`repository ${op.repositoryId} does not exist; create it before writing refs`, { id: op.repositoryId });
+          throw recordError({ kind: 'refs-repo-missing', id: op.repositoryId });
         }
         const current = new Map<string, Ref | undefined>();
         for (const u of op.updates) {
@@ -131,7 +132,7 @@ export class Planner {
         return;
       }
       case 'putRepository':
-        return this.putRepository(op.repository, op.mode);
+        return this.putRepository(op.repository, op.mode, op.ifVersion);
       case 'deleteRepository': {
         if (!(await this.repository(op.id))) return;
         this.set({ c: 'p', g: '', k: op.id, v: null });
@@ -142,17 +143,20 @@ export class Planner {
         return;
       }
       case 'putUser':
-        return this.putUser(op.user, op.mode);
+        return this.putUser(op.user, op.mode, op.ifVersion);
       case 'deleteUser':
         if (await this.value('u', '', op.id)) this.set({ c: 'u', g: '', k: op.id, v: null });
         return;
       case 'appendEvent':
         this.queried.add('e');
         if (this.eventIds.has(op.event.id) || (await this.snap.eventExists(op.event.id))) {
-          throw new ConflictError(`audit event ${op.event.id} already exists`, { id: op.event.id });
+          throw recordError({ kind: 'event-exists', id: op.event.id });
         }
         this.eventIds.add(op.event.id);
         this.events.push(op.event);
+        return;
+      case 'deleteConfigPrefix':
+        for await (const key of this.configKeys(op.prefix)) this.set({ c: 'c', g: '', k: key, v: null });
         return;
       case 'setConfig':
         if (op.value === null && (await this.value('c', '', op.key)) === undefined) return;
@@ -180,25 +184,38 @@ export class Planner {
     for (const p of [...this.pending.values()]) if (p.c === 'r' && p.g === repositoryId && !seen.has(p.k)) yield p.k;
   }
 
-  private async checkMode(kind: string, c: 'p' | 'u', id: string, mode: PutMode): Promise<void> {
-    const exists = (await this.value(c, '', id)) !== undefined;
-    if (mode === 'create' && exists) throw new ConflictError(`${kind} ${id} already exists`, { id });
-    if (mode === 'update' && !exists) throw new NotFoundError(`${kind} ${id} does not exist`, { id });
+  /** Every config key with the prefix: stored ones page by page, then pending ones. */
+  private async *configKeys(prefix: string): AsyncGenerator<string> {
+    this.queried.add('c');
+    const seen = new Set<string>();
+    for (let after: string | undefined; ; ) {
+      const page = await this.snap.listConfig({ prefix, after, limit: 1000 });
+      for (const [key] of page) {
+        seen.add(key);
+        if (!this.pending.has(slot('c', '', key))) yield key;
+      }
+      if (page.length < 1000) break;
+      after = page[page.length - 1][0];
+    }
+    for (const p of [...this.pending.values()]) if (p.c === 'c' && p.v !== null && p.k.startsWith(prefix) && !seen.has(p.k)) yield p.k;
+    for (const p of [...this.pending.values()]) if (p.c === 'c' && p.v !== null && p.k.startsWith(prefix) && seen.has(p.k)) yield p.k;
   }
 
-  private async putRepository(repo: Repository, mode: PutMode): Promise<void> {
-    await this.checkMode('repository', 'p', repo.id, mode);
+  private async putRepository(repo: Repository, mode: PutMode, ifVersion: number | undefined): Promise<void> {
+    const stored = await this.repository(repo.id);
+    checkPut('repository', repo.id, stored, mode, ifVersion);
     const holder = await this.holder('p', 'name', repo.name);
-    if (holder !== undefined && holder !== repo.id) throw new ConflictError(`a repository named ${repo.name} already exists`, { name: repo.name });
+    if (holder !== undefined && holder !== repo.id) throw recordError({ kind: 'repo-name', name: repo.name });
     this.set({ c: 'p', g: '', k: repo.id, v: encodeRepository(repo), f: repositoryFields(repo) });
   }
 
-  private async putUser(user: User, mode: PutMode): Promise<void> {
-    await this.checkMode('user', 'u', user.id, mode);
+  private async putUser(user: User, mode: PutMode, ifVersion: number | undefined): Promise<void> {
+    const v = await this.value('u', '', user.id);
+    checkPut('user', user.id, v === undefined ? undefined : decodeUser(v), mode, ifVersion);
     const byName = await this.holder('u', 'name', user.username);
-    if (byName !== undefined && byName !== user.id) throw new ConflictError(`username ${user.username} is taken`, { username: user.username });
+    if (byName !== undefined && byName !== user.id) throw recordError({ kind: 'username', username: user.username });
     const byEmail = await this.holder('u', 'email', user.email);
-    if (byEmail !== undefined && byEmail !== user.id) throw new ConflictError(`email ${user.email} is taken`, { email: user.email });
+    if (byEmail !== undefined && byEmail !== user.id) throw recordError({ kind: 'email', email: user.email });
     this.set({ c: 'u', g: '', k: user.id, v: encodeUser(user), f: userFields(user) });
   }
 

@@ -56,21 +56,7 @@ export function visibleAt(s: number): { s: { $lte: number }; sup: { $gt: number 
   return { s: { $lte: s }, sup: { $gt: s } };
 }
 
-type Dated = { createdAt: Date; updatedAt: Date };
-
-function encodeDated<T extends Dated>(value: T): string {
-  return JSON.stringify({ ...value, createdAt: value.createdAt.getTime(), updatedAt: value.updatedAt.getTime() });
-}
-
-function decodeDated<T extends Dated>(text: string): T {
-  const raw = JSON.parse(text) as T & { createdAt: number; updatedAt: number };
-  return { ...raw, createdAt: new Date(raw.createdAt), updatedAt: new Date(raw.updatedAt) };
-}
-
-export const encodeRepository = (r: Repository): string => encodeDated(r);
-export const decodeRepository = (text: string): Repository => decodeDated<Repository>(text);
-export const encodeUser = (u: User): string => encodeDated(u);
-export const decodeUser = (text: string): User => decodeDated<User>(text);
+export { repositoryFromJson as decodeRepository, repositoryToJson as encodeRepository, userFromJson as decodeUser, userToJson as encodeUser } from '../../record-json.js';
 
 export function repositoryFields(r: Repository): RecordFields {
   return { kx: hexKey(r.name), name: r.name, vis: r.visibility, owner: r.ownerId };
