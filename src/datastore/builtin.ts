@@ -66,6 +66,12 @@ for (const type of ['scylla', 'cassandra']) {
   });
 }
 
+defaultRegistry.register('mongodb', {
+  description: 'MongoDB (tested on FerretDB): versioned records ordered by a commit log, GridFS for large objects',
+  network: true,
+  create: async (config, options) => (await import('./stores/mongodb/index.js')).createDriver(config, options),
+});
+
 registerMigrationStores(defaultRegistry);
 
 /** Creates and opens a store from a URI (`sqlite://./data/govc.db`) or a config object. */

@@ -1,0 +1,18 @@
+/** Driver errors in the store's terms: an unreachable server is a ConnectionError that says what to check. */
+import { MongoNetworkError, MongoServerSelectionError, MongoServerError } from 'mongodb';
+import { CapacityError, ConnectionError, DataStoreError } from '../../errors.js';
+
+export function translateError(err: unknown, url: string): unknown {
+  if (err instanceof DataStoreError) return err;
+  const where = url.replace(/\/\/[^@/]*@/, '//***@');
+  if (err instanceof MongoServerSelectionError || err instanceof MongoNetworkError) {
+    return new ConnectionError(`cannot reach MongoDB at ${where}: ${err.message}; check that the server runs and the URI, TLS and credentials are right`, {}, { cause: err });
+  }
+  if (err instanceof MongoServerError && (err.code === 10334 || /too large|BSONObjectTooLarge/i.test(err.message))) {
+    return new CapacityError(`the write is too large for one MongoDB document (${err.message}); split it into smaller writes`);
+  }
+  if (err instanceof MongoServerError && (err.code === 18 || err.code === 13)) {
+    return new ConnectionError(`MongoDB at ${where} refused the credentials or the operation (${err.message}); check user, password, auth_source and roles`, {}, { cause: err });
+  }
+  return err;
+}
