@@ -8,17 +8,16 @@ import type { StoreDriver } from '../driver.js';
 import { ConfigError } from '../errors.js';
 import { OptionReader } from '../options.js';
 import { createCacheLayer } from './cache/index.js';
+import { createCompressionLayer } from './compression/index.js';
+import { createEncryptionLayer } from './encryption/index.js';
 
 export type LayerFactory = (inner: StoreDriver, config: LayerConfig, options: OptionReader) => StoreDriver | Promise<StoreDriver>;
 
-const FACTORIES: Partial<Record<LayerKind, LayerFactory>> = {
+const FACTORIES: Record<LayerKind, LayerFactory> = {
   cache: createCacheLayer,
+  compression: createCompressionLayer,
+  encryption: createEncryptionLayer,
 };
-
-/** Adds a layer kind's factory (compression and encryption register themselves here). */
-export function registerLayer(kind: LayerKind, factory: LayerFactory): void {
-  FACTORIES[kind] = factory;
-}
 
 /** Orders that cannot work, and why; `outer` wraps `inner` (directly or not). */
 function refusal(outer: LayerConfig, inner: LayerConfig): string | undefined {
@@ -46,7 +45,6 @@ export async function applyLayers(driver: StoreDriver, layers: LayerConfig[] = [
   let wrapped = driver;
   for (const layer of [...layers].reverse()) {
     const factory = FACTORIES[layer.kind];
-    if (!factory) throw new ConfigError(`${where}.${layer.kind} is not available in this build`, { key: `${where}.${layer.kind}` });
     const options = new OptionReader(`${layer.kind} layer`, layer.options);
     wrapped = await factory(wrapped, layer, options);
     options.done();
