@@ -11,6 +11,7 @@ import { OptionReader } from '../datastore/options.js';
 import type { DataStore } from '../datastore/store.js';
 import { pruneStore } from '../git/index.js';
 import { progressBar } from './progress-bar.js';
+import { registerRotateKeyCommand } from './rotate-key-command.js';
 import type { Capabilities, HealthStatus } from '../datastore/types.js';
 
 const STORE_HELP = 'store URI, e.g. sqlite://./data/govc.db, memory://, postgres://user:pass@host/db';
@@ -282,4 +283,6 @@ export function registerDatastoreCommands(program: Command): void {
     .option('--json', 'print one JSON object')
     .option('--timeout <ms>', 'give up on a store that does not answer within this time when opening', timeout, DEFAULT_TIMEOUT_MS)
     .action(reportingUnavailable(gc));
+
+  registerRotateKeyCommand(datastore);
 }

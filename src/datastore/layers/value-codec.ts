@@ -33,6 +33,13 @@ export class ValueCodec {
     this.prefix = MARK + transform.tag;
   }
 
+  /** The bytes this layer stored in a text or JSON field, or undefined when it left the value as it was. */
+  storedBytes(value: string | JsonObject): Buffer | undefined {
+    if (typeof value === 'string') return value.startsWith(this.prefix) ? Buffer.from(value.slice(this.prefix.length), 'base64') : undefined;
+    const keys = Object.keys(value);
+    return keys.length === 1 && keys[0] === this.prefix && typeof value[this.prefix] === 'string' ? Buffer.from(value[this.prefix] as string, 'base64') : undefined;
+  }
+
   text(value: string, where: string): string {
     const encoded = this.transform.encode(Buffer.from(value, 'utf8'), where);
     if (encoded) return this.prefix + encoded.toString('base64');

@@ -19,6 +19,9 @@ export class EncryptionLayer extends ValueLayer {
   get below(): StoreDriver {
     return this.inner;
   }
+  get valueCodec(): ValueCodec {
+    return this.codec;
+  }
 }
 
 export function createEncryptionLayer(inner: StoreDriver, config: LayerConfig, options: OptionReader): StoreDriver {
