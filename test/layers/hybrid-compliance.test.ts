@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { describeCompliance } from '../compliance/suite.js';
+import { LAYERED_SIZES } from './sizes.js';
 import { startStandaloneRedis } from '../support/redis-servers.js';
 import { schemaFactory } from '../stores/fixtures/pg-support.js';
 
@@ -16,6 +17,7 @@ after(() => rmSync(root, { recursive: true, force: true }));
 let n = 0;
 
 describeCompliance('hybrid sqlite objects + sqlite metadata', {
+  ...LAYERED_SIZES,
   async freshConfig() {
     const dir = join(root, `h-${++n}`);
     return { objects: { type: 'sqlite', connection: join(dir, 'objects.db') }, metadata: { type: 'sqlite', connection: join(dir, 'meta.db') } } as never;
@@ -27,6 +29,7 @@ after(() => redis.stop());
 const schemas = schemaFactory('postgres');
 
 describeCompliance('hybrid rocksdb objects + postgres metadata + redis cache', {
+  ...LAYERED_SIZES,
   async freshConfig() {
     const objects = `rocksdb://${join(root, `p-${++n}`, 'objects')}`;
     const metadata = await schemas.freshConfig();

@@ -9,26 +9,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { describeCompliance } from '../compliance/suite.js';
+import { LAYERED_SIZES } from './sizes.js';
 
 const root = mkdtempSync(join(tmpdir(), 'govc-value-compliance-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 const keyFile = join(root, 'key');
 writeFileSync(keyFile, `k1:${randomBytes(32).toString('base64')}\n`);
 let n = 0;
-const small = { manyObjects: 20_000, largeObjectBytes: 16 * 1024 ** 2 };
 
 describeCompliance('memory + gzip compression', {
-  ...small,
+  ...LAYERED_SIZES,
   freshConfig: async () => 'memory://?compression.type=gzip&compression.threshold=1',
 });
 
 describeCompliance('memory + encryption', {
-  ...small,
+  ...LAYERED_SIZES,
   freshConfig: async () => ({ type: 'memory', encryption: { type: 'aes-256-gcm', options: { key_file: keyFile } } }) as never,
 });
 
 describeCompliance('sqlite + memory cache + brotli + encryption', {
-  ...small,
+  ...LAYERED_SIZES,
   freshConfig: async () => ({
     type: 'sqlite',
     connection: join(root, `db-${++n}.db`),
