@@ -1,7 +1,7 @@
 /**
  * Issue 12's figures, each beside the bare store in the same run:
  *
- *   npx tsc -p . && node dist/bench/layers.js [--ops 2000] [--commits 3000] [--files 200] [--runs 3]
+ *   npx tsc -p . && node dist/bench/layers.js [--ops 1000] [--rounds 5] [--commits 3000] [--files 200] [--runs 5]
  *     [--postgres-url postgres://postgres@127.0.0.1:5432/test] [--skip-clone]
  *
  *  1. get latency through a cache, cold (a fresh store: every read a miss)
@@ -34,10 +34,11 @@ const opt = (name: string, fallback: string) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : fallback;
 };
-const OPS = Number(opt('ops', '2000'));
+const OPS = Number(opt('ops', '1000'));
 const COMMITS = Number(opt('commits', '3000'));
 const FILES = Number(opt('files', '200'));
-const RUNS = Number(opt('runs', '3'));
+const RUNS = Number(opt('runs', '5'));
+const ROUNDS = Number(opt('rounds', '5'));
 const PG = opt('postgres-url', 'postgres://postgres@127.0.0.1:5432/test');
 const tag = `bench_layers_${process.pid}`;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -73,20 +74,25 @@ async function cacheFigures(redisUrl: string): Promise<void> {
     ['repository by name', (s) => perOp(names, (n) => s.getRepositoryByName(n))],
     ['config get', (s) => perOp(keys, (k) => s.getConfig(k))],
   ];
-  const tiers: Record<string, string> = {
-    memory: `${pgUri(schema)}&cache.type=memory&cache.size=256MB&cache.ttl=10s`,
-    redis: `${pgUri(schema)}&cache.type=redis&cache.connection=${encodeURIComponent(redisUrl)}&cache.prefix=${tag}`,
+  // A fresh prefix per round: every round's first pass is cold.
+  const tiers: Record<string, (round: number) => string> = {
+    memory: () => `${pgUri(schema)}&cache.type=memory&cache.size=256MB&cache.ttl=10s`,
+    redis: (round) => `${pgUri(schema)}&cache.type=redis&cache.connection=${encodeURIComponent(redisUrl)}&cache.prefix=${tag}-${round}`,
   };
   for (const [what, read] of reads) {
     await read(bare); // the server's own caches warm for the bare figure too
-    const row: Row = { what, bare: await read(bare), layered: {} };
-    for (const [tier, uri] of Object.entries(tiers)) {
-      const store = await createStore(uri);
-      row.layered[`${tier} cold`] = await read(store);
-      row.layered[`${tier} warm`] = await read(store);
-      await store.close();
+    const samples: Record<string, number[]> = { bare: [] };
+    for (let round = 0; round < ROUNDS; round++) {
+      samples.bare.push(await read(bare));
+      for (const [tier, uri] of Object.entries(tiers)) {
+        const store = await createStore(uri(round));
+        (samples[`${tier} cold`] ??= []).push(await read(store));
+        (samples[`${tier} warm`] ??= []).push(await read(store));
+        await store.close();
+      }
     }
-    rows.push(row);
+    const { bare: b, ...layered } = samples;
+    rows.push({ what, bare: median(b), layered: Object.fromEntries(Object.entries(layered).map(([k, v]) => [k, median(v)])) });
   }
   await bare.close();
   await postgresQuery(PG, `DROP SCHEMA ${schema} CASCADE`);
@@ -102,24 +108,41 @@ async function valueFigures(root: string): Promise<void> {
     gzip: `sqlite://${join(root, 'gzip.db')}?compression.type=gzip&compression.threshold=512`,
     encryption: `sqlite://${join(root, 'enc.db')}?encryption.type=aes-256-gcm&encryption.key_file=${keyFile}`,
   };
-  const results: Record<string, Record<string, number>> = {};
+  const samples: Record<string, Record<string, number[]>> = {};
   const blobs = Array.from({ length: OPS }, () => randomBytes(2000));
-  for (const [name, uri] of Object.entries(configs)) {
-    const s = await createStore(uri);
-    const ids: string[] = [];
-    const r: Record<string, number> = {};
-    r['config put (2 KB JSON)'] = await perOp([...Array(OPS).keys()], (i) => s.setConfig(`v.${i}`, value(i)));
-    r['config get (2 KB JSON)'] = await perOp([...Array(OPS).keys()], (i) => s.getConfig(`v.${i}`));
-    r['object put (2 KB)'] = await perOp(blobs, async (b) => ids.push(await s.putObject({ type: 'blob', data: b })));
-    r['object get (2 KB)'] = await perOp(ids, (id) => s.getObject(id));
-    results[name] = r;
-    await s.close();
+  const stores = Object.fromEntries(await Promise.all(Object.entries(configs).map(async ([name, uri]) => [name, await createStore(uri)] as const)));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, s] of Object.entries(stores)) {
+      const ids: string[] = [];
+      const r = (samples[name] ??= {});
+      const at = (i: number) => `v.${round}.${i}`;
+      (r['config put (2 KB JSON)'] ??= []).push(await perOp([...Array(OPS).keys()], (i) => s.setConfig(at(i), value(i))));
+      (r['config get (2 KB JSON)'] ??= []).push(await perOp([...Array(OPS).keys()], (i) => s.getConfig(at(i))));
+      // New objects each round (a put of a stored object is a no-op).
+      const roundBlobs = blobs.map((b) => Buffer.concat([b, Buffer.from([round])]));
+      (r['object put (2 KB)'] ??= []).push(await perOp(roundBlobs, async (b) => ids.push(await s.putObject({ type: 'blob', data: b }))));
+      (r['object get (2 KB)'] ??= []).push(await perOp(ids, (id) => s.getObject(id)));
+    }
   }
+  for (const s of Object.values(stores)) await s.close();
+  const results = Object.fromEntries(Object.entries(samples).map(([name, r]) => [name, Object.fromEntries(Object.entries(r).map(([k, v]) => [k, median(v)]))]));
   for (const what of Object.keys(results.bare)) {
     const layered: Record<string, number> = {};
     for (const name of ['brotli', 'gzip', 'encryption']) if (!(name !== 'encryption' && what.startsWith('object'))) layered[name] = results[name][what];
     rows.push({ what, bare: results.bare[what], layered });
   }
+}
+
+/** The plan's production hybrid: objects in RocksDB, metadata in PostgreSQL schema `<tag>_<name>`, a Redis cache. */
+function productionHybrid(root: string, name: string, redisUrl: string, extra: Record<string, string> = {}): string {
+  return `hybrid://?${new URLSearchParams({
+    objects: `rocksdb://${join(root, `objects-${name}`)}`,
+    metadata: pgUri(`${tag}_${name}`),
+    'cache.type': 'redis',
+    'cache.connection': redisUrl,
+    'cache.prefix': `${tag}-${name}`,
+    ...extra,
+  })}`;
 }
 
 async function cloneFigures(root: string, redisUrl: string): Promise<string[]> {
@@ -128,22 +151,9 @@ async function cloneFigures(root: string, redisUrl: string): Promise<string[]> {
   const objects = execFileSync('git', ['count-objects', '-v'], { cwd: history.repo, env }).toString();
   const stores: Record<string, string> = {
     'postgres alone': pgUri(`${tag}_alone`),
-    'hybrid rocksdb + postgres + redis cache': `hybrid://?${new URLSearchParams({
-      objects: `rocksdb://${join(root, 'objects')}`,
-      metadata: pgUri(`${tag}_meta`),
-      'cache.type': 'redis',
-      'cache.connection': redisUrl,
-      'cache.prefix': `${tag}-clone`,
-    })}`,
+    'hybrid rocksdb + postgres + redis cache': productionHybrid(root, 'meta', redisUrl),
     // The same, caching refs and metadata only: the objects store is local and faster than a Redis round trip.
-    'hybrid, cache.objects=false': `hybrid://?${new URLSearchParams({
-      objects: `rocksdb://${join(root, 'objects-2')}`,
-      metadata: pgUri(`${tag}_meta2`),
-      'cache.type': 'redis',
-      'cache.connection': redisUrl,
-      'cache.prefix': `${tag}-clone2`,
-      'cache.objects': 'false',
-    })}`,
+    'hybrid, cache.objects=false': productionHybrid(root, 'meta2', redisUrl, { 'cache.objects': 'false' }),
   };
   const servers: Record<string, Awaited<ReturnType<typeof govcServe>>> = {};
   const times: Record<string, number[]> = {};
@@ -181,7 +191,7 @@ try {
   await cacheFigures(redis.url);
   await valueFigures(root);
   const clone = args.includes('--skip-clone') ? [] : await cloneFigures(root, redis.url);
-  console.log(`issue 12 layers bench: ${OPS} ops per figure, mean per op; ratio to the bare store in the same run`);
+  console.log(`issue 12 layers bench: mean per op over ${OPS} ops, median of ${ROUNDS} interleaved rounds; ratio to the bare store in the same run`);
   for (const row of rows) {
     const parts = Object.entries(row.layered).map(([k, v]) => `${k} ${us(v)} (${(v / row.bare).toFixed(2)}×)`);
     console.log(`  ${row.what}: bare ${us(row.bare)}; ${parts.join('; ')}`);
