@@ -49,19 +49,23 @@ export function parseStoreUri(uri: string, networkTypes: ReadonlySet<string>): S
  * `hybrid://?objects=<uri>&metadata=<uri>`. Store options never hold a dot.
  */
 function withUriLayers(config: StoreConfig, networkTypes: ReadonlySet<string>): StoreConfig {
-  const blocks: Record<string, Record<string, unknown>> = {};
+  // Maps, not objects: a parameter named __proto__.x must stay an unknown key, not reach a prototype.
+  const blocks = new Map<string, Map<string, unknown>>();
   const options: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(config.options)) {
     const dot = key.indexOf('.');
     if (dot < 0) options[key] = value;
     else {
       const [kind, field] = [key.slice(0, dot), key.slice(dot + 1)];
-      const block = (blocks[kind] ??= {});
-      if (field === 'type' || field === 'connection') block[field] = value;
-      else ((block.options ??= {}) as Record<string, unknown>)[field] = value;
+      if (!blocks.has(kind)) blocks.set(kind, new Map([['options', new Map()]]));
+      const block = blocks.get(kind)!;
+      if (field === 'type' || field === 'connection') block.set(field, value);
+      else (block.get('options') as Map<string, unknown>).set(field, value);
     }
   }
-  const doc: Record<string, unknown> = { ...blocks };
+  const doc: Record<string, unknown> = Object.fromEntries(
+    [...blocks].map(([kind, block]) => [kind, Object.fromEntries([...block].map(([k, v]) => [k, v instanceof Map ? Object.fromEntries(v) : v]))]),
+  );
   if (options.layers !== undefined) doc.layers = String(options.layers).split(',').map((k) => k.trim()).filter(Boolean);
   delete options.layers;
   if (config.type === 'hybrid') {

@@ -160,6 +160,8 @@ describe('hybrid and layer config', () => {
     await rejectsWithCode(createStore('memory://?compression.type=zstd'), 'CONFIG', /use brotli or gzip/);
     await rejectsWithCode(createStore('memory://?cache.type=memory&cache.sise=1MB'), 'CONFIG', /unknown cache layer option sise/);
     await rejectsWithCode(createStore(`sqlite://${join(root, `ttl${++n}.db`)}?cache.type=memory`), 'CONFIG', /may be written by others.*Set cache.options.ttl/);
+    await rejectsWithCode(createStore('memory://?__proto__.type=x&constructor.polluted=1'), 'CONFIG', /unknown key store URI.__proto__/);
+    assert.equal(({} as Record<string, unknown>).type, undefined, 'no parameter reaches a prototype');
     assert.ok(defaultRegistry.types().includes('sqlite'));
   });
 });
