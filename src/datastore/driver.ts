@@ -73,18 +73,23 @@ export interface KeyRange {
  * exist (NOT_FOUND), upsert = either. Deletes of absent things are no-ops.
  * `putObject` keeps an existing entry of the same id (objects are write-once)
  * unless `replace` is set: then the entry is overwritten (a re-encoding of the
- * same object, by gc or by deleting its delta base).
+ * same object, by gc or by deleting its delta base). `ifVersion` on a record
+ * put: the stored record's version must equal it (CONFLICT, reason
+ * stale-version, otherwise; see conflicts.ts), checked atomically with the
+ * write. `deleteConfigPrefix` deletes every config key that starts with the
+ * (non-empty) prefix. `deleteRepository` deletes the repository's refs too.
  */
 export type WriteOp =
   | { op: 'putObject'; entry: ObjectEntry; replace?: boolean }
   | { op: 'deleteObject'; id: string }
   | { op: 'updateRefs'; repositoryId: string; updates: RefUpdate[] }
-  | { op: 'putRepository'; repository: Repository; mode: PutMode }
+  | { op: 'putRepository'; repository: Repository; mode: PutMode; ifVersion?: number }
   | { op: 'deleteRepository'; id: string }
-  | { op: 'putUser'; user: User; mode: PutMode }
+  | { op: 'putUser'; user: User; mode: PutMode; ifVersion?: number }
   | { op: 'deleteUser'; id: string }
   | { op: 'appendEvent'; event: AuditEvent }
-  | { op: 'setConfig'; key: string; value: string | null };
+  | { op: 'setConfig'; key: string; value: string | null }
+  | { op: 'deleteConfigPrefix'; prefix: string };
 
 export type PutMode = 'create' | 'update' | 'upsert';
 

@@ -74,9 +74,18 @@ export function normalizeEmail(value: unknown): string {
   return email.toLowerCase();
 }
 
+/** A new repository's id: letters, digits, '_' and '-' only, so it can end a key prefix (keyspace.ts). */
+function checkRepositoryIdInput(value: unknown): string {
+  const id = checkText('repository id', value, 128);
+  if (!/^[A-Za-z0-9_-]+$/.test(id)) {
+    throw new InvalidArgumentError(`repository id may hold only letters, digits, '_' and '-'; got ${JSON.stringify(id)}`);
+  }
+  return id;
+}
+
 export function buildRepository(input: RepositoryInput, existing?: Repository, now = new Date()): Repository {
   return {
-    id: existing?.id ?? checkText('repository id', input.id ?? newId(), 128),
+    id: existing?.id ?? checkRepositoryIdInput(input.id ?? newId()),
     name: checkText('repository name', input.name),
     description: checkOptionalText('description', input.description, 4096),
     path: checkOptionalText('path', input.path, 4096),
@@ -85,6 +94,7 @@ export function buildRepository(input: RepositoryInput, existing?: Repository, n
     metadata: checkMetadata('repository metadata', input.metadata),
     createdAt: existing?.createdAt ?? now,
     updatedAt: now,
+    version: existing ? existing.version + 1 : 1,
   };
 }
 
@@ -111,6 +121,7 @@ export function buildUser(input: UserInput, existing?: User, now = new Date()): 
     metadata: checkMetadata('user metadata', input.metadata),
     createdAt: existing?.createdAt ?? now,
     updatedAt: now,
+    version: existing ? existing.version + 1 : 1,
   };
 }
 
@@ -143,12 +154,21 @@ export function buildEvent(input: EventInput): AuditEvent {
 /** Checks a full record (as restored from a backup) before it is written verbatim. */
 export function checkRepositoryRecord(repo: Repository): Repository {
   const built = buildRepository(repo, repo);
-  return { ...built, createdAt: checkDate('createdAt', repo.createdAt), updatedAt: checkDate('updatedAt', repo.updatedAt) };
+  return { ...built, createdAt: checkDate('createdAt', repo.createdAt), updatedAt: checkDate('updatedAt', repo.updatedAt), version: recordVersion(repo.version) };
 }
 
 export function checkUserRecord(user: User): User {
   const built = buildUser(user, user);
-  return { ...built, createdAt: checkDate('createdAt', user.createdAt), updatedAt: checkDate('updatedAt', user.updatedAt) };
+  return { ...built, createdAt: checkDate('createdAt', user.createdAt), updatedAt: checkDate('updatedAt', user.updatedAt), version: recordVersion(user.version) };
+}
+
+/** A record's version as given, or 1 for records written before versions existed. */
+export function recordVersion(value: unknown): number {
+  if (value === undefined || value === null) return 1;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new InvalidArgumentError(`version must be a positive integer; got ${JSON.stringify(value)}`);
+  }
+  return value;
 }
 
 export function checkEventRecord(event: AuditEvent): AuditEvent {

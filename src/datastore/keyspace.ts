@@ -31,3 +31,12 @@ export function internalPrefixOf(key: string): string | undefined {
 export function overlapsInternal(prefix: string): boolean {
   return Object.values(KEYSPACE).some((p) => p.startsWith(prefix) || prefix.startsWith(p));
 }
+
+/**
+ * The config prefixes that belong to one repository, deleted with it.
+ * Repository ids hold no '.' or '/' (inputs.ts), so one id's prefix never
+ * covers another's keys.
+ */
+export function repositoryKeyPrefixes(repositoryId: string): string[] {
+  return [`${KEYSPACE.permission}${repositoryId}.`, `${KEYSPACE.commitIndex}${repositoryId}/`];
+}

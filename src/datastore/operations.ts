@@ -4,6 +4,7 @@
  */
 import { decodeCursor, decodeStringCursor, encodeCursor } from './cursor.js';
 import type { DriverReader, EventCountQuery, EventPosition, WriteOp } from './driver.js';
+import { isStaleVersion, recordError } from './conflicts.js';
 import { IntegrityError, InvalidArgumentError, NotFoundError } from './errors.js';
 import { hashObject } from './hash.js';
 import {
@@ -16,12 +17,14 @@ import {
   normalizeEmail,
   patchRepository,
   patchUser,
+  recordVersion,
   type EventInput,
   type RepositoryInput,
   type RepositoryPatch,
   type UserInput,
   type UserPatch,
 } from './inputs.js';
+import { repositoryKeyPrefixes } from './keyspace.js';
 import type { OperationKind, OperationMetrics } from './metrics.js';
 import { checkEntry } from './objects/check-entry.js';
 import { ENCODING, wholeEntry } from './objects/encoding.js';
@@ -39,6 +42,7 @@ import type {
   RefUpdate,
   Repository,
   RepositoryFilter,
+  UpdateOptions,
   User,
   UserFilter,
 } from './types.js';
@@ -81,6 +85,10 @@ function pageOf<T>(items: T[], limit: number, cursorOf: (last: T) => string): Pa
   const kept = items.slice(0, limit);
   return { items: kept, nextCursor: cursorOf(kept[kept.length - 1]) };
 }
+
+/** Concurrent updaters of one record each win a round; enough rounds for a few dozen of them. */
+const MAX_UPDATE_ATTEMPTS = 100;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export abstract class Operations {
   protected constructor(
@@ -371,12 +379,48 @@ export abstract class Operations {
     return repository;
   }
 
-  async updateRepository(id: string, patch: RepositoryPatch): Promise<Repository> {
-    const existing = await this.getRepository(id);
-    if (!existing) throw new NotFoundError(`repository ${id} does not exist`, { id });
-    const repository = patchRepository(existing, patch);
-    await this.write('write', [{ op: 'putRepository', repository, mode: 'update' }]);
-    return repository;
+  /**
+   * Applies `patch` to the stored record, as a compare-and-swap on its version:
+   * a concurrent update of other fields is never lost. A function patch is
+   * called with the current record (again after a lost race), so it can
+   * merge, e.g. one metadata key. With `ifVersion` (an HTTP If-Match) the
+   * update applies only to that version, else CONFLICT.
+   */
+  async updateRepository(
+    id: string,
+    patch: RepositoryPatch | ((current: Repository) => RepositoryPatch),
+    options: UpdateOptions = {},
+  ): Promise<Repository> {
+    return this.updateRecord(
+      () => this.getRepository(id),
+      () => recordError({ kind: 'repo-missing', id }),
+      (existing) => patchRepository(existing, typeof patch === 'function' ? patch(existing) : patch),
+      (repository, ifVersion) => ({ op: 'putRepository', repository, mode: 'update', ifVersion }),
+      options.ifVersion,
+    );
+  }
+
+  private async updateRecord<T extends { version: number }>(
+    read: () => Promise<T | undefined>,
+    missing: () => Error,
+    patch: (existing: T) => T,
+    op: (next: T, ifVersion: number) => WriteOp,
+    ifVersion: number | undefined,
+  ): Promise<T> {
+    if (ifVersion !== undefined) recordVersion(ifVersion);
+    for (let attempt = 1; ; attempt++) {
+      const existing = await read();
+      if (!existing) throw missing();
+      const next = patch(existing);
+      try {
+        await this.write('write', [op(next, ifVersion ?? existing.version)]);
+        return next;
+      } catch (err) {
+        // Someone else's update landed between our read and write: redo ours on top of it.
+        if (ifVersion !== undefined || !isStaleVersion(err) || attempt >= MAX_UPDATE_ATTEMPTS) throw err;
+        await sleep(Math.random() * Math.min(50, attempt * 2));
+      }
+    }
   }
 
   /** Writes a full record as given (restores, migrations): creates or replaces. */
@@ -411,10 +455,14 @@ export abstract class Operations {
     return pageOf(items, limit, (last) => encodeCursor('repositories', last.name));
   }
 
-  /** Deletes the repository and its refs (objects are shared and stay). */
+  /**
+   * Deletes the repository and, in the same atomic write, everything that
+   * belongs to it: refs, grants, commit index (objects are shared and stay).
+   */
   async deleteRepository(id: string): Promise<void> {
     this.checkRepositoryId(id);
-    await this.write('delete', [{ op: 'deleteRepository', id }]);
+    const owned = repositoryKeyPrefixes(id).map((prefix): WriteOp => ({ op: 'deleteConfigPrefix', prefix }));
+    await this.write('delete', [{ op: 'deleteRepository', id }, ...owned]);
   }
 
   // ---- users ----
@@ -425,12 +473,15 @@ export abstract class Operations {
     return user;
   }
 
-  async updateUser(id: string, patch: UserPatch): Promise<User> {
-    const existing = await this.getUser(id);
-    if (!existing) throw new NotFoundError(`user ${id} does not exist`, { id });
-    const user = patchUser(existing, patch);
-    await this.write('write', [{ op: 'putUser', user, mode: 'update' }]);
-    return user;
+  /** As updateRepository: a compare-and-swap on the user's version. */
+  async updateUser(id: string, patch: UserPatch | ((current: User) => UserPatch), options: UpdateOptions = {}): Promise<User> {
+    return this.updateRecord(
+      () => this.getUser(id),
+      () => recordError({ kind: 'user-missing', id }),
+      (existing) => patchUser(existing, typeof patch === 'function' ? patch(existing) : patch),
+      (user, ifVersion) => ({ op: 'putUser', user, mode: 'update', ifVersion }),
+      options.ifVersion,
+    );
   }
 
   async saveUser(record: User): Promise<void> {
@@ -549,16 +600,27 @@ export abstract class Operations {
     return pageOf(pairs, limit, (last) => encodeCursor('config', last[0]));
   }
 
-  /** Streams every config pair under `prefix` in key order. */
-  async *listConfig(prefix = ''): AsyncGenerator<[string, string]> {
+  /** Streams the config pairs under `prefix` in key order, strictly after `after`, at most `limit` of them. */
+  async *listConfig(prefix = '', options: { after?: string; limit?: number } = {}): AsyncGenerator<[string, string]> {
     checkPrefix('config prefix', prefix);
-    let after: string | undefined;
-    for (;;) {
-      const pairs = await this.read(1, (r) => r.listConfig({ prefix, after, limit: SCAN_PAGE }));
+    let after = options.after === undefined ? undefined : this.checkConfigKey(options.after);
+    let left = options.limit === undefined ? Infinity : recordVersion(options.limit);
+    while (left > 0) {
+      const page = Math.min(SCAN_PAGE, left);
+      const pairs = await this.read(1, (r) => r.listConfig({ prefix, after, limit: page }));
       yield* pairs;
-      if (pairs.length < SCAN_PAGE) return;
+      left -= pairs.length;
+      if (pairs.length < page) return;
       after = pairs[pairs.length - 1][0];
     }
+  }
+
+  /** Deletes every config key under `prefix` (not empty) in one atomic write. */
+  async deleteConfigPrefix(prefix: string): Promise<void> {
+    if (checkPrefix('config prefix', prefix) === '') {
+      throw new InvalidArgumentError('config prefix to delete must not be empty; delete keys one by one to clear all config');
+    }
+    await this.write('delete', [{ op: 'deleteConfigPrefix', prefix }]);
   }
 }
 

@@ -75,6 +75,14 @@ export interface Repository {
   metadata: JsonObject;
   createdAt: Date;
   updatedAt: Date;
+  /** 1 when created, one more on every update: the compare-and-swap token of `updateRepository`. */
+  version: number;
+}
+
+/** Options of updateRepository/updateUser. */
+export interface UpdateOptions {
+  /** Apply only if the stored record is at this version (CONFLICT otherwise), instead of retrying on a fresh read. */
+  ifVersion?: number;
 }
 
 export interface User {
@@ -86,6 +94,8 @@ export interface User {
   metadata: JsonObject;
   createdAt: Date;
   updatedAt: Date;
+  /** 1 when created, one more on every update: the compare-and-swap token of `updateUser`. */
+  version: number;
 }
 
 export interface AuditEvent {

@@ -26,7 +26,11 @@ const STATUS_OF: Record<ErrorCode, number> = {
 
 export function statusOf(err: unknown): { status: number; code: string; message: string } {
   if (err instanceof HttpError) return { status: err.status, code: err.code, message: err.message };
-  if (err instanceof DataStoreError) return { status: STATUS_OF[err.code] ?? 500, code: err.code, message: err.message };
+  if (err instanceof DataStoreError) {
+    // A version check that failed is an If-Match that no longer holds.
+    if (err.code === 'CONFLICT' && err.details.reason === 'stale-version') return { status: 412, code: 'PRECONDITION_FAILED', message: err.message };
+    return { status: STATUS_OF[err.code] ?? 500, code: err.code, message: err.message };
+  }
   return { status: 500, code: 'INTERNAL', message: 'internal server error' };
 }
 

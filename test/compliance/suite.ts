@@ -10,6 +10,7 @@ import { metadataCases } from './cases/metadata.js';
 import { objectCases } from './cases/objects.js';
 import { packCases } from './cases/packs.js';
 import { refCases } from './cases/refs.js';
+import { recordCases } from './cases/records.js';
 import { reliabilityCases } from './cases/reliability.js';
 import { scaleCases } from './cases/scale.js';
 import { transactionCases } from './cases/transactions.js';
@@ -29,6 +30,7 @@ export function describeCompliance(name: string, target: ComplianceTarget): void
     describe('packs in and out', () => packCases(ctx));
     describe('refs', () => refCases(ctx));
     describe('metadata', () => metadataCases(ctx));
+    describe('record versions and cascades', () => recordCases(ctx));
     describe('transactions', () => transactionCases(ctx));
     describe('concurrency', () => concurrencyCases(ctx));
     describe('scale', () => scaleCases(ctx));

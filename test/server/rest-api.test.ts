@@ -70,9 +70,22 @@ describe('govc serve: REST API', () => {
     const anon = await api(govc.url, 'GET', '/api/v1/repositories/beta');
     assert.equal(anon.body.permission, 'read');
 
-    const patched = await api(govc.url, 'PATCH', '/api/v1/repositories/beta', { token: dana, body: { visibility: 'private', description: 'd' } });
+    // ETag names the record's version; a PATCH with If-Match applies only to it.
+    const tag = got.headers.get('etag')!;
+    assert.match(tag, /^"\d+"$/);
+    const patched = await api(govc.url, 'PATCH', '/api/v1/repositories/beta', {
+      token: dana,
+      body: { visibility: 'private', description: 'd' },
+      headers: { 'if-match': tag },
+    });
     assert.equal(patched.status, 200);
     assert.equal(patched.body.visibility, 'private');
+    assert.equal(patched.headers.get('etag'), `"${Number(JSON.parse(tag)) + 1}"`);
+    const stale = await api(govc.url, 'PATCH', '/api/v1/repositories/beta', { token: dana, body: { description: 'lost' }, headers: { 'if-match': tag } });
+    assert.equal(stale.status, 412);
+    assert.match(stale.body.error?.message ?? JSON.stringify(stale.body), /changed since it was read/);
+    const bad = await api(govc.url, 'PATCH', '/api/v1/repositories/beta', { token: dana, body: { description: 'x' }, headers: { 'if-match': 'v1' } });
+    assert.equal(bad.status, 400);
     assert.equal((await api(govc.url, 'GET', '/api/v1/repositories/beta')).status, 404);
 
     const head = await api(govc.url, 'GET', '/api/v1/repositories/alpha-1/refs/HEAD', { token: dana });

@@ -108,18 +108,7 @@ export async function updateCommitIndex(store: DataStore, repositoryId: string, 
   return todo.length;
 }
 
-/** Removes a repository's commit index (deleteRepository leaves config keys alone). */
-export async function dropCommitIndex(store: DataStore, repositoryId: string): Promise<number> {
-  const root = indexRoot(repositoryId);
-  let removed = 0;
-  for (;;) {
-    const batch: string[] = [];
-    for await (const [key] of scanKeys(store, root)) {
-      batch.push(key);
-      if (batch.length >= 1000) break;
-    }
-    if (batch.length === 0) return removed;
-    for (const key of batch) await store.deleteConfig(key);
-    removed += batch.length;
-  }
+/** Removes a repository's commit index (deleteRepository removes it too). */
+export async function dropCommitIndex(store: DataStore, repositoryId: string): Promise<void> {
+  await store.deleteConfigPrefix(indexRoot(repositoryId));
 }

@@ -47,7 +47,3 @@ export async function listGrants(store: DataStore, repositoryId: string): Promis
   return out;
 }
 
-/** Drops every grant of a deleted repository. */
-export async function dropGrants(store: DataStore, repositoryId: string): Promise<void> {
-  for (const g of await listGrants(store, repositoryId)) await store.deleteConfig(permKey(repositoryId, g.userId));
-}

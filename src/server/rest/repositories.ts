@@ -7,11 +7,11 @@ import { encodeCursor } from '../../datastore/cursor.js';
 import { InvalidArgumentError } from '../../datastore/errors.js';
 import type { Repository, Visibility } from '../../datastore/types.js';
 import { checkRefName } from '../../datastore/validate.js';
-import { indexRoot as commitIndexRoot } from '../../git/query/keys.js';
 import { atLeast, grant, GRANTABLE, levelFor, listGrants, permKey, type Level } from '../auth/permissions.js';
 import { asStore, type RequestContext } from '../context.js';
 import { badRequest, forbidden, notFound } from '../http-error.js';
 import { Params, sendJson } from '../http-util.js';
+import { ifMatchVersion, versionTag } from './versions.js';
 import { refView, repositoryView } from './views.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
@@ -90,7 +90,7 @@ export async function listRepositories(ctx: RequestContext): Promise<void> {
 
 export async function getRepository(ctx: RequestContext): Promise<void> {
   const { repo, level } = await ctx.repository(ctx.params[0], 'read');
-  sendJson(ctx.res, 200, { ...repositoryView(repo), permission: level });
+  sendJson(ctx.res, 200, { ...repositoryView(repo), permission: level }, { etag: versionTag(repo.version) });
 }
 
 export async function updateRepository(ctx: RequestContext): Promise<void> {
@@ -104,32 +104,28 @@ export async function updateRepository(ctx: RequestContext): Promise<void> {
   const visibility = p.oneOf<Visibility>('visibility', ['public', 'private']);
   if (visibility !== undefined) patch.visibility = visibility;
   const deny = p.bool('denyNonFastForwards');
-  if (deny !== undefined) patch.metadata = { ...repo.metadata, denyNonFastForwards: deny };
+  const ifVersion = ifMatchVersion(ctx);
   const updated = await ctx.writeAll(async (tx) => {
-    const result = await tx.updateRepository(repo.id, patch);
-    await ctx.audit('repository.update', result.name, repo.id, { ...patch } as Record<string, string>, tx);
+    // The flag merges into the metadata as stored at the write, not as read above.
+    const result = await tx.updateRepository(
+      repo.id,
+      (current) => (deny === undefined ? patch : { ...patch, metadata: { ...current.metadata, denyNonFastForwards: deny } }),
+      { ifVersion },
+    );
+    await ctx.audit('repository.update', result.name, repo.id, { ...patch, ...(deny === undefined ? {} : { denyNonFastForwards: deny }) } as Record<string, string>, tx);
     return result;
   });
-  sendJson(ctx.res, 200, repositoryView(updated));
+  sendJson(ctx.res, 200, repositoryView(updated), { etag: versionTag(updated.version) });
 }
 
 export async function deleteRepository(ctx: RequestContext): Promise<void> {
   const { repo } = await ctx.repository(ctx.params[0], 'admin');
-  // Grants and the commit index live in config keys of their own; they go with the repository, in the same transaction.
-  const doomed = await repositoryConfigKeys(ctx, repo.id);
+  // deleteRepository takes the refs, grants and commit index with it, in one write.
   await ctx.writeAll(async (tx) => {
     await tx.deleteRepository(repo.id);
-    for (const key of doomed) await tx.deleteConfig(key);
     await ctx.audit('repository.delete', repo.name, repo.id, {}, tx);
   });
   ctx.res.writeHead(204).end();
-}
-
-/** Config keys that belong to one repository: its collaborators' grants and its commit index. */
-async function repositoryConfigKeys(ctx: RequestContext, repositoryId: string): Promise<string[]> {
-  const keys = (await listGrants(ctx.store, repositoryId)).map((g) => permKey(repositoryId, g.userId));
-  for await (const [key] of ctx.store.listConfig(commitIndexRoot(repositoryId))) keys.push(key);
-  return keys;
 }
 
 export async function listRefs(ctx: RequestContext): Promise<void> {

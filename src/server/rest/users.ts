@@ -7,6 +7,7 @@ import { issueToken, listTokens, revokeTokens } from '../auth/tokens.js';
 import { asStore, type RequestContext } from '../context.js';
 import { badRequest, forbidden, notFound } from '../http-error.js';
 import { Params, sendJson } from '../http-util.js';
+import { ifMatchVersion, versionTag } from './versions.js';
 import { pageView, userView } from './views.js';
 
 const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -56,7 +57,8 @@ export async function createUser(ctx: RequestContext): Promise<void> {
 }
 
 export async function getUser(ctx: RequestContext): Promise<void> {
-  sendJson(ctx.res, 200, userView(await userInScope(ctx, ctx.params[0])));
+  const user = await userInScope(ctx, ctx.params[0]);
+  sendJson(ctx.res, 200, userView(user), { etag: versionTag(user.version) });
 }
 
 export async function updateUser(ctx: RequestContext): Promise<void> {
@@ -64,12 +66,13 @@ export async function updateUser(ctx: RequestContext): Promise<void> {
   const user = await userInScope(ctx, ctx.params[0]);
   const p = Params.body(await ctx.readJson());
   const patch = { email: p.string('email'), displayName: p.string('displayName'), isAdmin: p.bool('isAdmin') };
+  const ifVersion = ifMatchVersion(ctx);
   const updated = await ctx.writeAll(async (tx) => {
-    const result = await tx.updateUser(user.id, patch);
+    const result = await tx.updateUser(user.id, patch, { ifVersion });
     await ctx.audit('user.update', `user:${user.username}`, null, JSON.parse(JSON.stringify(patch)), tx);
     return result;
   });
-  sendJson(ctx.res, 200, userView(updated));
+  sendJson(ctx.res, 200, userView(updated), { etag: versionTag(updated.version) });
 }
 
 export async function deleteUser(ctx: RequestContext): Promise<void> {

@@ -10,6 +10,7 @@ export const repositoryView = (r: Repository) => ({
   metadata: r.metadata,
   createdAt: r.createdAt.toISOString(),
   updatedAt: r.updatedAt.toISOString(),
+  version: r.version,
 });
 
 export const userView = (u: User) => ({
@@ -21,6 +22,7 @@ export const userView = (u: User) => ({
   metadata: u.metadata,
   createdAt: u.createdAt.toISOString(),
   updatedAt: u.updatedAt.toISOString(),
+  version: u.version,
 });
 
 export const eventView = (e: AuditEvent) => ({ ...e, timestamp: e.timestamp.toISOString() });

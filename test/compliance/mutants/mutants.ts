@@ -231,6 +231,15 @@ export const MUTANTS: Record<string, Mutant> = {
       driver.countEvents = async (q) => (await count(q)) + (q.userId ? 1 : 0);
     },
   },
+  'ignores-record-versions': {
+    caughtBy: ['keeps every field when', 'applies an update with ifVersion'],
+    patch: (driver) =>
+      rewriteOps(driver, (op) => (op.op === 'putRepository' || op.op === 'putUser' ? { ...op, ifVersion: undefined } : op)),
+  },
+  'ignores-config-prefix-deletes': {
+    caughtBy: ['deletes a prefix and nothing beside it', 'deletes a repository with its refs, grants and commit index'],
+    patch: (driver) => rewriteOps(driver, (op) => (op.op === 'deleteConfigPrefix' ? [] : op)),
+  },
   'config-deletes-ignored': {
     caughtBy: ['lists and deletes config'],
     patch: (driver) => rewriteOps(driver, (op) => (op.op === 'setConfig' && op.value === null ? [] : op)),

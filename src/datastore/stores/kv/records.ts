@@ -1,6 +1,6 @@
 /** Value encodings: refs compactly, records as JSON with dates in ms (objects: object-value.ts). */
-import { IntegrityError } from '../../errors.js';
-import type { AuditEvent, JsonObject, Ref, Repository, User } from '../../types.js';
+import { eventFromJson, eventToJson, repositoryFromJson, repositoryToJson, userFromJson, userToJson } from '../../record-json.js';
+import type { AuditEvent, Ref, Repository, User } from '../../types.js';
 import type { Bytes } from './engine.js';
 import { toBuffer } from './keys.js';
 
@@ -14,46 +14,14 @@ export function decodeRef(name: string, value: Bytes): Ref {
   return { name, type: text[0] === 's' ? 'symbolic' : 'direct', target: text.slice(1) };
 }
 
-function json(value: unknown): Buffer {
-  return Buffer.from(JSON.stringify(value), 'utf8');
-}
+const utf8 = (value: Bytes) => toBuffer(value).toString('utf8');
 
-function parse<T>(value: Bytes, what: string): T {
-  try {
-    return JSON.parse(toBuffer(value).toString('utf8')) as T;
-  } catch (err) {
-    throw new IntegrityError(`stored ${what} is not valid JSON (${(err as Error).message}); the store is corrupt`);
-  }
-}
-
-type Stored<T, D extends keyof T> = Omit<T, D> & { [K in D]: number };
-
-export function encodeRepository(r: Repository): Buffer {
-  return json({ ...r, createdAt: r.createdAt.getTime(), updatedAt: r.updatedAt.getTime() });
-}
-
-export function decodeRepository(value: Bytes): Repository {
-  const r = parse<Stored<Repository, 'createdAt' | 'updatedAt'>>(value, 'repository');
-  return { ...r, createdAt: new Date(r.createdAt), updatedAt: new Date(r.updatedAt) };
-}
-
-export function encodeUser(u: User): Buffer {
-  return json({ ...u, createdAt: u.createdAt.getTime(), updatedAt: u.updatedAt.getTime() });
-}
-
-export function decodeUser(value: Bytes): User {
-  const u = parse<Stored<User, 'createdAt' | 'updatedAt'>>(value, 'user');
-  return { ...u, createdAt: new Date(u.createdAt), updatedAt: new Date(u.updatedAt) };
-}
-
-export function encodeEvent(e: AuditEvent): Buffer {
-  return json({ ...e, timestamp: e.timestamp.getTime() });
-}
-
-export function decodeEvent(value: Bytes): AuditEvent {
-  const e = parse<Stored<AuditEvent, 'timestamp'> & { details: JsonObject }>(value, 'event');
-  return { ...e, timestamp: new Date(e.timestamp) };
-}
+export const encodeRepository = (r: Repository): Buffer => Buffer.from(repositoryToJson(r), 'utf8');
+export const decodeRepository = (value: Bytes): Repository => repositoryFromJson(utf8(value));
+export const encodeUser = (u: User): Buffer => Buffer.from(userToJson(u), 'utf8');
+export const decodeUser = (value: Bytes): User => userFromJson(utf8(value));
+export const encodeEvent = (e: AuditEvent): Buffer => Buffer.from(eventToJson(e), 'utf8');
+export const decodeEvent = (value: Bytes): AuditEvent => eventFromJson(utf8(value));
 
 export function encodeCounter(n: number): Buffer {
   const b = Buffer.alloc(8);

@@ -4,7 +4,8 @@
  * transact() hands in, so checks and writes commit atomically together.
  */
 import type { PutMode, WriteOp } from '../../driver.js';
-import { CapacityError, ConflictError, NotFoundError } from '../../errors.js';
+import { checkPut, recordError } from '../../conflicts.js';
+import { CapacityError, type DataStoreError } from '../../errors.js';
 import { planRefUpdates } from '../../refs.js';
 import type { AuditEvent, ObjectEntry, Ref, Repository, User } from '../../types.js';
 import { EVENT_INDEX_NS, NS, dependentKey, encodeTime, eventIndexKey, eventKey, key, keyPrefix, prefixEnd, type EventIndexField } from './keys.js';
@@ -106,11 +107,11 @@ export class WritePlanner {
       case 'updateRefs':
         return this.updateRefs(op.repositoryId, op.updates);
       case 'putRepository':
-        return this.putRepository(op.repository, op.mode);
+        return this.putRepository(op.repository, op.mode, op.ifVersion);
       case 'deleteRepository':
         return this.deleteRepository(op.id);
       case 'putUser':
-        return this.putUser(op.user, op.mode);
+        return this.putUser(op.user, op.mode, op.ifVersion);
       case 'deleteUser':
         return this.deleteUser(op.id);
       case 'appendEvent':
@@ -119,6 +120,13 @@ export class WritePlanner {
         const k = key(NS.config, op.key);
         if (op.value === null) this.view.del(k);
         else this.view.put(k, Buffer.from(op.value, 'utf8'));
+        return;
+      }
+      case 'deleteConfigPrefix': {
+        const from = key(NS.config, op.prefix);
+        const doomed = [];
+        for (const entry of this.view.range({ gte: from, lt: prefixEnd(from), keysOnly: true })) doomed.push(entry.key);
+        for (const k of doomed) this.view.del(k);
         return;
       }
     }
@@ -143,7 +151,7 @@ export class WritePlanner {
 
   private updateRefs(repositoryId: string, updates: Parameters<typeof planRefUpdates>[1]): void {
     if (this.view.get(key(NS.repository, repositoryId)) === undefined) {
-      throw new NotFoundError(`repository ${repositoryId} does not exist; create it before writing refs`, { id: repositoryId });
+      throw recordError({ kind: 'refs-repo-missing', id: repositoryId });
     }
     const refKeys = updates.map((u) => key(NS.ref, repositoryId, u.name));
     const values = this.view.getMany(refKeys);
@@ -160,25 +168,20 @@ export class WritePlanner {
     });
   }
 
-  private checkMode(what: string, id: string, exists: boolean, mode: PutMode): void {
-    if (mode === 'create' && exists) throw new ConflictError(`${what} ${id} already exists`, { id });
-    if (mode === 'update' && !exists) throw new NotFoundError(`${what} ${id} does not exist`, { id });
-  }
-
   /** Claims a unique index key for `id`; another holder is a conflict. */
-  private claim(indexKey: Buffer, id: string, conflict: () => ConflictError): void {
+  private claim(indexKey: Buffer, id: string, conflict: () => DataStoreError): void {
     const holder = this.view.get(indexKey);
     if (holder !== undefined && Buffer.from(holder).toString('utf8') !== id) throw conflict();
     this.view.put(indexKey, Buffer.from(id, 'utf8'));
   }
 
-  private putRepository(repo: Repository, mode: PutMode): void {
+  private putRepository(repo: Repository, mode: PutMode, ifVersion: number | undefined): void {
     const k = key(NS.repository, repo.id);
     const oldValue = this.view.get(k);
-    this.checkMode('repository', repo.id, oldValue !== undefined, mode);
-    const old = oldValue && decodeRepository(oldValue);
+    const old = oldValue === undefined ? undefined : decodeRepository(oldValue);
+    checkPut('repository', repo.id, old, mode, ifVersion);
     if (old && old.name !== repo.name) this.view.del(key(NS.repositoryName, old.name));
-    this.claim(key(NS.repositoryName, repo.name), repo.id, () => new ConflictError(`a repository named ${repo.name} already exists`, { name: repo.name }));
+    this.claim(key(NS.repositoryName, repo.name), repo.id, () => recordError({ kind: 'repo-name', name: repo.name }));
     this.view.put(k, encodeRepository(repo));
   }
 
@@ -194,15 +197,15 @@ export class WritePlanner {
     for (const refKey of refKeys) this.view.del(refKey);
   }
 
-  private putUser(user: User, mode: PutMode): void {
+  private putUser(user: User, mode: PutMode, ifVersion: number | undefined): void {
     const k = key(NS.user, user.id);
     const oldValue = this.view.get(k);
-    this.checkMode('user', user.id, oldValue !== undefined, mode);
-    const old = oldValue && decodeUser(oldValue);
+    const old = oldValue === undefined ? undefined : decodeUser(oldValue);
+    checkPut('user', user.id, old, mode, ifVersion);
     if (old && old.username !== user.username) this.view.del(key(NS.username, old.username));
     if (old && old.email !== user.email) this.view.del(key(NS.email, old.email));
-    this.claim(key(NS.username, user.username), user.id, () => new ConflictError(`username ${user.username} is taken`, { username: user.username }));
-    this.claim(key(NS.email, user.email), user.id, () => new ConflictError(`email ${user.email} is taken`, { email: user.email }));
+    this.claim(key(NS.username, user.username), user.id, () => recordError({ kind: 'username', username: user.username }));
+    this.claim(key(NS.email, user.email), user.id, () => recordError({ kind: 'email', email: user.email }));
     this.view.put(k, encodeUser(user));
   }
 
@@ -218,7 +221,7 @@ export class WritePlanner {
 
   private appendEvent(event: AuditEvent): void {
     const idKey = key(NS.eventId, event.id);
-    if (this.read(idKey) !== undefined) throw new ConflictError(`audit event ${event.id} already exists`, { id: event.id });
+    if (this.read(idKey) !== undefined) throw recordError({ kind: 'event-exists', id: event.id });
     const t = event.timestamp.getTime();
     this.view.put(idKey, encodeTime(t));
     this.view.put(eventKey(t, event.id), encodeEvent(event));

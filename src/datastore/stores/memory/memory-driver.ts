@@ -3,8 +3,9 @@
  * failing op leaves nothing behind. With a byte limit it refuses writes when
  * full, or, configured as a cache, evicts least-recently-used objects.
  */
-import type { DriverStats, EventCountQuery, EventQuery, KeyRange, RepositoryQuery, StoreDriver, UserQuery, WriteOp } from '../../driver.js';
-import { CapacityError, ConflictError, NotFoundError } from '../../errors.js';
+import type { DriverStats, EventCountQuery, EventQuery, KeyRange, PutMode, RepositoryQuery, StoreDriver, UserQuery, WriteOp } from '../../driver.js';
+import { checkPut, recordError } from '../../conflicts.js';
+import { CapacityError } from '../../errors.js';
 import { compareStrings, matchesEvent, selectEvents, selectRepositories, selectUsers } from '../../filters.js';
 import { planRefUpdates } from '../../refs.js';
 import type { AuditEvent, Capabilities, ObjectEntry, ObjectStat, Ref, Repository, User } from '../../types.js';
@@ -179,7 +180,7 @@ export class MemoryDriver implements StoreDriver {
       }
       case 'updateRefs': {
         if (!s.repositories.has(op.repositoryId)) {
-          throw new NotFoundError(`repository ${op.repositoryId} does not exist; create it before writing refs`, { id: op.repositoryId });
+          throw recordError({ kind: 'refs-repo-missing', id: op.repositoryId });
         }
         let refs = s.refs.get(op.repositoryId);
         if (!refs) {
@@ -191,7 +192,7 @@ export class MemoryDriver implements StoreDriver {
         return;
       }
       case 'putRepository':
-        return this.putRepository(op.repository, op.mode, undo);
+        return this.putRepository(op.repository, op.mode, op.ifVersion, undo);
       case 'deleteRepository': {
         const old = s.repositories.get(op.id);
         if (!old) return;
@@ -201,7 +202,7 @@ export class MemoryDriver implements StoreDriver {
         return;
       }
       case 'putUser':
-        return this.putUser(op.user, op.mode, undo);
+        return this.putUser(op.user, op.mode, op.ifVersion, undo);
       case 'deleteUser': {
         const old = s.users.get(op.id);
         if (!old) return;
@@ -211,7 +212,7 @@ export class MemoryDriver implements StoreDriver {
         return;
       }
       case 'appendEvent':
-        if (s.eventIds.has(op.event.id)) throw new ConflictError(`audit event ${op.event.id} already exists`, { id: op.event.id });
+        if (s.eventIds.has(op.event.id)) throw recordError({ kind: 'event-exists', id: op.event.id });
         s.events.push(op.event);
         s.eventIds.add(op.event.id);
         undo.push(() => {
@@ -222,32 +223,31 @@ export class MemoryDriver implements StoreDriver {
       case 'setConfig':
         setWithUndo(s.config, op.key, op.value ?? undefined, undo);
         return;
+      case 'deleteConfigPrefix':
+        for (const key of [...s.config.keys()]) if (key.startsWith(op.prefix)) setWithUndo(s.config, key, undefined, undo);
+        return;
     }
   }
 
-  private putRepository(repo: Repository, mode: string, undo: Array<() => void>): void {
+  private putRepository(repo: Repository, mode: PutMode, ifVersion: number | undefined, undo: Array<() => void>): void {
     const s = this.state;
     const old = s.repositories.get(repo.id);
-    if (mode === 'create' && old) throw new ConflictError(`repository ${repo.id} already exists`, { id: repo.id });
-    if (mode === 'update' && !old) throw new NotFoundError(`repository ${repo.id} does not exist`, { id: repo.id });
+    checkPut('repository', repo.id, old, mode, ifVersion);
     const holder = s.repositoryIdsByName.get(repo.name);
-    if (holder !== undefined && holder !== repo.id) {
-      throw new ConflictError(`a repository named ${repo.name} already exists`, { name: repo.name });
-    }
+    if (holder !== undefined && holder !== repo.id) throw recordError({ kind: 'repo-name', name: repo.name });
     if (old && old.name !== repo.name) setWithUndo(s.repositoryIdsByName, old.name, undefined, undo);
     setWithUndo(s.repositoryIdsByName, repo.name, repo.id, undo);
     setWithUndo(s.repositories, repo.id, structuredClone(repo), undo);
   }
 
-  private putUser(user: User, mode: string, undo: Array<() => void>): void {
+  private putUser(user: User, mode: PutMode, ifVersion: number | undefined, undo: Array<() => void>): void {
     const s = this.state;
     const old = s.users.get(user.id);
-    if (mode === 'create' && old) throw new ConflictError(`user ${user.id} already exists`, { id: user.id });
-    if (mode === 'update' && !old) throw new NotFoundError(`user ${user.id} does not exist`, { id: user.id });
+    checkPut('user', user.id, old, mode, ifVersion);
     const byName = s.userIdsByUsername.get(user.username);
-    if (byName !== undefined && byName !== user.id) throw new ConflictError(`username ${user.username} is taken`, { username: user.username });
+    if (byName !== undefined && byName !== user.id) throw recordError({ kind: 'username', username: user.username });
     const byEmail = s.userIdsByEmail.get(user.email);
-    if (byEmail !== undefined && byEmail !== user.id) throw new ConflictError(`email ${user.email} is taken`, { email: user.email });
+    if (byEmail !== undefined && byEmail !== user.id) throw recordError({ kind: 'email', email: user.email });
     if (old) {
       setWithUndo(s.userIdsByUsername, old.username, undefined, undo);
       setWithUndo(s.userIdsByEmail, old.email, undefined, undo);

@@ -34,10 +34,11 @@ function isSingleStatement(ops: WriteOp[]): boolean {
     case 'deleteRepository':
     case 'deleteUser':
     case 'setConfig':
+    case 'deleteConfigPrefix':
       return true;
     case 'putRepository':
     case 'putUser':
-      return op.mode !== 'update';
+      return op.mode !== 'update' && op.ifVersion === undefined;
     default:
       return false;
   }

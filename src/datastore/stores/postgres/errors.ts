@@ -1,4 +1,5 @@
 /** PostgreSQL errors (SQLSTATE codes) as the store's error classes. */
+import { recordError, type RecordConflict } from '../../conflicts.js';
 import {
   CapacityError,
   ConflictError,
@@ -81,23 +82,19 @@ export function mapPgError(err: unknown, product: string, target: string): unkno
 }
 
 function uniqueMessage(e: PgError): string {
-  const value = /\)=\((.*)\) already exists/.exec(e.detail ?? '')?.[1];
-  switch (e.constraint) {
-    case 'repositories_pkey':
-      return `repository ${value ?? ''} already exists`;
-    case 'repositories_name_key':
-      return `a repository named ${value ?? ''} already exists`;
-    case 'users_pkey':
-      return `user ${value ?? ''} already exists`;
-    case 'users_username_key':
-      return `username ${value ?? ''} is taken`;
-    case 'users_email_key':
-      return `email ${value ?? ''} is taken`;
-    case 'audit_events_pkey':
-      return `audit event ${value ?? ''} already exists; event ids are unique`;
-    case 'refs_pkey':
-      return `a ref was created concurrently (${e.detail ?? ''}); re-read it and retry`;
-    default:
-      return `${e.message}${e.detail ? ` (${e.detail})` : ''}`;
-  }
+  const value = /\)=\((.*)\) already exists/.exec(e.detail ?? '')?.[1] ?? '';
+  const known = UNIQUE_CONFLICTS[e.constraint ?? ''];
+  if (known) return recordError(known(value)).message;
+  if (e.constraint === 'refs_pkey') return `a ref was created concurrently (${e.detail ?? ''}); re-read it and retry`;
+  return `${e.message}${e.detail ? ` (${e.detail})` : ''}`;
 }
+
+/** Unique constraints and the conflict each one means (conflicts.ts gives the words). */
+const UNIQUE_CONFLICTS: Record<string, (value: string) => RecordConflict> = {
+  repositories_pkey: (id) => ({ kind: 'repo-exists', id }),
+  repositories_name_key: (name) => ({ kind: 'repo-name', name }),
+  users_pkey: (id) => ({ kind: 'user-exists', id }),
+  users_username_key: (username) => ({ kind: 'username', username }),
+  users_email_key: (email) => ({ kind: 'email', email }),
+  audit_events_pkey: (id) => ({ kind: 'event-exists', id }),
+};

@@ -4,21 +4,9 @@
  * prefix, in code point order (= UTF-8 byte order = COLLATE "C"). No LIKE, so
  * `%` and `_` are plain characters.
  */
-const MAX_CODE_POINT = 0x10ffff;
+import { prefixUpperBound } from '../../prefix-bound.js';
 
-/** The exclusive upper bound of strings starting with `prefix`; undefined when there is none. */
-export function prefixUpperBound(prefix: string): string | undefined {
-  const points = Array.from(prefix, (ch) => ch.codePointAt(0)!);
-  while (points.length > 0) {
-    const last = points.pop()!;
-    if (last < MAX_CODE_POINT) {
-      // Surrogate code points never reach the database (they are not valid UTF-8); skip over them.
-      const next = last + 1 === 0xd800 ? 0xe000 : last + 1;
-      return String.fromCodePoint(...points, next);
-    }
-  }
-  return undefined;
-}
+export { prefixUpperBound };
 
 /**
  * Appends `column >= $n [AND column < $m]` for a prefix to `where`, pushing

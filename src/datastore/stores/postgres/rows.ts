@@ -11,6 +11,7 @@ export interface RepositoryRow {
   metadata: JsonObject;
   created_at: Date;
   updated_at: Date;
+  version: number;
 }
 
 export interface UserRow {
@@ -22,6 +23,7 @@ export interface UserRow {
   metadata: JsonObject;
   created_at: Date;
   updated_at: Date;
+  version: number;
 }
 
 export interface EventRow {
@@ -51,8 +53,8 @@ export interface EntryRow {
   data: Buffer | null;
 }
 
-export const REPOSITORY_COLUMNS = ['id', 'name', 'description', 'path', 'visibility', 'owner_id', 'metadata', 'created_at', 'updated_at'] as const;
-export const USER_COLUMNS = ['id', 'username', 'email', 'display_name', 'is_admin', 'metadata', 'created_at', 'updated_at'] as const;
+export const REPOSITORY_COLUMNS = ['id', 'name', 'description', 'path', 'visibility', 'owner_id', 'metadata', 'created_at', 'updated_at', 'version'] as const;
+export const USER_COLUMNS = ['id', 'username', 'email', 'display_name', 'is_admin', 'metadata', 'created_at', 'updated_at', 'version'] as const;
 export const EVENT_COLUMNS = ['id', 'occurred_at', 'user_id', 'action', 'resource', 'repository_id', 'details'] as const;
 
 export function toRepository(r: RepositoryRow): Repository {
@@ -66,11 +68,12 @@ export function toRepository(r: RepositoryRow): Repository {
     metadata: r.metadata,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
+    version: r.version,
   };
 }
 
 export function repositoryParams(r: Repository): unknown[] {
-  return [r.id, r.name, r.description, r.path, r.visibility, r.ownerId, JSON.stringify(r.metadata), r.createdAt.toISOString(), r.updatedAt.toISOString()];
+  return [r.id, r.name, r.description, r.path, r.visibility, r.ownerId, JSON.stringify(r.metadata), r.createdAt.toISOString(), r.updatedAt.toISOString(), r.version];
 }
 
 export function toUser(r: UserRow): User {
@@ -83,11 +86,12 @@ export function toUser(r: UserRow): User {
     metadata: r.metadata,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
+    version: r.version,
   };
 }
 
 export function userParams(u: User): unknown[] {
-  return [u.id, u.username, u.email, u.displayName, u.isAdmin, JSON.stringify(u.metadata), u.createdAt.toISOString(), u.updatedAt.toISOString()];
+  return [u.id, u.username, u.email, u.displayName, u.isAdmin, JSON.stringify(u.metadata), u.createdAt.toISOString(), u.updatedAt.toISOString(), u.version];
 }
 
 export function toEvent(r: EventRow): AuditEvent {

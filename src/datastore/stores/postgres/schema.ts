@@ -142,6 +142,16 @@ export const MIGRATIONS: readonly Migration[] = [
       ];
     },
   },
+  {
+    version: 4,
+    name: 'a version on repositories and users, for compare-and-swap updates',
+    statements() {
+      return [
+        `ALTER TABLE repositories ADD COLUMN IF NOT EXISTS version INTEGER NOT NULL DEFAULT 1`,
+        `ALTER TABLE users ADD COLUMN IF NOT EXISTS version INTEGER NOT NULL DEFAULT 1`,
+      ];
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -5,12 +5,13 @@
  */
 import type { ClientBase } from 'pg';
 import type { WriteOp } from '../../driver.js';
-import { NotFoundError } from '../../errors.js';
+import { checkPut, recordError } from '../../conflicts.js';
 import { compareStrings } from '../../filters.js';
 import { planRefUpdates } from '../../refs.js';
 import type { ObjectEntry, Ref, RefUpdate, Repository, User } from '../../types.js';
 import type { Dialect } from './dialect.js';
 import { putEntries } from './entry-writer.js';
+import { prefixUpperBound } from './prefix.js';
 import type { Executor } from './executor.js';
 import type { ChangeNotice } from './notices.js';
 import { EVENT_COLUMNS, REPOSITORY_COLUMNS, USER_COLUMNS, eventParams, repositoryParams, toRef, userParams, type RefRow } from './rows.js';
@@ -38,6 +39,11 @@ export function writeStatements(d: Dialect) {
     appendEvent: `INSERT INTO audit_events (${EVENT_COLUMNS.join(', ')}) VALUES (${params(EVENT_COLUMNS)})`,
     setConfig: d.upsert('config', ['key', 'value'], ['key']),
     deleteConfig: 'DELETE FROM config WHERE key = $1',
+    deleteConfigBetween: 'DELETE FROM config WHERE key >= $1 AND key < $2',
+    deleteConfigFrom: 'DELETE FROM config WHERE key >= $1',
+    // A version check locks the row, so the check and the write see the same version.
+    repositoryVersion: 'SELECT version FROM repositories WHERE id = $1 FOR UPDATE',
+    userVersion: 'SELECT version FROM users WHERE id = $1 FOR UPDATE',
   };
 }
 
@@ -85,7 +91,7 @@ export class OpWriter {
       case 'updateRefs':
         return this.updateRefs(op.repositoryId, op.updates);
       case 'putRepository':
-        return this.putRecord('repository', op.repository, op.mode, repositoryParams(op.repository), [
+        return this.putRecord('repository', op.repository, op.mode, op.ifVersion, repositoryParams(op.repository), [
           sql.insertRepository,
           sql.updateRepository,
           sql.upsertRepository,
@@ -94,7 +100,7 @@ export class OpWriter {
         await exec.query(sql.deleteRepository, [op.id]);
         return;
       case 'putUser':
-        return this.putRecord('user', op.user, op.mode, userParams(op.user), [sql.insertUser, sql.updateUser, sql.upsertUser]);
+        return this.putRecord('user', op.user, op.mode, op.ifVersion, userParams(op.user), [sql.insertUser, sql.updateUser, sql.upsertUser]);
       case 'deleteUser':
         await exec.query(sql.deleteUser, [op.id]);
         return;
@@ -107,6 +113,12 @@ export class OpWriter {
         if (op.value === null) await exec.query(sql.deleteConfig, [op.key]);
         else await exec.query(sql.setConfig, [op.key, op.value]);
         return;
+      case 'deleteConfigPrefix': {
+        const upper = prefixUpperBound(op.prefix);
+        if (upper === undefined) await exec.query(sql.deleteConfigFrom, [op.prefix]);
+        else await exec.query(sql.deleteConfigBetween, [op.prefix, upper]);
+        return;
+      }
     }
   }
 
@@ -123,7 +135,7 @@ export class OpWriter {
   private async updateRefs(repositoryId: string, updates: RefUpdate[]): Promise<void> {
     const { exec, sql } = this;
     const repo = await exec.query(sql.lockRepository, [repositoryId]);
-    if (!repo.rowCount) throw new NotFoundError(`repository ${repositoryId} does not exist; create it before writing refs`, { id: repositoryId });
+    if (!repo.rowCount) throw recordError({ kind: 'refs-repo-missing', id: repositoryId });
     const names = updates.map((u) => u.name).sort(compareStrings);
     const { rows } = await exec.query<RefRow>(sql.lockRefs, [repositoryId, names]);
     const current = new Map<string, Ref | undefined>(rows.map((r) => [r.name, toRef(r)]));
@@ -149,14 +161,19 @@ export class OpWriter {
     what: 'repository' | 'user',
     record: Repository | User,
     mode: 'create' | 'update' | 'upsert',
+    ifVersion: number | undefined,
     params: unknown[],
     [insert, update, upsert]: [string, string, string],
   ): Promise<void> {
+    if (ifVersion !== undefined) {
+      const { rows } = await this.exec.query<{ version: number }>(what === 'repository' ? this.sql.repositoryVersion : this.sql.userVersion, [record.id]);
+      checkPut(what, record.id, rows[0], mode, ifVersion);
+    }
     if (mode === 'create') {
       await this.exec.query(insert, params);
     } else if (mode === 'update') {
       const { rowCount } = await this.exec.query(update, params);
-      if (!rowCount) throw new NotFoundError(`${what} ${record.id} does not exist`, { id: record.id });
+      if (!rowCount) throw recordError({ kind: what === 'repository' ? 'repo-missing' : 'user-missing', id: record.id });
     } else {
       await this.exec.query(upsert, params);
     }

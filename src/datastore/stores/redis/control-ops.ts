@@ -1,6 +1,8 @@
 /** Turns the non-object WriteOps into the APPLY script's JSON, and its error replies into store errors. */
 import type { WriteOp } from '../../driver.js';
-import { ConflictError, DataStoreError, NotFoundError } from '../../errors.js';
+import { recordError, type RecordConflict } from '../../conflicts.js';
+import { ConflictError, DataStoreError } from '../../errors.js';
+import { prefixUpperBound } from '../../prefix-bound.js';
 import { encodeEvent, encodeRefTarget, encodeRepository, encodeUser, eventMember } from './codec.js';
 
 export type ControlOp = Exclude<WriteOp, { op: 'putObject' } | { op: 'deleteObject' }>;
@@ -24,14 +26,32 @@ export function encodeControlOp(op: ControlOp): Record<string, unknown> {
       };
     case 'putRepository': {
       const r = op.repository;
-      return { op: op.op, mode: op.mode, id: r.id, name: r.name, visibility: r.visibility, ownerId: r.ownerId, json: encodeRepository(r) };
+      return {
+        op: op.op,
+        mode: op.mode,
+        ifVersion: op.ifVersion ?? null,
+        id: r.id,
+        name: r.name,
+        visibility: r.visibility,
+        ownerId: r.ownerId,
+        json: encodeRepository(r),
+      };
     }
     case 'deleteRepository':
     case 'deleteUser':
       return { op: op.op, id: op.id };
     case 'putUser': {
       const u = op.user;
-      return { op: op.op, mode: op.mode, id: u.id, username: u.username, email: u.email, isAdmin: u.isAdmin, json: encodeUser(u) };
+      return {
+        op: op.op,
+        mode: op.mode,
+        ifVersion: op.ifVersion ?? null,
+        id: u.id,
+        username: u.username,
+        email: u.email,
+        isAdmin: u.isAdmin,
+        json: encodeUser(u),
+      };
     }
     case 'appendEvent': {
       const e = op.event;
@@ -48,6 +68,11 @@ export function encodeControlOp(op: ControlOp): Record<string, unknown> {
     }
     case 'setConfig':
       return { op: op.op, key: op.key, value: op.value };
+    case 'deleteConfigPrefix': {
+      // ZRANGEBYLEX bounds: code point order is UTF-8 byte order, Redis's member order.
+      const upper = prefixUpperBound(op.prefix);
+      return { op: op.op, lo: `[${op.prefix}`, hi: upper === undefined ? '+' : `(${upper}` };
+    }
   }
 }
 
@@ -71,23 +96,25 @@ export function scriptError(json: string): DataStoreError {
       );
     }
     case 'repo':
-      return new NotFoundError(`repository ${e.id} does not exist; create it before writing refs`, { id: e.id });
-    case 'repo-missing':
-      return new NotFoundError(`repository ${e.id} does not exist`, { id: e.id });
-    case 'repo-exists':
-      return new ConflictError(`repository ${e.id} already exists`, { id: e.id });
-    case 'repo-name':
-      return new ConflictError(`a repository named ${e.name} already exists`, { name: e.name });
-    case 'event-exists':
-      return new ConflictError(`audit event ${e.id} already exists`, { id: e.id });
+      return recordError({ kind: 'refs-repo-missing', id: String(e.id) });
     case 'user':
-      return new NotFoundError(`user ${e.id} does not exist`, { id: e.id });
+      return recordError({ kind: 'user-missing', id: String(e.id) });
+    case 'stale-version':
+      return recordError({
+        kind: 'stale-version',
+        record: e.record === 'user' ? 'user' : 'repository',
+        id: String(e.id),
+        expected: Number(e.expected),
+        actual: Number(e.actual),
+      });
+    case 'repo-missing':
+    case 'repo-exists':
+    case 'repo-name':
+    case 'event-exists':
     case 'user-exists':
-      return new ConflictError(`user ${e.id} already exists`, { id: e.id });
     case 'username':
-      return new ConflictError(`username ${e.username} is taken`, { username: e.username });
     case 'email':
-      return new ConflictError(`email ${e.email} is taken`, { email: e.email });
+      return recordError(e as unknown as RecordConflict);
     default:
       return new DataStoreError('INTERNAL', `redis write script failed: ${json}`);
   }

@@ -98,11 +98,22 @@ function handlers.updateRefs(op)
   effects[#effects + 1] = {'activity', op.repo, #op.updates}
 end
 
+-- ifVersion: the stored record's version (1 for records older than versions, 0 when absent) must equal it.
+local function checkVersion(record, op, oldJson)
+  if op.ifVersion == cjson.null or op.ifVersion == nil then return end
+  local actual = 0
+  if oldJson then actual = cjson.decode(oldJson).version or 1 end
+  if actual ~= op.ifVersion then
+    fail({code = 'CONFLICT', kind = 'stale-version', record = record, id = op.id, expected = op.ifVersion, actual = actual})
+  end
+end
+
 function handlers.putRepository(op)
   local key = B .. 'repo:' .. op.id
   local oldJson = redis.call('GET', key)
   if op.mode == 'create' and oldJson then fail({code = 'CONFLICT', kind = 'repo-exists', id = op.id}) end
   if op.mode == 'update' and not oldJson then fail({code = 'NOT_FOUND', kind = 'repo-missing', id = op.id}) end
+  checkVersion('repository', op, oldJson)
   local holder = redis.call('HGET', B .. 'repo-names', op.name)
   if holder and holder ~= op.id then fail({code = 'CONFLICT', kind = 'repo-name', name = op.name}) end
   if oldJson then
@@ -133,6 +144,7 @@ function handlers.putUser(op)
   local oldJson = redis.call('GET', key)
   if op.mode == 'create' and oldJson then fail({code = 'CONFLICT', kind = 'user-exists', id = op.id}) end
   if op.mode == 'update' and not oldJson then fail({code = 'NOT_FOUND', kind = 'user', id = op.id}) end
+  checkVersion('user', op, oldJson)
   local byName = redis.call('HGET', B .. 'usernames', op.username)
   if byName and byName ~= op.id then fail({code = 'CONFLICT', kind = 'username', username = op.username}) end
   local byEmail = redis.call('HGET', B .. 'emails', op.email)
@@ -180,6 +192,13 @@ function handlers.setConfig(op)
   else
     hdel(B .. 'config', op.key)
     zrem(B .. 'config-keys', op.key)
+  end
+end
+
+function handlers.deleteConfigPrefix(op)
+  for _, k in ipairs(redis.call('ZRANGEBYLEX', B .. 'config-keys', op.lo, op.hi)) do
+    hdel(B .. 'config', k)
+    zrem(B .. 'config-keys', k)
   end
 end
 

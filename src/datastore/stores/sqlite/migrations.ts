@@ -104,6 +104,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX objects_by_base ON objects (base) WHERE base IS NOT NULL;
     `,
   },
+  {
+    version: 3,
+    description: 'a version on repositories and users, for compare-and-swap updates',
+    sql: `
+      ALTER TABLE repositories ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+      ALTER TABLE users ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

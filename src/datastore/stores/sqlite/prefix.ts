@@ -6,21 +6,9 @@
  * bytes, which is code point order, so the bound is computed on code points.
  */
 
-const MAX_CODE_POINT = 0x10ffff;
+import { prefixUpperBound } from '../../prefix-bound.js';
 
-/** The exclusive upper bound of strings starting with `prefix`, or undefined when there is none (all U+10FFFF). */
-export function prefixUpperBound(prefix: string): string | undefined {
-  const points = Array.from(prefix, (c) => c.codePointAt(0)!);
-  while (points.length > 0) {
-    const last = points.pop()!;
-    if (last === MAX_CODE_POINT) continue;
-    // Surrogate code points never appear in UTF-8 text; jump over them.
-    const next = last + 1 === 0xd800 ? 0xe000 : last + 1;
-    points.push(next);
-    return String.fromCodePoint(...points);
-  }
-  return undefined;
-}
+export { prefixUpperBound };
 
 export interface SqlCondition {
   sql: string;

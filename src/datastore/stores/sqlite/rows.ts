@@ -26,6 +26,7 @@ export interface RepositoryRow {
   metadata: string;
   created_at: number;
   updated_at: number;
+  version: number;
 }
 
 export interface UserRow {
@@ -37,6 +38,7 @@ export interface UserRow {
   metadata: string;
   created_at: number;
   updated_at: number;
+  version: number;
 }
 
 export interface EventRow {
@@ -55,8 +57,8 @@ export interface RefRow {
   target: string;
 }
 
-export const REPOSITORY_COLUMNS = 'id, name, description, path, visibility, owner_id, metadata, created_at, updated_at';
-export const USER_COLUMNS = 'id, username, email, display_name, is_admin, metadata, created_at, updated_at';
+export const REPOSITORY_COLUMNS = 'id, name, description, path, visibility, owner_id, metadata, created_at, updated_at, version';
+export const USER_COLUMNS = 'id, username, email, display_name, is_admin, metadata, created_at, updated_at, version';
 export const EVENT_COLUMNS = 'id, timestamp, user_id, action, resource, repository_id, details';
 
 export function repositoryFromRow(r: RepositoryRow): Repository {
@@ -70,6 +72,7 @@ export function repositoryFromRow(r: RepositoryRow): Repository {
     metadata: JSON.parse(r.metadata) as JsonObject,
     createdAt: new Date(r.created_at),
     updatedAt: new Date(r.updated_at),
+    version: r.version,
   };
 }
 
@@ -84,6 +87,7 @@ export function repositoryToRow(r: Repository): RepositoryRow {
     metadata: JSON.stringify(r.metadata),
     created_at: r.createdAt.getTime(),
     updated_at: r.updatedAt.getTime(),
+    version: r.version,
   };
 }
 
@@ -97,6 +101,7 @@ export function userFromRow(r: UserRow): User {
     metadata: JSON.parse(r.metadata) as JsonObject,
     createdAt: new Date(r.created_at),
     updatedAt: new Date(r.updated_at),
+    version: r.version,
   };
 }
 
@@ -110,6 +115,7 @@ export function userToRow(u: User): UserRow {
     metadata: JSON.stringify(u.metadata),
     created_at: u.createdAt.getTime(),
     updated_at: u.updatedAt.getTime(),
+    version: u.version,
   };
 }
 

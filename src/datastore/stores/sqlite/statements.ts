@@ -40,22 +40,24 @@ export function prepareStatements(db: Database) {
 
     getRepository: db.prepare(`SELECT ${REPOSITORY_COLUMNS} FROM repositories WHERE id = ?`),
     getRepositoryByName: db.prepare(`SELECT ${REPOSITORY_COLUMNS} FROM repositories WHERE name = ?`),
-    repositoryExists: db.prepare<[string], number>('SELECT 1 FROM repositories WHERE id = ?').pluck(),
+    repositoryVersion: db.prepare<[string], number>('SELECT version FROM repositories WHERE id = ?').pluck(),
     upsertRepository: db.prepare(
-      `INSERT INTO repositories (${REPOSITORY_COLUMNS}) VALUES (@id, @name, @description, @path, @visibility, @owner_id, @metadata, @created_at, @updated_at)
+      `INSERT INTO repositories (${REPOSITORY_COLUMNS}) VALUES (@id, @name, @description, @path, @visibility, @owner_id, @metadata, @created_at, @updated_at, @version)
        ON CONFLICT (id) DO UPDATE SET name = excluded.name, description = excluded.description, path = excluded.path,
          visibility = excluded.visibility, owner_id = excluded.owner_id, metadata = excluded.metadata,
-         created_at = excluded.created_at, updated_at = excluded.updated_at`,
+         created_at = excluded.created_at, updated_at = excluded.updated_at, version = excluded.version`,
     ),
     deleteRepository: db.prepare<[string]>('DELETE FROM repositories WHERE id = ?'),
 
     getUser: db.prepare(`SELECT ${USER_COLUMNS} FROM users WHERE id = ?`),
+    userVersion: db.prepare<[string], number>('SELECT version FROM users WHERE id = ?').pluck(),
     getUserByUsername: db.prepare(`SELECT ${USER_COLUMNS} FROM users WHERE username = ?`),
     getUserByEmail: db.prepare(`SELECT ${USER_COLUMNS} FROM users WHERE email = ?`),
     upsertUser: db.prepare(
-      `INSERT INTO users (${USER_COLUMNS}) VALUES (@id, @username, @email, @display_name, @is_admin, @metadata, @created_at, @updated_at)
+      `INSERT INTO users (${USER_COLUMNS}) VALUES (@id, @username, @email, @display_name, @is_admin, @metadata, @created_at, @updated_at, @version)
        ON CONFLICT (id) DO UPDATE SET username = excluded.username, email = excluded.email, display_name = excluded.display_name,
-         is_admin = excluded.is_admin, metadata = excluded.metadata, created_at = excluded.created_at, updated_at = excluded.updated_at`,
+         is_admin = excluded.is_admin, metadata = excluded.metadata, created_at = excluded.created_at, updated_at = excluded.updated_at,
+         version = excluded.version`,
     ),
     deleteUser: db.prepare<[string]>('DELETE FROM users WHERE id = ?'),
 
@@ -66,6 +68,8 @@ export function prepareStatements(db: Database) {
     getConfig: db.prepare<[string], string>('SELECT value FROM config WHERE key = ?').pluck(),
     upsertConfig: db.prepare<[string, string]>('INSERT INTO config (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
     deleteConfig: db.prepare<[string]>('DELETE FROM config WHERE key = ?'),
+    deleteConfigBetween: db.prepare<[string, string]>('DELETE FROM config WHERE key >= ? AND key < ?'),
+    deleteConfigFrom: db.prepare<[string]>('DELETE FROM config WHERE key >= ?'),
   };
 }
 

@@ -5,10 +5,11 @@
  * of it back.
  */
 import type { PutMode, WriteOp } from '../../driver.js';
-import { ConflictError, NotFoundError } from '../../errors.js';
+import { checkPut, recordError } from '../../conflicts.js';
 import { planRefUpdates } from '../../refs.js';
 import type { Ref, RefUpdate, Repository, User } from '../../types.js';
 import { eventToRow, refFromRow, repositoryToRow, userToRow, type RefRow } from './rows.js';
+import { prefixUpperBound } from './prefix.js';
 import type { Statements } from './statements.js';
 
 function toBuffer(data: Uint8Array): Buffer {
@@ -32,13 +33,13 @@ export class Writer {
       case 'updateRefs':
         return this.updateRefs(op.repositoryId, op.updates);
       case 'putRepository':
-        return this.putRepository(op.repository, op.mode);
+        return this.putRepository(op.repository, op.mode, op.ifVersion);
       case 'deleteRepository':
         s.deleteRepositoryRefs.run(op.id);
         s.deleteRepository.run(op.id);
         return;
       case 'putUser':
-        return this.putUser(op.user, op.mode);
+        return this.putUser(op.user, op.mode, op.ifVersion);
       case 'deleteUser':
         s.deleteUser.run(op.id);
         return;
@@ -47,7 +48,7 @@ export class Writer {
           s.insertEvent.run(eventToRow(op.event));
         } catch (err) {
           if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-            throw new ConflictError(`audit event ${op.event.id} already exists`, { id: op.event.id });
+            throw recordError({ kind: 'event-exists', id: op.event.id });
           }
           throw err;
         }
@@ -56,13 +57,19 @@ export class Writer {
         if (op.value === null) s.deleteConfig.run(op.key);
         else s.upsertConfig.run(op.key, op.value);
         return;
+      case 'deleteConfigPrefix': {
+        const upper = prefixUpperBound(op.prefix);
+        if (upper === undefined) s.deleteConfigFrom.run(op.prefix);
+        else s.deleteConfigBetween.run(op.prefix, upper);
+        return;
+      }
     }
   }
 
   private updateRefs(repositoryId: string, updates: RefUpdate[]): void {
     const s = this.s;
-    if (s.repositoryExists.get(repositoryId) === undefined) {
-      throw new NotFoundError(`repository ${repositoryId} does not exist; create it before writing refs`, { id: repositoryId });
+    if (s.repositoryVersion.get(repositoryId) === undefined) {
+      throw recordError({ kind: 'refs-repo-missing', id: repositoryId });
     }
     const current = new Map<string, Ref | undefined>();
     for (const u of updates) {
@@ -75,26 +82,23 @@ export class Writer {
     }
   }
 
-  private checkMode(kind: string, id: string, exists: boolean, mode: PutMode): void {
-    if (mode === 'create' && exists) throw new ConflictError(`${kind} ${id} already exists`, { id });
-    if (mode === 'update' && !exists) throw new NotFoundError(`${kind} ${id} does not exist`, { id });
-  }
-
-  private putRepository(repo: Repository, mode: PutMode): void {
+  private putRepository(repo: Repository, mode: PutMode, ifVersion: number | undefined): void {
     const s = this.s;
-    this.checkMode('repository', repo.id, s.repositoryExists.get(repo.id) !== undefined, mode);
+    const version = s.repositoryVersion.get(repo.id);
+    checkPut('repository', repo.id, version === undefined ? undefined : { version }, mode, ifVersion);
     const holder = s.getRepositoryByName.get(repo.name) as { id: string } | undefined;
-    if (holder && holder.id !== repo.id) throw new ConflictError(`a repository named ${repo.name} already exists`, { name: repo.name });
+    if (holder && holder.id !== repo.id) throw recordError({ kind: 'repo-name', name: repo.name });
     s.upsertRepository.run(repositoryToRow(repo));
   }
 
-  private putUser(user: User, mode: PutMode): void {
+  private putUser(user: User, mode: PutMode, ifVersion: number | undefined): void {
     const s = this.s;
-    this.checkMode('user', user.id, s.getUser.get(user.id) !== undefined, mode);
+    const version = s.userVersion.get(user.id);
+    checkPut('user', user.id, version === undefined ? undefined : { version }, mode, ifVersion);
     const byName = s.getUserByUsername.get(user.username) as { id: string } | undefined;
-    if (byName && byName.id !== user.id) throw new ConflictError(`username ${user.username} is taken`, { username: user.username });
+    if (byName && byName.id !== user.id) throw recordError({ kind: 'username', username: user.username });
     const byEmail = s.getUserByEmail.get(user.email) as { id: string } | undefined;
-    if (byEmail && byEmail.id !== user.id) throw new ConflictError(`email ${user.email} is taken`, { email: user.email });
+    if (byEmail && byEmail.id !== user.id) throw recordError({ kind: 'email', email: user.email });
     s.upsertUser.run(userToRow(user));
   }
 }
