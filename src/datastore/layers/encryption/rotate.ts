@@ -5,8 +5,11 @@
  * KEYSPACE.layer after every batch, so an interrupted rotation resumes where
  * it stopped. Audit events are append-only (no write op rewrites one): they
  * are counted, not rewritten, and their keys must stay in the keyring.
+ * Repositories and users are rewritten with ifVersion (their version kept:
+ * the content is the same), so a concurrent update is never overwritten.
  */
 import type { StoreDriver, WriteOp } from '../../driver.js';
+import { ConflictError } from '../../errors.js';
 import { ForwardingDriver } from '../../forwarding-driver.js';
 import { HybridDriver } from '../../hybrid/hybrid-driver.js';
 import { KEYSPACE } from '../../keyspace.js';
@@ -74,14 +77,14 @@ export async function rotateLayer(layer: EncryptionLayer, options: RotateOptions
         const list = await below.listRepositories({ after, offset: 0, limit: batch });
         const ops: WriteOp[] = list
           .filter((r) => !fieldsCurrent([r.description, r.path, r.metadata]))
-          .map((r) => ({ op: 'putRepository', repository: codec.repository(codec.repository(r, true)), mode: 'update' }));
+          .map((r) => ({ op: 'putRepository', repository: codec.repository(codec.repository(r, true)), mode: 'update', ifVersion: r.version }));
         return { ops, last: list.at(-1)?.name };
       }
       case 'users': {
         const list = await below.listUsers({ after, offset: 0, limit: batch });
         const ops: WriteOp[] = list
           .filter((u) => !fieldsCurrent([u.displayName, u.metadata]))
-          .map((u) => ({ op: 'putUser', user: codec.user(codec.user(u, true)), mode: 'update' }));
+          .map((u) => ({ op: 'putUser', user: codec.user(codec.user(u, true)), mode: 'update', ifVersion: u.version }));
         return { ops, last: list.at(-1)?.username };
       }
       case 'config': {
@@ -105,13 +108,24 @@ export async function rotateLayer(layer: EncryptionLayer, options: RotateOptions
 
   for (let batches = 0; progress.phase !== 'done'; batches++) {
     if (options.maxBatches !== undefined && batches >= options.maxBatches) break;
-    const { ops, last } = await step();
-    progress.rewritten += ops.length;
-    if (last === undefined) {
-      progress.phase = PHASES[PHASES.indexOf(progress.phase) + 1];
-      delete progress.after;
-    } else progress.after = last;
-    await save(ops);
+    const before = { ...progress };
+    for (let attempt = 1; ; attempt++) {
+      const { ops, last } = await step();
+      progress.rewritten += ops.length;
+      if (last === undefined) {
+        progress.phase = PHASES[PHASES.indexOf(progress.phase) + 1];
+        delete progress.after;
+      } else progress.after = last;
+      try {
+        await save(ops);
+        break;
+      } catch (err) {
+        // A record changed between our read and rewrite (its version moved): read the batch again.
+        Object.assign(progress, before);
+        if (before.after === undefined) delete progress.after;
+        if (!(err instanceof ConflictError) || attempt >= 5) throw err;
+      }
+    }
     options.onProgress?.({ ...progress });
   }
   return progress;
