@@ -71,6 +71,25 @@ describe('cache layer: consistency', () => {
     }
   });
 
+  it('decides ifVersion in the store: a stale cached record neither passes a check nor loses an update', async () => {
+    const uri = `sqlite://${join(root, `ver${++n}.db`)}?cache.type=memory&cache.ttl=1h`;
+    const [a, b] = [await createStore(uri), await createStore(uri)];
+    try {
+      const repo = await a.createRepository({ name: 'versioned', metadata: { a: 1 } });
+      assert.equal((await a.getRepository(repo.id))?.version, 1);
+      await b.updateRepository(repo.id, { metadata: { a: 1, b: 2 } });
+      assert.equal((await a.getRepository(repo.id))?.version, 1, 'a still has version 1 cached');
+      await rejectsWithCode(a.updateRepository(repo.id, { description: 'stale' }, { ifVersion: 1 }), 'CONFLICT');
+      // Without ifVersion the update retries on a fresh read: b's metadata is kept.
+      const next = await a.updateRepository(repo.id, (current) => ({ metadata: { ...current.metadata, c: 3 } }));
+      assert.deepEqual(next.metadata, { a: 1, b: 2, c: 3 });
+      assert.equal((await b.getRepository(repo.id))?.version, 3);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   it('drops a fill whose read began before a write that finished first', async () => {
     const base = (await createStore('memory://')).driver;
     let release: (() => void) | undefined;
