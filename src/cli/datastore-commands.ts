@@ -12,6 +12,7 @@ import type { DataStore } from '../datastore/store.js';
 import { pruneStore } from '../git/index.js';
 import { registerMigrationCommands } from './datastore-migrate.js';
 import { progressBar } from './progress-bar.js';
+import { registerRotateKeyCommand } from './rotate-key-command.js';
 import type { Capabilities, HealthStatus } from '../datastore/types.js';
 
 const STORE_HELP = 'store URI, e.g. sqlite://./data/govc.db, memory://, postgres://user:pass@host/db';
@@ -285,4 +286,5 @@ export function registerDatastoreCommands(program: Command): void {
     .action(reportingUnavailable(gc));
 
   registerMigrationCommands(datastore);
+  registerRotateKeyCommand(datastore);
 }

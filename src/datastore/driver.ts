@@ -5,6 +5,7 @@
  */
 import type {
   AuditEvent,
+  CacheCounters,
   Capabilities,
   ObjectEntry,
   ObjectStat,
@@ -134,6 +135,8 @@ export interface DriverTransaction extends DriverReader {
 export interface DriverStats {
   objectCount: number;
   storageBytes: number;
+  /** From a cache layer (src/datastore/layers/cache). */
+  cache?: CacheCounters;
 }
 
 export interface StoreDriver extends DriverReader {

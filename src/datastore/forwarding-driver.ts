@@ -21,6 +21,11 @@ import type { AuditEvent, Capabilities, ObjectEntry, ObjectStat, Ref, Repository
 export class ForwardingDriver implements StoreDriver, ChangeFeed {
   constructor(protected readonly inner: StoreDriver) {}
 
+  /** The driver this one wraps (to find a layer in a stack). */
+  get wrapped(): StoreDriver {
+    return this.inner;
+  }
+
   get type(): string {
     return this.inner.type;
   }

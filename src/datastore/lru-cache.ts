@@ -2,6 +2,8 @@
 export class ByteLru<K, V extends { byteLength: number }> {
   private readonly map = new Map<K, V>();
   private bytes = 0;
+  /** Entries pushed out to stay within maxBytes. */
+  evictions = 0;
 
   constructor(private readonly maxBytes: number) {}
 
@@ -27,7 +29,15 @@ export class ByteLru<K, V extends { byteLength: number }> {
       if (this.bytes <= this.maxBytes) break;
       this.map.delete(k);
       this.bytes -= v.byteLength;
+      this.evictions++;
     }
+  }
+
+  delete(key: K): void {
+    const old = this.map.get(key);
+    if (!old) return;
+    this.bytes -= old.byteLength;
+    this.map.delete(key);
   }
 
   clear(): void {

@@ -1,7 +1,9 @@
 /** Store types by name, and creating an open DataStore from a URI or config. */
-import { parseStoreConfig, parseStoreUri, type StoreConfig } from './config.js';
+import { parseStoreConfig, parseStoreUri, type HybridRoles, type StoreConfig } from './config.js';
 import type { StoreDriver } from './driver.js';
 import { ConfigError } from './errors.js';
+import { HybridDriver } from './hybrid/hybrid-driver.js';
+import { applyLayers } from './layers/index.js';
 import { OptionReader } from './options.js';
 import { DataStore } from './store.js';
 import type { ObjectFormat } from './types.js';
@@ -53,6 +55,29 @@ export class StoreRegistry {
   /** Accepts a URI string or a config object; returns an unopened DataStore. */
   async build(source: string | StoreConfig | Record<string, unknown>): Promise<DataStore> {
     const config = typeof source === 'string' ? parseStoreUri(source, this.networkTypes()) : parseStoreConfig(source);
+    const { driver, objectFormat } = await this.buildDriver(config, 'datastore');
+    return new DataStore(driver, { objectFormat });
+  }
+
+  /** The driver a config names: a store, or a hybrid of one per role, wrapped in its layers. */
+  private async buildDriver(config: StoreConfig, where: string): Promise<{ driver: StoreDriver; objectFormat: ObjectFormat }> {
+    const { driver, objectFormat } = config.roles ? await this.buildHybrid(config.roles, where) : await this.buildStore(config);
+    return { driver: await applyLayers(driver, config.layers, where), objectFormat };
+  }
+
+  private async buildHybrid(roles: HybridRoles, where: string): Promise<{ driver: StoreDriver; objectFormat: ObjectFormat }> {
+    const objects = await this.buildDriver(roles.objects, `${where}.objects`);
+    const metadata = await this.buildDriver(roles.metadata, `${where}.metadata`);
+    if (objects.objectFormat !== metadata.objectFormat) {
+      throw new ConfigError(
+        `${where}.objects uses object_format ${objects.objectFormat} but ${where}.metadata uses ${metadata.objectFormat}; refs point at object ids, so give both the same object_format`,
+        { key: `${where}.metadata.options.object_format` },
+      );
+    }
+    return { driver: new HybridDriver(objects.driver, metadata.driver), objectFormat: objects.objectFormat };
+  }
+
+  private async buildStore(config: StoreConfig): Promise<{ driver: StoreDriver; objectFormat: ObjectFormat }> {
     const instead = GO_ONLY[config.type];
     if (instead) throw new ConfigError(`store type ${config.type} is Go-only; use ${instead}`, { key: 'type' });
     const factory = this.factories.get(config.type);
@@ -64,7 +89,7 @@ export class StoreRegistry {
     let driver = await factory.create(config, options);
     for (const wrap of this.wrappers) driver = await wrap(driver, options, objectFormat);
     options.done();
-    return new DataStore(driver, { objectFormat });
+    return { driver, objectFormat };
   }
 
   /** Builds and opens a store. */

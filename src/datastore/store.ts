@@ -80,7 +80,7 @@ export class DataStore extends Operations {
   }
 
   async metrics(): Promise<Metrics> {
-    const { objectCount, storageBytes } = await this.driver.stats();
+    const { objectCount, storageBytes, cache } = await this.driver.stats();
     return {
       reads: this.stats.reads,
       writes: this.stats.writes,
@@ -90,6 +90,7 @@ export class DataStore extends Operations {
       objectCount,
       storageBytes,
       uptimeMs: Date.now() - this.stats.startedAt,
+      ...(cache ? { cache } : {}),
     };
   }
 

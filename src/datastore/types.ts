@@ -181,6 +181,13 @@ export interface LatencySummary {
   maxMs: number;
 }
 
+/** Lookups a cache layer answered, passed on, and values its tier evicted. */
+export interface CacheCounters {
+  hits: number;
+  misses: number;
+  evictions: number;
+}
+
 export interface Metrics {
   reads: number;
   writes: number;
@@ -190,6 +197,8 @@ export interface Metrics {
   objectCount: number;
   storageBytes: number;
   uptimeMs: number;
+  /** Present when the store has a cache layer. */
+  cache?: CacheCounters;
 }
 
 export interface HealthStatus {

@@ -144,6 +144,20 @@ export class ServerMetrics {
         }
       },
     });
+    new Counter({
+      name: 'govc_store_cache_total',
+      help: 'Cache layer lookups answered (hit) and passed to the store (miss), and values its tier evicted (eviction).',
+      labelNames: ['store', 'result'] as const,
+      registers,
+      async collect() {
+        const m = await snapshot();
+        this.reset();
+        if (!m?.cache) return;
+        this.inc({ store: type, result: 'hit' }, m.cache.hits);
+        this.inc({ store: type, result: 'miss' }, m.cache.misses);
+        this.inc({ store: type, result: 'eviction' }, m.cache.evictions);
+      },
+    });
     new Gauge({
       name: 'govc_store_up',
       help: 'Whether the store answered the last metrics read.',

@@ -25,7 +25,7 @@ it('parses YAML in the plan\'s shape and names the bad key', () => {
   assert.throws(() => parseStoreYaml('datastore:\n  connection: x\n'), /datastore.type is required/);
   assert.throws(() => parseStoreYaml('datastore:\n  type: sqlite\n  options: [1]\n'), /datastore.options must be a mapping/);
   assert.throws(() => parseStoreYaml('datastore:\n  type: sqlite\n  conection: x\n'), /unknown key datastore.conection; expected type, connection, options/);
-  assert.throws(() => parseStoreYaml('datastore:\n  objects:\n    type: rocksdb\n'), /hybrid setups/);
+  assert.throws(() => parseStoreYaml('datastore:\n  objects:\n    type: rocksdb\n'), /datastore.metadata is missing: a hybrid store needs objects: and metadata:/);
   assert.throws(() => parseStoreYaml('datastore: [\n'), /not valid YAML/);
 });
 
