@@ -5,6 +5,7 @@
  * committed data with the transaction's own writes laid over it (read
  * committed); others see nothing until commit; rollback drops the buffer.
  */
+import { checkPut } from './conflicts.js';
 import type {
   DriverReader,
   DriverTransaction,
@@ -47,6 +48,7 @@ export class BufferedTransaction implements DriverTransaction {
   private readonly repositories: Overlay<Repository> = new Map();
   private readonly users: Overlay<User> = new Map();
   private readonly config: Overlay<string> = new Map();
+  private readonly clearedConfig: string[] = [];
   private readonly events: AuditEvent[] = [];
 
   constructor(
@@ -62,10 +64,28 @@ export class BufferedTransaction implements DriverTransaction {
 
   async write(ops: WriteOp[]): Promise<void> {
     if (this.readOnly) throw new InvalidArgumentError('this transaction is read-only; begin one without readOnly to write');
-    // Check everything first so a failing write leaves the buffer untouched.
-    for (const op of ops) await this.check(op);
-    for (const op of ops) this.record(op);
+    // Each op is checked against the ops before it (a repository created, then its refs written);
+    // a failing write leaves the buffer as it was: rebuilt from the ops already accepted.
+    let recorded = 0;
+    try {
+      for (const op of ops) {
+        await this.check(op);
+        this.record(op);
+        recorded++;
+      }
+    } catch (err) {
+      if (recorded > 0) this.rebuild();
+      throw err;
+    }
     this.ops.push(...ops);
+  }
+
+  private rebuild(): void {
+    for (const overlay of [this.objects, this.refs, this.repositories, this.users, this.config]) overlay.clear();
+    this.clearedRefs.clear();
+    this.clearedConfig.length = 0;
+    this.events.length = 0;
+    for (const op of this.ops) this.record(op);
   }
 
   private async check(op: WriteOp): Promise<void> {
@@ -80,9 +100,7 @@ export class BufferedTransaction implements DriverTransaction {
         return;
       }
       case 'putRepository': {
-        const existing = await this.getRepository(op.repository.id);
-        if (op.mode === 'create' && existing) throw new ConflictError(`repository ${op.repository.id} already exists`, { id: op.repository.id });
-        if (op.mode === 'update' && !existing) throw new NotFoundError(`repository ${op.repository.id} does not exist`, { id: op.repository.id });
+        checkPut('repository', op.repository.id, await this.getRepository(op.repository.id), op.mode, op.ifVersion);
         const named = await this.getRepositoryByName(op.repository.name);
         if (named && named.id !== op.repository.id) {
           throw new ConflictError(`a repository named ${op.repository.name} already exists`, { name: op.repository.name });
@@ -90,9 +108,7 @@ export class BufferedTransaction implements DriverTransaction {
         return;
       }
       case 'putUser': {
-        const existing = await this.getUser(op.user.id);
-        if (op.mode === 'create' && existing) throw new ConflictError(`user ${op.user.id} already exists`, { id: op.user.id });
-        if (op.mode === 'update' && !existing) throw new NotFoundError(`user ${op.user.id} does not exist`, { id: op.user.id });
+        checkPut('user', op.user.id, await this.getUser(op.user.id), op.mode, op.ifVersion);
         const byName = await this.getUserByUsername(op.user.username);
         if (byName && byName.id !== op.user.id) throw new ConflictError(`username ${op.user.username} is taken`, { username: op.user.username });
         const byEmail = await this.getUserByEmail(op.user.email);
@@ -145,7 +161,16 @@ export class BufferedTransaction implements DriverTransaction {
       case 'setConfig':
         this.config.set(op.key, op.value);
         return;
+      case 'deleteConfigPrefix':
+        for (const key of [...this.config.keys()]) if (key.startsWith(op.prefix)) this.config.delete(key);
+        this.clearedConfig.push(op.prefix);
+        return;
     }
+  }
+
+  /** Stored config keys a deleteConfigPrefix of this transaction removed (and no later set put back). */
+  private clearedKey(key: string): boolean {
+    return !this.config.has(key) && this.clearedConfig.some((prefix) => key.startsWith(prefix));
   }
 
   async commit(): Promise<void> {
@@ -265,15 +290,31 @@ export class BufferedTransaction implements DriverTransaction {
 
   async getConfig(key: string): Promise<string | undefined> {
     if (this.config.has(key)) return this.config.get(key) ?? undefined;
+    if (this.clearedKey(key)) return undefined;
     return this.reader.getConfig(key);
   }
 
   async listConfig(range: KeyRange): Promise<Array<[string, string]>> {
-    const base = await this.reader.listConfig({ ...range, limit: range.limit + this.config.size });
-    const out = base.filter(([k]) => !this.config.has(k));
+    // A cleared prefix hides stored keys: read past them (bounded by the stored keys under it).
+    const hidden = this.clearedConfig.length > 0;
+    const base = hidden
+      ? await this.listConfigPast(range)
+      : await this.reader.listConfig({ ...range, limit: range.limit + this.config.size });
+    const out = base.filter(([k]) => !this.config.has(k) && !this.clearedKey(k));
     for (const [k, v] of this.config) {
       if (v !== null && k.startsWith(range.prefix) && (range.after === undefined || compareStrings(k, range.after) > 0)) out.push([k, v]);
     }
     return out.sort((a, b) => compareStrings(a[0], b[0])).slice(0, range.limit);
+  }
+
+  private async listConfigPast(range: KeyRange): Promise<Array<[string, string]>> {
+    const out: Array<[string, string]> = [];
+    let after = range.after;
+    for (;;) {
+      const page = await this.reader.listConfig({ ...range, after, limit: range.limit + this.config.size });
+      out.push(...page.filter(([k]) => !this.clearedKey(k)));
+      if (out.length >= range.limit + this.config.size || page.length < range.limit + this.config.size) return out;
+      after = page[page.length - 1][0];
+    }
   }
 }
