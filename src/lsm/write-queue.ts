@@ -4,7 +4,9 @@
  * records are appended with one write, fsynced once when any member asked
  * for `sync`, and only then applied to the memtable and acknowledged. A
  * group never waits for a timer: whatever queued while the previous group
- * was being fsynced forms the next group.
+ * was being fsynced forms the next group. A member whose ops are built from
+ * the tree (value-log GC rewrites) starts a new group, so its build sees every
+ * earlier write in the memtable.
  */
 import { join } from 'node:path';
 import { Kind } from './coding.js';
@@ -25,6 +27,8 @@ const MAX_GROUP_BYTES = 4 * 1024 ** 2;
 interface Member {
   /** Builds the member's ops when its group commits (value-log GC checks liveness there). */
   build: () => WalOp[];
+  /** `build` reads the tree, so it must run after every earlier write is applied: the member starts a new group. */
+  readsTree: boolean;
   sync: boolean;
   bytes: number;
   resolve: () => void;
@@ -56,13 +60,18 @@ export class WriteQueue {
       return { kind: Kind.Delete, key: copy(op.key), value: Buffer.alloc(0) };
     });
     this.core.stats.userBytes += bytes;
-    return this.submitBuilt(() => walOps, sync, bytes);
+    return this.enqueue(() => walOps, sync, bytes, false);
   }
 
-  submitBuilt(build: () => WalOp[], sync: boolean, bytes = 0): Promise<void> {
+  /** Queues ops built at commit time from the tree's state then, which includes every write queued before. */
+  submitBuilt(build: () => WalOp[], sync: boolean): Promise<void> {
+    return this.enqueue(build, sync, 0, true);
+  }
+
+  private enqueue(build: () => WalOp[], sync: boolean, bytes: number, readsTree: boolean): Promise<void> {
     if (this.core.failure) return Promise.reject(this.core.failure);
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ build, sync, bytes, resolve, reject });
+      this.queue.push({ build, sync, bytes, readsTree, resolve, reject });
       this.run();
     });
   }
@@ -70,7 +79,7 @@ export class WriteQueue {
   /** Freezes the memtable (after what is queued) so the next flush takes it. */
   rotate(): Promise<void> {
     this.rotateRequested = true;
-    return this.submitBuilt(() => [], false);
+    return this.enqueue(() => [], false, 0, false);
   }
 
   async drain(): Promise<void> {
@@ -91,7 +100,9 @@ export class WriteQueue {
       try {
         await this.makeRoom();
         let bytes = 0;
-        while (this.queue.length > 0 && (group.length === 0 || bytes + this.queue[0]!.bytes <= MAX_GROUP_BYTES)) {
+        // Earlier members of a group reach the memtable only after all are built: a tree-reading member
+        // (GC liveness) in the middle would miss them and rewrite a value they had just replaced.
+        while (this.queue.length > 0 && (group.length === 0 || (bytes + this.queue[0]!.bytes <= MAX_GROUP_BYTES && !this.queue[0]!.readsTree))) {
           const m = this.queue.shift()!;
           bytes += m.bytes;
           group.push(m);

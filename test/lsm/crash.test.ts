@@ -32,7 +32,8 @@ function runAndKill(dir: string, cycle: number, killAfterMs: number): Promise<nu
       if (!timer && out.includes('ack ')) timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
     });
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('exit', (code, signal) => {
+    // 'close', not 'exit': at 'exit' the last acks may still be unread in the stdout pipe.
+    child.on('close', (code, signal) => {
       clearTimeout(guard);
       if (timer) clearTimeout(timer);
       if (signal !== 'SIGKILL') return reject(new Error(`crash child exited by itself (${code}): ${err}`));
