@@ -7,7 +7,7 @@ import { encodeCursor } from '../../datastore/cursor.js';
 import { InvalidArgumentError } from '../../datastore/errors.js';
 import type { Repository, Visibility } from '../../datastore/types.js';
 import { checkRefName } from '../../datastore/validate.js';
-import { atLeast, grant, GRANTABLE, levelFor, listGrants, permKey, type Level } from '../auth/permissions.js';
+import { atLeast, grant, GRANTABLE, levelFor, listGrants, type Level } from '../auth/permissions.js';
 import { asStore, type RequestContext } from '../context.js';
 import { badRequest, forbidden, notFound } from '../http-error.js';
 import { Params, sendJson } from '../http-util.js';

@@ -6,6 +6,7 @@ import type { StoreConfig } from '../../config.js';
 import { ConfigError } from '../../errors.js';
 import type { OptionReader } from '../../options.js';
 import type { Capabilities } from '../../types.js';
+import { singleProcessKvCapabilities } from '../kv/capabilities.js';
 import { KvDriver } from '../kv/kv-driver.js';
 import { LsmEngine, type LsmEngineOptions } from './lsm-engine.js';
 
@@ -13,19 +14,7 @@ import { LsmEngine, type LsmEngineOptions } from './lsm-engine.js';
 export const LSM_MAX_OBJECT_SIZE = 1024 ** 3;
 
 export function lsmCapabilities(): Capabilities {
-  return {
-    // DataStore gives a BufferedTransaction: reads see committed data plus the transaction's own writes.
-    transactions: true,
-    isolationLevels: ['read-committed'],
-    persistent: true,
-    // Each write is in the WAL (an OS write; fsynced too with sync=true) before it is acknowledged.
-    durable: true,
-    // The engine locks its directory for one process.
-    multiProcess: false,
-    maxObjectSize: LSM_MAX_OBJECT_SIZE,
-    changeEvents: false,
-    ttl: false,
-  };
+  return singleProcessKvCapabilities(LSM_MAX_OBJECT_SIZE);
 }
 
 export function readLsmOptions(config: StoreConfig, options: OptionReader): LsmEngineOptions {

@@ -6,6 +6,7 @@ import type { StoreConfig } from '../../config.js';
 import { ConfigError } from '../../errors.js';
 import type { OptionReader } from '../../options.js';
 import type { Capabilities } from '../../types.js';
+import { singleProcessKvCapabilities } from '../kv/capabilities.js';
 import { KvDriver } from '../kv/kv-driver.js';
 import { RocksEngine, type RocksEngineOptions } from './rocksdb-engine.js';
 
@@ -13,19 +14,7 @@ import { RocksEngine, type RocksEngineOptions } from './rocksdb-engine.js';
 export const ROCKSDB_MAX_OBJECT_SIZE = 1024 ** 3;
 
 export function rocksdbCapabilities(): Capabilities {
-  return {
-    // DataStore gives a BufferedTransaction: reads see committed data plus the transaction's own writes.
-    transactions: true,
-    isolationLevels: ['read-committed'],
-    persistent: true,
-    // Each write is in the WAL before it is acknowledged; a killed process loses nothing (the OS keeps the file pages).
-    durable: true,
-    // RocksDB locks its directory for one process.
-    multiProcess: false,
-    maxObjectSize: ROCKSDB_MAX_OBJECT_SIZE,
-    changeEvents: false,
-    ttl: false,
-  };
+  return singleProcessKvCapabilities(ROCKSDB_MAX_OBJECT_SIZE);
 }
 
 export function readRocksOptions(config: StoreConfig, options: OptionReader): RocksEngineOptions {
