@@ -82,8 +82,14 @@ export class ChannelIo {
       }
       if (next.done) return;
       this.answered = false;
+      const room = this.limit.bytes - received;
       received += next.value.length;
-      if (received > this.limit.bytes) throw new HttpError(413, this.limit.message, 'TOO_LARGE');
+      if (received > this.limit.bytes) {
+        // The part within the limit first: the engine then has the push's commands, and so knows
+        // whether to send this refusal in side-band framing, where git shows it.
+        if (room > 0) yield next.value.subarray(0, room);
+        throw new HttpError(413, this.limit.message, 'TOO_LARGE');
+      }
       yield next.value;
     }
   }
