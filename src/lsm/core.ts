@@ -11,6 +11,7 @@ import { Kind } from './coding.js';
 import type { Cursor, Entry } from './cursor.js';
 import { corruption, LsmError } from './errors.js';
 import { tableName, vlogName } from './files.js';
+import { LevelCursor } from './level-cursor.js';
 import type { DirLock } from './lock.js';
 import type { LogWriter } from './log.js';
 import type { Manifest } from './manifest.js';
@@ -54,7 +55,7 @@ export class Core {
   vlog!: VlogFile;
   readonly vlogs = new Map<number, VlogFile>();
   readonly tables = new Map<number, TableReader>();
-  readonly cache: ByteLru<string, Block>;
+  readonly cache: ByteLru<number, Block>;
   /** Highest sequence number visible to readers. */
   lastSeq = 0;
   closed = false;
@@ -131,7 +132,12 @@ export class Core {
   cursors(view: ReadView, reverse: boolean, bound: Buffer | undefined): Cursor[] {
     const open = (s: { forward(b?: Buffer): Cursor; backward(b?: Buffer): Cursor }) => (reverse ? s.backward(bound) : s.forward(bound));
     const out = [open(view.mem), ...view.imm.slice().reverse().map(open)];
-    for (const files of view.version.levels) for (const f of files) out.push(open(this.table(f.number)));
+    for (const f of view.version.levels[0]!) out.push(open(this.table(f.number)));
+    const table = (n: number) => this.table(n);
+    for (let level = 1; level < view.version.levels.length; level++) {
+      const files = view.version.levels[level]!;
+      if (files.length > 0) out.push(new LevelCursor(files, table, reverse, bound));
+    }
     return out;
   }
 

@@ -13,7 +13,8 @@ import { type Cursor, type Entry, type SortedSource } from './cursor.js';
 import { corruption } from './errors.js';
 import { decodeFooter, FOOTER_SIZE, FRAME_TRAILER, unframeBlock, type BlockHandle } from './table-format.js';
 
-export type BlockCache = ByteLru<string, Block>;
+/** Keyed by file number * 2^32 + block offset (tables stay far below 4 GiB: `tableFileBytes`). */
+export type BlockCache = ByteLru<number, Block>;
 
 export class TableReader implements SortedSource {
   private readonly fd: number;
@@ -63,7 +64,7 @@ export class TableReader implements SortedSource {
 
   private block(i: number, fillCache = true): Block {
     const h = this.handles[i]!;
-    const cacheKey = `${this.fileNumber}/${h.offset}`;
+    const cacheKey = this.fileNumber * 2 ** 32 + h.offset;
     const cached = this.cache.get(cacheKey);
     if (cached) return cached;
     TableReader.blockReads++;

@@ -15,7 +15,7 @@ import { LsmError } from './errors.js';
 import { vlogName, walName } from './files.js';
 import { frameRecord as frame, LogWriter } from './log.js';
 import { Memtable } from './memtable.js';
-import { encodeBatch, type WalOp } from './wal.js';
+import { encodeBatch, encodeFramedBatch, sealFramedBatch, type WalOp } from './wal.js';
 import { encodePointer, VlogFile } from './vlog.js';
 import type { Background } from './background.js';
 
@@ -23,12 +23,15 @@ export type WriteOp = { type: 'put'; key: Uint8Array; value: Uint8Array } | { ty
 
 export const MAX_KEY_BYTES = 65_536;
 const MAX_GROUP_BYTES = 4 * 1024 ** 2;
+const EMPTY = Buffer.alloc(0);
 
 interface Member {
   /** Builds the member's ops when its group commits (value-log GC checks liveness there). */
   build: () => WalOp[];
   /** `build` reads the tree, so it must run after every earlier write is applied: the member starts a new group. */
   readsTree: boolean;
+  /** The WAL record, already framed (seq and checksum filled at commit), when no value goes to the value log. */
+  record?: Buffer;
   sync: boolean;
   bytes: number;
   resolve: () => void;
@@ -48,18 +51,24 @@ export class WriteQueue {
 
   submit(ops: WriteOp[], sync: boolean): Promise<void> {
     let bytes = 0;
-    const walOps: WalOp[] = ops.map((op) => {
+    let large = false;
+    for (const op of ops) {
       if (!(op.key instanceof Uint8Array)) throw new LsmError('INVALID_ARGUMENT', 'lsm keys must be Uint8Array');
       if (op.key.length > MAX_KEY_BYTES) throw new LsmError('INVALID_ARGUMENT', `lsm key of ${op.key.length} bytes exceeds the ${MAX_KEY_BYTES}-byte limit`);
       if (op.type === 'put') {
         if (!(op.value instanceof Uint8Array)) throw new LsmError('INVALID_ARGUMENT', 'lsm values must be Uint8Array');
         bytes += op.key.length + op.value.length;
-        return { kind: Kind.Value, key: copy(op.key), value: copy(op.value) };
-      }
-      bytes += op.key.length;
-      return { kind: Kind.Delete, key: copy(op.key), value: Buffer.alloc(0) };
-    });
+        large ||= op.value.length >= this.core.options.valueThreshold;
+      } else bytes += op.key.length;
+    }
     this.core.stats.userBytes += bytes;
+    const kinded = ops.map((op) => (op.type === 'put' ? { kind: Kind.Value, key: op.key, value: op.value } : { kind: Kind.Delete, key: op.key, value: EMPTY }));
+    if (!large) {
+      // Encoded (copied) once, now: the WAL record, whose views the memtable keeps.
+      const framed = encodeFramedBatch(kinded);
+      return this.enqueue(() => framed.ops, sync, bytes, false, framed.record);
+    }
+    const walOps: WalOp[] = kinded.map((op) => ({ kind: op.kind, key: copy(op.key), value: copy(op.value) }));
     return this.enqueue(() => walOps, sync, bytes, false);
   }
 
@@ -68,10 +77,10 @@ export class WriteQueue {
     return this.enqueue(build, sync, 0, true);
   }
 
-  private enqueue(build: () => WalOp[], sync: boolean, bytes: number, readsTree: boolean): Promise<void> {
+  private enqueue(build: () => WalOp[], sync: boolean, bytes: number, readsTree: boolean, record?: Buffer): Promise<void> {
     if (this.core.failure) return Promise.reject(this.core.failure);
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ build, sync, bytes, readsTree, resolve, reject });
+      this.queue.push({ build, sync, bytes, readsTree, record, resolve, reject });
       this.run();
     });
   }
@@ -164,7 +173,7 @@ export class WriteQueue {
 
   private async commit(group: Member[]): Promise<void> {
     const c = this.core;
-    const batches: Array<{ ops: WalOp[] }> = [];
+    const batches: Array<{ ops: WalOp[]; record?: Buffer }> = [];
     let wroteVlog = false;
     let sync = false;
     for (const m of group) {
@@ -177,6 +186,10 @@ export class WriteQueue {
         continue;
       }
       sync ||= m.sync;
+      if (m.record) {
+        batches.push({ ops, record: m.record });
+        continue;
+      }
       batches.push({
         ops: ops.map((op) => {
           if (op.kind !== Kind.Value || op.value.length < c.options.valueThreshold) return op;
@@ -195,11 +208,12 @@ export class WriteQueue {
     for (const b of batches) {
       if (b.ops.length === 0) continue;
       seqs.push(seq + 1);
-      records.push(frame(encodeBatch(seq + 1, b.ops)));
+      if (b.record) sealFramedBatch(b.record, seq + 1);
+      records.push(b.record ?? frame(encodeBatch(seq + 1, b.ops)));
       seq += b.ops.length;
     }
     if (records.length > 0) {
-      const data = Buffer.concat(records);
+      const data = records.length === 1 ? records[0]! : Buffer.concat(records);
       c.wal.append(data);
       c.stats.walBytes += data.length;
       c.stats.writeGroups++;
