@@ -12,7 +12,7 @@
  *  2. import: `govc repo import` of a generated repository (bench/pack-storage's
  *     history generator, 150,059 objects at its defaults) into lsm:// and rocksdb://.
  *
- * node dist/bench/lsm.js [--keys 1000000] [--engines lsm,rocksdb,lmdb] [--no-import] [--commits 20000]
+ * node dist/bench/lsm.js [--keys 1000000] [--engines lsm,rocksdb,lmdb] [--no-engines] [--no-import] [--commits 20000]
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -33,7 +33,7 @@ const arg = (name: string, fallback: string) => {
   return i >= 0 ? process.argv[i + 1]! : fallback;
 };
 const N = Number(arg('keys', '1000000'));
-const ENGINE_NAMES = arg('engines', 'lsm,rocksdb,lmdb').split(',');
+const ENGINE_NAMES = process.argv.includes('--no-engines') ? [] : arg('engines', 'lsm,rocksdb,lmdb').split(',');
 const COMMITS = Number(arg('commits', '20000'));
 const VALUE = 1024;
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
@@ -114,7 +114,7 @@ async function importInto(store: string, repo: string, env: NodeJS.ProcessEnv) {
 }
 
 const f = (n: number) => n.toLocaleString('en-US');
-console.log(`engines: ${f(N)} keys of ${VALUE} B values (16 B keys), one awaited put/get per op; overwrites ${f(N / 5)}, gets ${f(N / 5)}, scans ${f(N / 100)} x 100`);
+if (ENGINE_NAMES.length > 0) console.log(`engines: ${f(N)} keys of ${VALUE} B values (16 B keys), one awaited put/get per op; overwrites ${f(N / 5)}, gets ${f(N / 5)}, scans ${f(N / 100)} x 100`);
 const results = [];
 for (const name of ENGINE_NAMES) {
   const r = await benchEngine(name);

@@ -34,6 +34,8 @@ export class Background {
   private gc: Promise<void> | undefined;
   private readonly cursors = new Map<number, Buffer>();
   writeQueue: WriteQueue | undefined;
+  /** The job running now (for tests and tools that want to know what a crash interrupted). */
+  job: 'flush' | 'compaction' | undefined;
 
   constructor(private readonly core: Core) {}
 
@@ -117,9 +119,12 @@ export class Background {
     try {
       while (!this.stopping) {
         const c = this.core;
-        if (c.imm.length > 0) await this.flush(c.imm[0]!);
-        else {
+        if (c.imm.length > 0) {
+          this.job = 'flush';
+          await this.flush(c.imm[0]!);
+        } else {
           const plan = pickCompaction(c.version, c.options, this.cursors) ?? (this.forced !== 'off' ? this.forcedPlan() : undefined);
+          this.job = plan ? 'compaction' : undefined;
           if (plan) await this.compact(plan);
           else {
             this.startGc();
@@ -130,7 +135,13 @@ export class Background {
       }
     } catch (err) {
       this.core.failure ??= err as Error;
+    } finally {
+      this.job = undefined;
     }
+  }
+
+  get gcRunning(): boolean {
+    return this.gc !== undefined;
   }
 
   private dropped = (e: Entry): void => {

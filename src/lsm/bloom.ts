@@ -32,11 +32,16 @@ export function buildBloom(hashes: number[], bitsPerKey: number): Buffer {
 }
 
 export function bloomMayContain(filter: Buffer, key: Uint8Array): boolean {
+  return bloomHashMayContain(filter, hashKey(key));
+}
+
+/** bloomMayContain for a key whose hashKey() is known. */
+export function bloomHashMayContain(filter: Buffer, hash: number): boolean {
   if (filter.length < 2) return true;
   const bytes = filter.length - 1;
   const probes = filter[bytes]!;
   const nbits = bytes * 8;
-  let h = hashKey(key);
+  let h = hash;
   const delta = ((h >>> 17) | (h << 15)) >>> 0;
   for (let i = 0; i < probes; i++) {
     const bit = h % nbits;

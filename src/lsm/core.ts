@@ -15,7 +15,8 @@ import { LevelCursor } from './level-cursor.js';
 import type { DirLock } from './lock.js';
 import type { LogWriter } from './log.js';
 import type { Manifest } from './manifest.js';
-import { Memtable } from './memtable.js';
+import { indexKey, Memtable } from './memtable.js';
+import { hashKey } from './bloom.js';
 import type { LsmOptions } from './options.js';
 import { TableReader } from './table-reader.js';
 import type { Version } from './version.js';
@@ -101,13 +102,15 @@ export class Core {
 
   /** The newest entry for key at or below seq, across every source (the raw entry: pointers unresolved). */
   getEntry(key: Buffer, seq: number, view: ReadView = this.currentView(seq)): Entry | undefined {
-    let e = view.mem.get(key, seq);
+    const ik = indexKey(key);
+    let e = view.mem.get(key, seq, ik);
     if (e) return e;
-    for (let i = view.imm.length - 1; i >= 0; i--) if ((e = view.imm[i]!.get(key, seq))) return e;
-    for (const f of view.version.levels[0]!) if ((e = this.table(f.number).get(key, seq))) return e;
+    for (let i = view.imm.length - 1; i >= 0; i--) if ((e = view.imm[i]!.get(key, seq, ik))) return e;
+    const hash = hashKey(key);
+    for (const f of view.version.levels[0]!) if ((e = this.table(f.number).get(key, seq, hash))) return e;
     for (let level = 1; level < view.version.levels.length; level++) {
       const f = view.version.findInLevel(level, key);
-      if (f && (e = this.table(f.number).get(key, seq))) return e;
+      if (f && (e = this.table(f.number).get(key, seq, hash))) return e;
     }
     return undefined;
   }

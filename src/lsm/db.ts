@@ -66,6 +66,7 @@ const EMPTY = Buffer.alloc(0);
 export class LsmDb {
   private readonly background: Background;
   private readonly writes: WriteQueue;
+  private gcPasses = 0;
 
   private constructor(private readonly core: Core) {
     this.background = new Background(core);
@@ -175,7 +176,12 @@ export class LsmDb {
   /** Rewrites sealed value-log files with at least this fraction of garbage (measured by a scan). */
   async gcValueLog(minDiscard = this.core.options.vlogGcDiscardRatio): Promise<number> {
     this.core.check();
-    return gcValueLog(this.core, minDiscard, this.writes);
+    this.gcPasses++;
+    try {
+      return await gcValueLog(this.core, minDiscard, this.writes);
+    } finally {
+      this.gcPasses--;
+    }
   }
 
   stats(): LsmStats & { levels: Array<{ files: number; bytes: number }>; vlogFiles: number; vlogFileBytes: number; lastSeq: number } {
@@ -183,6 +189,11 @@ export class LsmDb {
     let vlogFileBytes = 0;
     for (const f of this.core.vlogs.values()) vlogFileBytes += f.size;
     return { ...this.core.stats, levels, vlogFiles: this.core.vlogs.size, vlogFileBytes, lastSeq: this.core.lastSeq };
+  }
+
+  /** What runs in the background right now: a flush or a compaction, and whether a value-log GC pass is under way. */
+  activity(): { job: 'flush' | 'compaction' | undefined; vlogGc: boolean } {
+    return { job: this.background.job, vlogGc: this.background.gcRunning || this.gcPasses > 0 };
   }
 
   get closed(): boolean {

@@ -19,9 +19,18 @@ function randomHeight(): number {
   return h;
 }
 
+/** The memtable's hash index key for a user key (latin1: one char per byte, so distinct keys stay distinct). */
+export const indexKey = (key: Buffer): string => key.toString('latin1');
+
 export class Memtable implements SortedSource {
   private readonly head: Node = { key: Buffer.alloc(0), seq: 0, kind: 0 as Kind, value: Buffer.alloc(0), next: new Array(MAX_HEIGHT) };
   private height = 1;
+  /**
+   * The newest node of each user key: a point read of the latest state (the
+   * common case) is one hash lookup instead of a skiplist descent, and a
+   * key the memtable lacks costs no comparison at all.
+   */
+  private readonly newest = new Map<string, Node>();
   /** Approximate memory held, for the flush threshold. */
   bytes = 0;
   count = 0;
@@ -46,7 +55,10 @@ export class Memtable implements SortedSource {
       node.next[level] = prev[level]!.next[level];
       prev[level]!.next[level] = node;
     }
-    this.bytes += key.length + value.length + 48 + 8 * h;
+    const ik = indexKey(key);
+    const top = this.newest.get(ik);
+    if (!top || top.seq < seq) this.newest.set(ik, node);
+    this.bytes += 2 * key.length + value.length + 96 + 8 * h;
     this.count++;
   }
 
@@ -76,7 +88,11 @@ export class Memtable implements SortedSource {
     return x === this.head ? undefined : x;
   }
 
-  get(key: Buffer, maxSeq: number): Entry | undefined {
+  get(key: Buffer, maxSeq: number, ik: string = indexKey(key)): Entry | undefined {
+    const top = this.newest.get(ik);
+    if (!top) return undefined;
+    if (top.seq <= maxSeq) return top;
+    // A snapshot older than the newest version: find its version in the skiplist.
     const n = this.findGreaterOrEqual(key, maxSeq);
     return n && n.key.equals(key) ? n : undefined;
   }

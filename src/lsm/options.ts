@@ -28,7 +28,8 @@ export interface LsmOptions {
 
 export const DEFAULT_OPTIONS: LsmOptions = {
   sync: false,
-  memtableBytes: 8 * 1024 ** 2,
+  // As RocksDB's defaults go (64 MiB memtable, 256 MiB L1): fewer, larger L0 compactions, each of which rewrites L1.
+  memtableBytes: 32 * 1024 ** 2,
   maxImmutables: 2,
   blockSize: 4096,
   bloomBitsPerKey: 10,
@@ -39,9 +40,9 @@ export const DEFAULT_OPTIONS: LsmOptions = {
   vlogGcDiscardRatio: 0.5,
   l0CompactionTrigger: 4,
   l0StopTrigger: 12,
-  levelBaseBytes: 64 * 1024 ** 2,
+  levelBaseBytes: 256 * 1024 ** 2,
   levelRatio: 10,
-  tableFileBytes: 8 * 1024 ** 2,
+  tableFileBytes: 16 * 1024 ** 2,
 };
 
 export function levelTarget(o: LsmOptions, level: number): number {

@@ -7,7 +7,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { ByteLru } from '../datastore/lru-cache.js';
 import { Block } from './block.js';
-import { bloomMayContain } from './bloom.js';
+import { bloomHashMayContain, bloomMayContain, hashKey } from './bloom.js';
 import { ByteReader, compareEntry } from './coding.js';
 import { type Cursor, type Entry, type SortedSource } from './cursor.js';
 import { corruption } from './errors.js';
@@ -90,8 +90,9 @@ export class TableReader implements SortedSource {
     return bloomMayContain(this.filter, key);
   }
 
-  get(key: Buffer, maxSeq: number): Entry | undefined {
-    if (!bloomMayContain(this.filter, key)) return undefined;
+  /** @param hash the key's bloom hash, when the caller probes several tables with it */
+  get(key: Buffer, maxSeq: number, hash = hashKey(key)): Entry | undefined {
+    if (!bloomHashMayContain(this.filter, hash)) return undefined;
     const i = this.findBlock(key, maxSeq);
     if (i >= this.handles.length) return undefined;
     const e = this.block(i).seek(key, maxSeq);

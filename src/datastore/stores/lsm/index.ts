@@ -8,6 +8,7 @@ import type { OptionReader } from '../../options.js';
 import type { Capabilities } from '../../types.js';
 import { singleProcessKvCapabilities } from '../kv/capabilities.js';
 import { KvDriver } from '../kv/kv-driver.js';
+import { DEFAULT_OPTIONS } from '../../../lsm/index.js';
 import { LsmEngine, type LsmEngineOptions } from './lsm-engine.js';
 
 /** 1 GiB: one value is one buffer in memory on every read and write. */
@@ -28,7 +29,7 @@ export function readLsmOptions(config: StoreConfig, options: OptionReader): LsmE
     bloomBitsPerKey: options.int('bloom_bits_per_key', 10, 1, 64),
     blockCacheBytes: options.bytes('cache_size', 64 * 1024 ** 2),
     sync: options.bool('sync', false),
-    memtableBytes: options.bytes('memtable_size', 8 * 1024 ** 2),
+    memtableBytes: options.bytes('memtable_size', DEFAULT_OPTIONS.memtableBytes),
     valueThreshold: options.bytes('value_threshold', 4096),
     vlogFileBytes: options.bytes('vlog_file_size', 128 * 1024 ** 2),
     blockSize: options.bytes('block_size', 4096),
