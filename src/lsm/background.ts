@@ -8,22 +8,16 @@
  * new, plus unreferenced files that recovery deletes.
  */
 import { join } from 'node:path';
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { Kind } from './coding.js';
+import { Compactor } from './compactor.js';
 import { unlinkQuietly, type Core } from './core.js';
-import type { Cursor, Entry } from './cursor.js';
-import { pickCompaction, survivors, type CompactionPlan } from './compaction.js';
-import { tableName, walName } from './files.js';
-import { MergeCursor } from './merge.js';
+import type { Cursor } from './cursor.js';
+import { pickCompaction, type CompactionPlan } from './compaction.js';
+import { walName } from './files.js';
 import type { Memtable } from './memtable.js';
-import { TableBuilder } from './table-builder.js';
+import { Stopped, writeTables, type TableWriteJob, type TableWriteResult } from './table-writer.js';
 import type { FileMeta } from './version.js';
-import { decodePointer } from './vlog.js';
 import { gcCandidate, rewriteVlog } from './vlog-gc.js';
 import type { WriteQueue } from './write-queue.js';
-
-/** Entries between yields to the event loop, so foreground reads and writes go on. */
-const YIELD_EVERY = 256;
 
 export class Background {
   private running: Promise<void> | undefined;
@@ -34,6 +28,7 @@ export class Background {
   private gc: Promise<void> | undefined;
   private readonly cursors = new Map<number, Buffer>();
   writeQueue: WriteQueue | undefined;
+  private readonly compactor = new Compactor();
   /** The job running now (for tests and tools that want to know what a crash interrupted). */
   job: 'flush' | 'compaction' | undefined;
 
@@ -61,6 +56,7 @@ export class Background {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    await this.compactor.stop(this.core.dir);
     while (this.running || this.gc) await Promise.all([this.running, this.gc]);
   }
 
@@ -144,66 +140,30 @@ export class Background {
     return this.gc !== undefined;
   }
 
-  private dropped = (e: Entry): void => {
-    if (e.kind !== Kind.Pointer) return;
-    const p = decodePointer(e.value);
-    this.core.discard.set(p.file, (this.core.discard.get(p.file) ?? 0) + p.length);
-  };
-
-  /** Writes the merged survivors into tables of `level`, split at `tableFileBytes` on key boundaries. */
-  private async writeTables(input: Cursor, level: number, bottommost: boolean): Promise<FileMeta[]> {
-    const c = this.core;
-    const out: FileMeta[] = [];
-    let builder: TableBuilder | undefined;
-    let number = 0;
-    let lastKey: Buffer | undefined;
-    let n = 0;
-    const finish = async () => {
-      if (!builder) return;
-      const b = builder;
-      builder = undefined;
-      const t = await b.finish();
-      out.push({ number, level, size: t.size, entries: t.entries, smallest: t.smallest, largest: t.largest });
-    };
-    try {
-      for (const e of survivors(input, c.smallestSnapshot(), bottommost, this.dropped)) {
-        if (builder && builder.size >= c.options.tableFileBytes && !lastKey!.equals(e.key)) await finish();
-        if (!builder) {
-          number = c.manifest.newFileNumber();
-          builder = new TableBuilder(join(c.dir, tableName(number)), c.options);
-        }
-        builder.add(e.key, e.seq, e.kind, e.value);
-        lastKey = e.key;
-        if (++n % YIELD_EVERY === 0) {
-          await yieldToEventLoop();
-          if (this.stopping) throw new Error('stopping');
-        }
-      }
-      await finish();
-    } catch (err) {
-      // Unfinished outputs are not in any version: remove them.
-      builder?.abandon();
-      for (const f of [...out, { number }]) if (f.number) unlinkQuietly(join(c.dir, tableName(f.number)));
-      if ((err as Error).message === 'stopping') return [];
-      throw err;
-    }
-    for (const f of out) c.openTable(f.number);
-    return out;
-  }
-
   private async flush(mem: Memtable): Promise<void> {
     const c = this.core;
     const entries = [...mem.entries()];
-    const cursor: Cursor = { get entry() { return entries[i]; }, next() { i++; } };
     let i = 0;
-    const tables = await this.writeTables(cursor, 0, false);
-    if (this.stopping && tables.length === 0 && entries.length > 0) return;
+    const cursor: Cursor = { get entry() { return entries[i]; }, next() { i++; } };
+    let tables: FileMeta[];
+    try {
+      ({ tables } = await writeTables(cursor, this.tableJob(0, false)));
+    } catch (err) {
+      if (err instanceof Stopped) return;
+      throw err;
+    }
+    for (const f of tables) c.openTable(f.number);
     const nextWal = c.imm[1]?.walNumber ?? c.mem.walNumber;
     await c.manifest.apply({ add: tables, logNumber: nextWal, lastSeq: c.lastSeq });
     c.imm.shift();
     c.stats.flushes++;
     c.stats.flushBytes += tables.reduce((s, t) => s + t.size, 0);
     unlinkQuietly(join(c.dir, walName(mem.walNumber)));
+  }
+
+  private tableJob(level: number, bottommost: boolean): TableWriteJob {
+    const c = this.core;
+    return { dir: c.dir, options: c.options, level, bottommost, smallestSnapshot: c.smallestSnapshot(), newFileNumber: () => c.manifest.newFileNumber(), stopping: () => this.stopping };
   }
 
   private async compact(plan: CompactionPlan): Promise<void> {
@@ -217,9 +177,20 @@ export class Background {
       c.stats.trivialMoves++;
       return;
     }
-    const merged = new MergeCursor(inputs.map((f) => c.table(f.number).scanAll()), false);
-    const tables = await this.writeTables(merged, plan.output, plan.bottommost);
-    if (this.stopping) return;
+    // The merge runs in the worker; output numbers come from here, reserved generously (gaps are harmless).
+    const bytes = inputs.reduce((n, f) => n + f.size, 0);
+    const numbers = Array.from({ length: 2 * Math.ceil(bytes / c.options.tableFileBytes) + 4 }, () => c.manifest.newFileNumber());
+    let result: TableWriteResult;
+    try {
+      const job = this.tableJob(plan.output, plan.bottommost);
+      result = await this.compactor.merge({ dir: c.dir, options: c.options, inputs: inputs.map((f) => f.number), level: job.level, bottommost: job.bottommost, smallestSnapshot: job.smallestSnapshot, numbers });
+    } catch (err) {
+      if (err instanceof Stopped) return;
+      throw err;
+    }
+    const { tables } = result;
+    for (const f of tables) c.openTable(f.number);
+    for (const [file, n] of result.discard) c.discard.set(file, (c.discard.get(file) ?? 0) + n);
     await c.manifest.apply({ remove, add: tables, lastSeq: c.lastSeq });
     c.stats.compactions++;
     c.stats.compactionBytes += tables.reduce((s, t) => s + t.size, 0);

@@ -13,14 +13,19 @@ import { type Cursor, type Entry, type SortedSource } from './cursor.js';
 import { corruption } from './errors.js';
 import { decodeFooter, FOOTER_SIZE, FRAME_TRAILER, unframeBlock, type BlockHandle } from './table-format.js';
 
-/** Keyed by file number * 2^32 + block offset (tables stay far below 4 GiB: `tableFileBytes`). */
+/**
+ * Keyed by table id * 2^32 + block offset: exact while fewer than 2^21 tables
+ * are opened in one process and tables stay below 4 GiB (`tableFileBytes`).
+ */
 export type BlockCache = ByteLru<number, Block>;
+let tablesOpened = 0;
 
 export class TableReader implements SortedSource {
   private readonly fd: number;
   private readonly lastKeys: Entry[];
   private readonly handles: BlockHandle[];
   private readonly filter: Buffer;
+  private readonly cacheBase = tablesOpened++ * 2 ** 32;
   /** Blocks read from disk (cache misses), for the stats. */
   static blockReads = 0;
 
@@ -64,7 +69,7 @@ export class TableReader implements SortedSource {
 
   private block(i: number, fillCache = true): Block {
     const h = this.handles[i]!;
-    const cacheKey = this.fileNumber * 2 ** 32 + h.offset;
+    const cacheKey = this.cacheBase + h.offset;
     const cached = this.cache.get(cacheKey);
     if (cached) return cached;
     TableReader.blockReads++;
