@@ -5,7 +5,7 @@
  */
 import type { Cursor, Entry } from './cursor.js';
 import type { TableReader } from './table-reader.js';
-import type { FileMeta } from './version.js';
+import { firstEndingAtOrAfter, type FileMeta } from './version.js';
 
 export class LevelCursor implements Cursor {
   private cursor: Cursor | undefined;
@@ -48,19 +48,6 @@ export class LevelCursor implements Cursor {
       this.i += this.reverse ? -1 : 1;
     }
   }
-}
-
-/** Index of the first table whose largest key is >= bound (0 without a bound). */
-function firstEndingAtOrAfter(files: FileMeta[], bound: Buffer | undefined): number {
-  if (!bound) return 0;
-  let lo = 0;
-  let hi = files.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (Buffer.compare(files[mid]!.largest, bound) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** Index of the last table whose smallest key is <= bound (the last table without a bound; -1 for none). */

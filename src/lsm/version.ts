@@ -47,14 +47,20 @@ export class Version {
   /** The one table of a sorted level (>= 1) that may hold key. */
   findInLevel(level: number, key: Buffer): FileMeta | undefined {
     const files = this.levels[level]!;
-    let lo = 0;
-    let hi = files.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (Buffer.compare(files[mid]!.largest, key) < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    const f = files[lo];
+    const f = files[firstEndingAtOrAfter(files, key)];
     return f && Buffer.compare(f.smallest, key) <= 0 ? f : undefined;
   }
+}
+
+/** Index of the first table of a sorted level whose largest key is >= key (0 without a key). */
+export function firstEndingAtOrAfter(files: FileMeta[], key: Buffer | undefined): number {
+  if (!key) return 0;
+  let lo = 0;
+  let hi = files.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (Buffer.compare(files[mid]!.largest, key) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
