@@ -40,7 +40,8 @@ async function rotateKey(options: RotateCliOptions): Promise<void> {
 
 export function registerRotateKeyCommand(datastore: Command): void {
   storeOptions(datastore.command('rotate-key'), 'YAML config whose datastore: block names the store and its encryption layer')
-    .description('re-encrypt every value stored under an older key with the current key (the first in the key file); resumes where an interrupted run stopped; the store URI carries its encryption layer, e.g. sqlite://./data/govc.db?encryption.type=aes-256-gcm&encryption.key_file=/etc/govc/keys')
+    .description('re-encrypt every value stored under an older key with the current key (the first in the key file); resumes where an interrupted run stopped')
+    .addHelpText('after', 'The store names its encryption layer, e.g. --store sqlite://./data/govc.db?encryption.type=aes-256-gcm&encryption.key_file=/etc/govc/keys')
     .option('--batch <n>', 'records per batch (each batch and its progress are written together)', parseIntegerOption('--batch', 10_000), 500)
     .option('--max-batches <n>', 'stop after this many batches (the next run resumes)', parseIntegerOption('--max-batches', Number.MAX_SAFE_INTEGER))
     .option('--json', 'print the final progress of each layer as JSON')

@@ -97,7 +97,7 @@ function refuseUnknown(block: Record<string, unknown>, where: string, allowed: s
   }
 }
 
-export function parsePort(value: unknown, where: string): number {
+function parsePort(value: unknown, where: string): number {
   const n = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 65535) {
     throw new ConfigError(`${where} must be a port number from 0 to 65535; got ${JSON.stringify(value)}`, { key: where });
