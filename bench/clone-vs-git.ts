@@ -14,13 +14,12 @@ import { promisify } from 'node:util';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { makeBigRepo } from '../test/server/big-repo.js';
-import { gitEnv } from '../test/server/helpers.js';
+import { makeBigRepo } from '../support/big-repo.js';
+import { gitEnv } from '../support/git.js';
 import { freePort, httpBackend } from './pack-storage/servers.js';
+import { CLI } from '../support/govc.js';
 
 const execFileAsync = promisify(execFile);
-const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

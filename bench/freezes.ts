@@ -30,7 +30,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bombPack, branchesBody, chainPack, pushBody, ZERO } from '../test/support/attack-packs.js';
+import { bombPack, branchesBody, chainPack, pushBody } from '../support/attack-packs.js';
+import { zeroId } from '../src/datastore/hash.js';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -105,11 +106,11 @@ interface Attack {
 function buildAttack(name: string): Attack {
   if (name === 'bomb') {
     const { pack, bombOnly, commit, resultBytes } = bombPack(14_400);
-    return { name, describe: `delta bomb: ${bombOnly.length} bytes making ${resultBytes / 2 ** 20} MiB (pack ${pack.length} bytes with tree and commit)`, body: pushBody(ZERO, commit, 'refs/heads/main', pack) };
+    return { name, describe: `delta bomb: ${bombOnly.length} bytes making ${resultBytes / 2 ** 20} MiB (pack ${pack.length} bytes with tree and commit)`, body: pushBody(zeroId(), commit, 'refs/heads/main', pack) };
   }
   if (name === 'chain') {
     const { pack, commit } = chainPack(2000);
-    return { name, describe: `2,000 ref-deltas before their bases (pack ${pack.length} bytes)`, body: pushBody(ZERO, commit, 'refs/heads/main', pack) };
+    return { name, describe: `2,000 ref-deltas before their bases (pack ${pack.length} bytes)`, body: pushBody(zeroId(), commit, 'refs/heads/main', pack) };
   }
   if (name === 'branches') {
     const { body } = branchesBody(30_000);

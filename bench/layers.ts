@@ -20,15 +20,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createStore, type DataStore } from '../src/datastore/index.js';
-import { gitEnv } from '../test/server/helpers.js';
-import { startStandaloneRedis } from '../test/support/redis-servers.js';
+import { gitEnv } from '../support/git.js';
+import { startStandaloneRedis } from '../support/redis-servers.js';
 import { cached, generateHistory } from './pack-storage/generate.js';
 import { postgresQuery } from './pack-storage/measure.js';
 import { govcServe } from './pack-storage/servers.js';
+import { CLI } from '../support/govc.js';
 
-const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: string) => {
   const i = args.indexOf(`--${name}`);

@@ -19,13 +19,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { gitEnv } from '../test/server/helpers.js';
+import { gitEnv } from '../support/git.js';
 import { eachEntry } from '../src/datastore/stores/kv/iterate.js';
 import { ENGINES } from './lsm/engines.js';
 import { cached, generateHistory, packInfo } from './pack-storage/generate.js';
 import { diskBytes } from './pack-storage/measure.js';
+import { CLI } from '../support/govc.js';
 
 const run = promisify(execFile);
 const arg = (name: string, fallback: string) => {
@@ -36,7 +36,6 @@ const N = Number(arg('keys', '1000000'));
 const ENGINE_NAMES = process.argv.includes('--no-engines') ? [] : arg('engines', 'lsm,rocksdb,lmdb').split(',');
 const COMMITS = Number(arg('commits', '20000'));
 const VALUE = 1024;
-const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 
 const key = (i: number) => Buffer.from(`key${String(i).padStart(13, '0')}`);
 const pool = randomBytes(4 * 1024 ** 2);

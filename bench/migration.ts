@@ -15,7 +15,6 @@ import { copyFileSync, createReadStream, createWriteStream, mkdtempSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { fileURLToPath } from 'node:url';
 import { createGzip } from 'node:zlib';
 import { createStore, type DataStore } from '../src/datastore/index.js';
 import type { WriteOp } from '../src/datastore/driver.js';
@@ -23,12 +22,12 @@ import { importArchive } from '../src/datastore/migration/archive/import-archive
 import { exportArchive } from '../src/datastore/migration/archive/write-archive.js';
 import { copyStore, type CopySummary } from '../src/datastore/migration/copy.js';
 import { verifyStores } from '../src/datastore/migration/verify.js';
-import { gitEnv } from '../test/server/helpers.js';
-import { startStandaloneRedis } from '../test/support/redis-servers.js';
+import { gitEnv } from '../support/git.js';
+import { startStandaloneRedis } from '../support/redis-servers.js';
 import { cached, generateHistory, packInfo } from './pack-storage/generate.js';
 import { fileBytes } from './pack-storage/measure.js';
+import { CLI } from '../support/govc.js';
 
-const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
   return i < 0 ? fallback : process.argv[i + 1];

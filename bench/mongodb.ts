@@ -21,13 +21,13 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { MongoClient } from 'mongodb';
 import { createStore, hashObject } from '../src/datastore/index.js';
-import { gitEnv } from '../test/server/helpers.js';
-import { startFerretDB } from '../test/support/ferretdb-servers.js';
+import { gitEnv } from '../support/git.js';
+import { startFerretDB } from '../support/ferretdb-servers.js';
 import { generateHistory, packInfo } from './pack-storage/generate.js';
 import { gitDaemon, govcServe } from './pack-storage/servers.js';
+import { CLI } from '../support/govc.js';
 
 function num(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -39,7 +39,6 @@ const OPS = num('ops', 200);
 const COMMITS = num('commits', 300);
 const FILES = num('files', 40);
 const POOL = num('pool', 8);
-const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 
 async function timed(n: number, fn: (i: number) => Promise<unknown>): Promise<number> {
   const start = performance.now();

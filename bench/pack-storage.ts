@@ -39,14 +39,13 @@ import { execFile, execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { gitEnv } from '../test/server/helpers.js';
-import { startStandaloneRedis, type StandaloneRedis } from '../test/support/redis-servers.js';
+import { gitEnv } from '../support/git.js';
+import { startStandaloneRedis, type StandaloneRedis } from '../support/redis-servers.js';
 import { addCommits, cached, generateBig, generateHistory, packInfo, type PackInfo } from './pack-storage/generate.js';
 import { diskBytes, fileBytes, postgresQuery, postgresTableBytes, procStatusBytes, redisInfo, redisRewriteAof, sampleRss, sqliteTableBytes } from './pack-storage/measure.js';
 import { gitDaemon, govcServe, httpBackend, type Daemon, type GovcServer } from './pack-storage/servers.js';
+import { CLI } from '../support/govc.js';
 
-const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const STORES = ['sqlite', 'postgres', 'lmdb', 'rocksdb', 'redis'] as const;
 type StoreKind = (typeof STORES)[number];
 

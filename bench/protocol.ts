@@ -17,13 +17,12 @@ import { execFile, execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, unlinkSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { gitEnv } from '../test/server/helpers.js';
+import { gitEnv } from '../support/git.js';
 import { cached, generateHistory, packInfo } from './pack-storage/generate.js';
 import { postgresQuery } from './pack-storage/measure.js';
 import { gitDaemon, govcServe, httpBackend } from './pack-storage/servers.js';
+import { CLI } from '../support/govc.js';
 
-const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

@@ -20,12 +20,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createStore } from '../src/datastore/index.js';
-import { gitEnv } from '../test/server/helpers.js';
-import { startCassandraNode } from '../test/support/cassandra-nodes.js';
+import { gitEnv } from '../support/git.js';
+import { startCassandraNode } from '../support/cassandra-nodes.js';
 import { cached, generateHistory, packInfo } from './pack-storage/generate.js';
 import { gitDaemon, govcServe } from './pack-storage/servers.js';
+import { CLI } from '../support/govc.js';
 
-const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const COMPARE = fileURLToPath(new URL('./compare.js', import.meta.url));
 
 function arg(name: string, fallback: string): string {

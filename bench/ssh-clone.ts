@@ -16,14 +16,13 @@ import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { gitEnv } from '../test/server/helpers.js';
-import { addKey, makeKey, sshEnv, startGovcWithSsh } from '../test/server/ssh-helpers.js';
+import { gitEnv } from '../support/git.js';
+import { addKey, makeKey, sshEnv, startGovcWithSsh } from '../support/ssh.js';
 import { postgresQuery } from './pack-storage/measure.js';
 import { cached, generateHistory, packInfo } from './pack-storage/generate.js';
 import { gitDaemon } from './pack-storage/servers.js';
+import { CLI } from '../support/govc.js';
 
-const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

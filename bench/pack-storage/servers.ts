@@ -7,7 +7,7 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
-import { startGovc, type Govc } from '../../test/server/helpers.js';
+import { startGovc, type Govc } from '../../support/govc.js';
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

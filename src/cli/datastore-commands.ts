@@ -14,9 +14,10 @@ import { registerMigrationCommands } from './datastore-migrate.js';
 import { progressBar } from './progress-bar.js';
 import { registerRotateKeyCommand } from './rotate-key-command.js';
 import type { Capabilities, HealthStatus } from '../datastore/types.js';
+import type { StoreConfig } from '../datastore/config.js';
+import { prepareDefault, storeFromFlags, storeOptions, type StoreFlags } from './store-option.js';
 
-const STORE_HELP = 'store URI, e.g. sqlite://./data/govc.db, memory://, postgres://user:pass@host/db';
-const DEFAULT_TIMEOUT_MS = 15_000;
+export const DEFAULT_TIMEOUT_MS = 15_000;
 
 /** Thrown when a store cannot be opened or is unhealthy; says what was tried, what failed and what to check. */
 export class StoreUnavailable extends Error {
@@ -90,11 +91,12 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** Opens the store and checks it answers; throws StoreUnavailable with what to check. */
-export async function openHealthyStore(uri: string, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<{ store: DataStore; health: HealthStatus }> {
+/** Opens the store and checks it answers; throws StoreUnavailable with what to check. `label` names a store given as a config. */
+export async function openHealthyStore(source: string | StoreConfig, timeoutMs = DEFAULT_TIMEOUT_MS, label = String(source)): Promise<{ store: DataStore; health: HealthStatus }> {
+  const uri = typeof source === 'string' ? source : label;
   let store: DataStore;
   try {
-    store = await withTimeout(createStore(uri), timeoutMs, 'opening the store');
+    store = await withTimeout(createStore(source), timeoutMs, 'opening the store');
   } catch (err) {
     throw describeFailure(uri, err);
   }
@@ -147,17 +149,23 @@ function printFailure(f: StoreUnavailable, json: boolean): void {
   process.exitCode = 1;
 }
 
-interface CheckOptions {
-  store: string;
+/** Resolves the command's store (store-option.ts) and opens it healthy. */
+function openChosenStore(flags: StoreFlags, timeoutMs: number): Promise<{ store: DataStore; health: HealthStatus; label: string }> {
+  const resolved = storeFromFlags(flags);
+  prepareDefault(resolved);
+  return openHealthyStore(resolved.datastore, timeoutMs, resolved.label).then((opened) => ({ ...opened, label: resolved.label }));
+}
+
+interface CheckOptions extends StoreFlags {
   json?: boolean;
   timeout: number;
 }
 
 async function check(options: CheckOptions): Promise<void> {
-  const { store, health } = await openHealthyStore(options.store, options.timeout);
+  const { store, health, label } = await openChosenStore(options, options.timeout);
   try {
     const metrics = await store.metrics();
-    const uri = redactUri(options.store);
+    const uri = redactUri(label);
     if (options.json) {
       const out = {
         store: store.type,
@@ -186,8 +194,7 @@ async function check(options: CheckOptions): Promise<void> {
   }
 }
 
-interface BenchCliOptions {
-  store: string;
+interface BenchCliOptions extends StoreFlags {
   objects: number;
   size: number;
   json?: boolean;
@@ -201,7 +208,7 @@ async function bench(options: BenchCliOptions, command: Command): Promise<void> 
   } catch (err) {
     command.error(`error: ${(err as Error).message}`);
   }
-  const { store } = await openHealthyStore(options.store, options.timeout);
+  const { store } = await openChosenStore(options, options.timeout);
   try {
     const report = await runBench(store, benchOptions, terminalProgress());
     process.stdout.write(options.json ? JSON.stringify(toJson(report)) + '\n' : formatReport(report));
@@ -224,8 +231,7 @@ export function reportingUnavailable<T extends { json?: boolean }>(action: (opti
   };
 }
 
-interface GcCliOptions {
-  store: string;
+interface GcCliOptions extends StoreFlags {
   grace: string;
   dryRun?: boolean;
   json?: boolean;
@@ -234,7 +240,7 @@ interface GcCliOptions {
 
 async function gc(options: GcCliOptions): Promise<void> {
   const graceMs = new OptionReader('datastore gc', { grace: options.grace }).durationMs('grace', 0);
-  const { store } = await openHealthyStore(options.store, options.timeout);
+  const { store } = await openChosenStore(options, options.timeout);
   const bar = progressBar();
   try {
     const r = await pruneStore(store, { graceMs, dryRun: options.dryRun, onProgress: bar.onProgress });
@@ -256,18 +262,14 @@ export function registerDatastoreCommands(program: Command): void {
   const datastore = program.command('datastore').description('inspect, benchmark and collect a store');
   const timeout = parseIntegerOption('--timeout', 3_600_000);
 
-  datastore
-    .command('check')
+  storeOptions(datastore.command('check'))
     .description('open a store, print its health (latency, details) and capabilities; exit status 1 if it cannot be used')
-    .requiredOption('--store <uri>', STORE_HELP)
     .option('--json', 'print one JSON object instead of text')
     .option('--timeout <ms>', 'give up on a store that does not answer within this time', timeout, DEFAULT_TIMEOUT_MS)
     .action(reportingUnavailable(check));
 
-  datastore
-    .command('bench')
+  storeOptions(datastore.command('bench'))
     .description('measure object put/get/has, batch put of 1000, list, ref compare-and-swap, metadata query and transaction against the plan\'s targets')
-    .requiredOption('--store <uri>', STORE_HELP)
     .option('--objects <n>', 'objects written one by one and read back; other phases scale from it', parseIntegerOption('--objects', MAX_OBJECTS), DEFAULT_OBJECTS)
     .option('--size <bytes>', `bytes per object (at most ${MAX_SIZE})`, parseIntegerOption('--size', MAX_SIZE), DEFAULT_SIZE)
     .option('--json', 'print one JSON object: {store, objects, size, results: [{op, ops_per_sec, p50_ms, p99_ms, target_ms}]}')
@@ -275,10 +277,8 @@ export function registerDatastoreCommands(program: Command): void {
     .addHelpText('after', `\nOps (in this order):\n${BENCH_OPS.map((op) => `  ${op.padEnd(15)} ${OP_DESCRIPTIONS[op]}`).join('\n')}\n\nCounts: put, get and has run --objects times; batch_put_1000 runs objects/1000 batches (1 to ${BATCH_CAP}); list reads objects/${LIST_PAGE} pages; ref_cas, metadata_query and transaction run min(objects, ${SECONDARY_CAP.toLocaleString('en-US')}) times.\n\nThe bench writes objects and events into the store and deletes the repositories it made; point it at a scratch store.`)
     .action(reportingUnavailable(bench));
 
-  datastore
-    .command('gc')
+  storeOptions(datastore.command('gc'))
     .description('remove objects no repository reaches, once they have been unreachable for the grace period (a push stores objects just before it moves refs)')
-    .requiredOption('--store <uri>', STORE_HELP)
     .option('--grace <duration>', 'how long an object must be seen unreachable before it goes: 30m, 1h, 14d; 0 removes at once', '1h')
     .option('--dry-run', 'say what would be removed, remove nothing and record nothing')
     .option('--json', 'print one JSON object')

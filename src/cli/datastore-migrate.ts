@@ -5,10 +5,9 @@ import { migrateLive } from '../datastore/migration/live.js';
 import { verifyStores, type VerifyReport } from '../datastore/migration/verify.js';
 import { DataStoreError } from '../datastore/errors.js';
 import type { DataStore } from '../datastore/store.js';
-import { openHealthyStore, parseIntegerOption, redactUri, reportingUnavailable } from './datastore-commands.js';
+import { DEFAULT_TIMEOUT_MS, openHealthyStore, parseIntegerOption, redactUri, reportingUnavailable } from './datastore-commands.js';
 import { progressBar } from './progress-bar.js';
 
-const DEFAULT_TIMEOUT_MS = 15_000;
 const MB = 1024 * 1024;
 
 interface Common {

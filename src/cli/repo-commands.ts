@@ -1,8 +1,6 @@
 /** `govc repo ...`: import, export, log, diff, branches, commit queries and statistics. */
 import { InvalidArgumentError as CommanderArgumentError, type Command } from 'commander';
-import { createStore } from '../datastore/builtin.js';
 import { InvalidArgumentError } from '../datastore/errors.js';
-import type { DataStore } from '../datastore/store.js';
 import {
   createBranch,
   deleteBranch,
@@ -22,24 +20,7 @@ import {
   deltifyRepository,
 } from '../git/index.js';
 import { progressBar } from './progress-bar.js';
-
-const DEFAULT_STORE = 'sqlite://./data/govc.db';
-const STORE_HELP = `store URI (default $GOVC_STORE, else ${DEFAULT_STORE})`;
-
-interface StoreFlag {
-  store?: string;
-}
-
-async function withStore<T>(opts: StoreFlag, fn: (store: DataStore) => Promise<T>): Promise<T> {
-  const uri = opts.store ?? process.env.GOVC_STORE ?? DEFAULT_STORE;
-  if (uri === DEFAULT_STORE) (await import('node:fs')).mkdirSync('./data', { recursive: true });
-  const store = await createStore(uri);
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
-}
+import { storeOptions, withStore, type StoreFlags as StoreFlag } from './store-option.js';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -63,7 +44,6 @@ export function registerRepoCommands(program: Command): void {
   repo
     .command('import <path>')
     .description('import a git repository from disk (objects, refs, HEAD); importing again adds only what is new')
-    .option('-s, --store <uri>', STORE_HELP)
     .option('-n, --name <name>', 'repository name in the store (default: the directory name)')
     .option('--no-index', 'skip building the commit index used by `repo commits` and `repo stats`')
     .action(async (path: string, opts: StoreFlag & { name?: string; index: boolean }) =>
@@ -87,7 +67,6 @@ export function registerRepoCommands(program: Command): void {
   repo
     .command('export <name> <dir>')
     .description('write a repository as a bare git repository (one pack + idx, packed-refs, HEAD)')
-    .option('-s, --store <uri>', STORE_HELP)
     .action(async (name: string, dir: string, opts: StoreFlag) =>
       withStore(opts, async (store) => {
         const bar = progressBar();
@@ -104,7 +83,6 @@ export function registerRepoCommands(program: Command): void {
   repo
     .command('log <name> [ref]')
     .description('commits reachable from a ref (default HEAD), in git log order')
-    .option('-s, --store <uri>', STORE_HELP)
     .option('-n, --limit <n>', 'show at most n commits', positiveInt)
     .option('--format <format>', 'hash (ids only) or oneline (id and summary)', 'oneline')
     .action(async (name: string, ref: string | undefined, opts: StoreFlag & { limit?: number; format: string }) =>
@@ -122,7 +100,6 @@ export function registerRepoCommands(program: Command): void {
   repo
     .command('diff <name> <a> <b>')
     .description('files that differ between two commits or trees (like git diff --name-status --no-renames)')
-    .option('-s, --store <uri>', STORE_HELP)
     .option('--name-status', 'status letter and path per file (the only output format)')
     .option('--no-quote-path', 'print non-ASCII path bytes as they are (git -c core.quotepath=off)')
     .action(async (name: string, a: string, b: string, opts: StoreFlag & { quotePath: boolean }) =>
@@ -140,7 +117,6 @@ export function registerRepoCommands(program: Command): void {
   const branch = repo.command('branch').description('list, create and delete branches; check fast-forwards');
   branch
     .command('list <name>')
-    .option('-s, --store <uri>', STORE_HELP)
     .action(async (name: string, opts: StoreFlag) =>
       withStore(opts, async (store) => {
         const repository = await requireRepository(store, name);
@@ -150,7 +126,6 @@ export function registerRepoCommands(program: Command): void {
   branch
     .command('create <name> <branch> [start]')
     .description('create a branch at a revision (default HEAD)')
-    .option('-s, --store <uri>', STORE_HELP)
     .option('-f, --force', 'move the branch if it exists')
     .action(async (name: string, branchName: string, start: string | undefined, opts: StoreFlag & { force?: boolean }) =>
       withStore(opts, async (store) => {
@@ -161,7 +136,6 @@ export function registerRepoCommands(program: Command): void {
     );
   branch
     .command('delete <name> <branch>')
-    .option('-s, --store <uri>', STORE_HELP)
     .action(async (name: string, branchName: string, opts: StoreFlag) =>
       withStore(opts, async (store) => {
         const repository = await requireRepository(store, name);
@@ -172,7 +146,6 @@ export function registerRepoCommands(program: Command): void {
   branch
     .command('ff-check <name> <from> <to>')
     .description('exit 0 and print "fast-forward" when <from> is an ancestor of <to>, else exit 1')
-    .option('-s, --store <uri>', STORE_HELP)
     .action(async (name: string, from: string, to: string, opts: StoreFlag) =>
       withStore(opts, async (store) => {
         const repository = await requireRepository(store, name);
@@ -185,7 +158,6 @@ export function registerRepoCommands(program: Command): void {
   repo
     .command('commits <name>')
     .description('query the commit index: by author, committer date range and path; newest first')
-    .option('-s, --store <uri>', STORE_HELP)
     .option('--author <who>', 'author email or name (case-insensitive)')
     .option('--since <date>', 'committer date on or after (ISO 8601 or epoch seconds)', date)
     .option('--until <date>', 'committer date before', date)
@@ -203,7 +175,6 @@ export function registerRepoCommands(program: Command): void {
   repo
     .command('stats <name>')
     .description('commits, branches, tags and contributors of a repository')
-    .option('-s, --store <uri>', STORE_HELP)
     .option('--json', 'print JSON')
     .action(async (name: string, opts: StoreFlag & { json?: boolean }) =>
       withStore(opts, async (store) => {
@@ -216,7 +187,6 @@ export function registerRepoCommands(program: Command): void {
   repo
     .command('gc <name>')
     .description('find deltas for objects kept whole (pushed one by one, put through the API) and deflate entries of older stores; objects others build on stay as they are')
-    .option('-s, --store <uri>', STORE_HELP)
     .option('--dry-run', 'say what would change, change nothing')
     .option('--json', 'print one JSON object')
     .action(async (name: string, opts: StoreFlag & { dryRun?: boolean; json?: boolean }) =>
@@ -241,7 +211,6 @@ export function registerRepoCommands(program: Command): void {
   repo
     .command('index <name>')
     .description('bring the commit index up to date with the refs (after pushes)')
-    .option('-s, --store <uri>', STORE_HELP)
     .action(async (name: string, opts: StoreFlag) =>
       withStore(opts, async (store) => {
         const repository = await requireRepository(store, name);
@@ -255,4 +224,7 @@ export function registerRepoCommands(program: Command): void {
         }
       }),
     );
+
+  // every repo command works on one store, chosen as every govc command chooses it
+  for (const command of [...repo.commands, ...branch.commands]) if (command !== branch) storeOptions(command);
 }

@@ -1,23 +1,18 @@
 /** `govc datastore rotate-key`: re-encrypts values stored under older keys with the current one; resumable. */
 import type { Command } from 'commander';
-import { createStore } from '../datastore/builtin.js';
-import { loadStoreYaml } from '../datastore/config.js';
 import { ConfigError } from '../datastore/errors.js';
 import { findEncryptionLayers, rotateLayer, type RotationProgress } from '../datastore/layers/encryption/rotate.js';
 import { parseIntegerOption } from './datastore-commands.js';
+import { storeOptions, withStore, type StoreFlags } from './store-option.js';
 
-interface RotateCliOptions {
-  store?: string;
-  config?: string;
+interface RotateCliOptions extends StoreFlags {
   batch: number;
   maxBatches?: number;
   json?: boolean;
 }
 
 async function rotateKey(options: RotateCliOptions): Promise<void> {
-  if (!options.store === !options.config) throw new ConfigError('give the store with --store <uri> or --config <file.yaml>, one of them');
-  const store = await createStore(options.store ?? loadStoreYaml(options.config!));
-  try {
+  await withStore(options, async (store) => {
     const layers = findEncryptionLayers(store.driver);
     if (layers.length === 0) {
       throw new ConfigError('this store has no encryption layer; add encryption: {type: aes-256-gcm, options: {key_file: ...}} (or encryption.type=aes-256-gcm&encryption.key_file=... in a URI)');
@@ -40,17 +35,13 @@ async function rotateKey(options: RotateCliOptions): Promise<void> {
         );
       }
     }
-  } finally {
-    await store.close();
-  }
+  });
 }
 
 export function registerRotateKeyCommand(datastore: Command): void {
-  datastore
-    .command('rotate-key')
+  storeOptions(datastore.command('rotate-key'), 'YAML config whose datastore: block names the store and its encryption layer')
     .description('re-encrypt every value stored under an older key with the current key (the first in the key file); resumes where an interrupted run stopped')
-    .option('--store <uri>', 'store URI with its encryption layer, e.g. sqlite://./data/govc.db?encryption.type=aes-256-gcm&encryption.key_file=/etc/govc/keys')
-    .option('--config <file>', 'YAML config with a datastore: block instead of --store')
+    .addHelpText('after', 'The store names its encryption layer, e.g. --store sqlite://./data/govc.db?encryption.type=aes-256-gcm&encryption.key_file=/etc/govc/keys')
     .option('--batch <n>', 'records per batch (each batch and its progress are written together)', parseIntegerOption('--batch', 10_000), 500)
     .option('--max-batches <n>', 'stop after this many batches (the next run resumes)', parseIntegerOption('--max-batches', Number.MAX_SAFE_INTEGER))
     .option('--json', 'print the final progress of each layer as JSON')

@@ -1,10 +1,10 @@
 /** `govc serve`: git smart HTTP and the REST API on the store the config names. */
-import { mkdirSync } from 'node:fs';
 import type { Command } from 'commander';
 import { createStore } from '../datastore/builtin.js';
-import { DEFAULT_STORE, loadServerConfig, type ServerFlags } from '../server/config.js';
+import { loadServerConfig, readServerConfigFile, type ServerFlags } from '../server/config.js';
 import { initAdmin } from '../server/init-admin.js';
 import { startServer } from '../server/server.js';
+import { prepareDefault, resolveStore, storeOptions } from './store-option.js';
 
 interface ServeOptions extends ServerFlags {
   initAdmin?: string;
@@ -12,18 +12,17 @@ interface ServeOptions extends ServerFlags {
 }
 
 export function registerServeCommand(program: Command): void {
-  program
-    .command('serve')
-    .description('serve git (clone, fetch, push over smart HTTP) and the REST API from a store')
-    .option('-c, --config <file>', 'YAML config with datastore: and server: blocks')
-    .option('-s, --store <uri>', `store URI, overriding the config (default ${DEFAULT_STORE})`)
+  const serve = program.command('serve').description('serve git (clone, fetch, push over smart HTTP) and the REST API from a store');
+  storeOptions(serve, 'YAML config with datastore: and server: blocks')
     .option('--host <host>', 'address to listen on (default 127.0.0.1; 0.0.0.0 for all)')
     .option('-p, --port <port>', 'port to listen on (default 8080; 0 picks a free one)')
     .option('--init-admin <username>', 'create this administrator if absent and print its token once')
     .option('--init-admin-email <email>', 'email of the administrator --init-admin creates')
     .action(async (opts: ServeOptions) => {
-      const config = loadServerConfig(opts);
-      if (config.datastore === DEFAULT_STORE) mkdirSync('./data', { recursive: true });
+      const file = opts.config !== undefined ? readServerConfigFile(opts.config) : {};
+      const resolved = resolveStore(opts, file.datastore);
+      prepareDefault(resolved);
+      const config = loadServerConfig(file, resolved.datastore, opts);
       const store = await createStore(config.datastore);
       try {
         if (opts.initAdmin) {

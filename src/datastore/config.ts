@@ -223,12 +223,15 @@ export function parseStoreYaml(text: string, source = 'config'): StoreConfig {
   return parseStoreConfig(doc, source);
 }
 
-export function loadStoreYaml(path: string): StoreConfig {
-  let text: string;
+/** A config file's text; a file that cannot be read is a ConfigError naming it. */
+export function readConfigText(path: string): string {
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (err) {
     throw new ConfigError(`cannot read config file ${path}: ${(err as Error).message}`);
   }
-  return parseStoreYaml(text, path);
+}
+
+export function loadStoreYaml(path: string): StoreConfig {
+  return parseStoreYaml(readConfigText(path), path);
 }

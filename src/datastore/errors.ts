@@ -84,7 +84,3 @@ export class ClosedError extends DataStoreError {
     super('CLOSED', message);
   }
 }
-
-export function isDataStoreError(err: unknown): err is DataStoreError {
-  return err instanceof DataStoreError;
-}

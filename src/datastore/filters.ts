@@ -45,7 +45,7 @@ export function compareEventPosition(a: EventPosition, b: EventPosition): number
   return a.timestamp - b.timestamp || compareStrings(a.id, b.id);
 }
 
-export function eventPosition(event: AuditEvent): EventPosition {
+function eventPosition(event: AuditEvent): EventPosition {
   return { timestamp: event.timestamp.getTime(), id: event.id };
 }
 
@@ -79,7 +79,7 @@ export function selectUsers(all: Iterable<User>, q: UserQuery): User[] {
   return hits.slice(q.offset, q.offset + q.limit);
 }
 
-export function sortEvents(events: AuditEvent[], order: 'asc' | 'desc'): AuditEvent[] {
+function sortEvents(events: AuditEvent[], order: 'asc' | 'desc'): AuditEvent[] {
   const sign = order === 'desc' ? -1 : 1;
   return events.sort((a, b) => sign * compareEventPosition(eventPosition(a), eventPosition(b)));
 }

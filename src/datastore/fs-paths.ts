@@ -7,7 +7,7 @@ import { ConnectionError } from './errors.js';
  * Creates `dir` and its missing parents one level at a time. Node's recursive
  * mkdir retries forever on some pseudo file systems (/proc), so it is not used.
  */
-export function ensureDirectory(dir: string): void {
+function ensureDirectory(dir: string): void {
   const missing: string[] = [];
   let at = dir;
   for (;;) {

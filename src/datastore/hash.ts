@@ -4,8 +4,16 @@ import type { ObjectFormat, ObjectType } from './types.js';
 
 const HEX_LENGTH: Record<ObjectFormat, number> = { sha1: 40, sha256: 64 };
 
+/** Bytes of a raw (binary) object id: in trees, pack indexes, pack trailers. */
+export const ID_BYTES: Record<ObjectFormat, number> = { sha1: 20, sha256: 32 };
+
 export function idLength(format: ObjectFormat): number {
   return HEX_LENGTH[format];
+}
+
+/** The all-zero id git uses for "no object" (a ref created or deleted in a push). */
+export function zeroId(format: ObjectFormat = 'sha1'): string {
+  return '0'.repeat(HEX_LENGTH[format]);
 }
 
 export function objectHeader(type: ObjectType, size: number): Buffer {

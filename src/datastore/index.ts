@@ -5,7 +5,7 @@ export type { StoreDriver, DriverReader, DriverTransaction, WriteOp, ChangeEvent
 export { DataStore, Transaction } from './store.js';
 export type { ObjectInput, ListOptions } from './operations.js';
 export type { RepositoryInput, RepositoryPatch, UserInput, UserPatch, EventInput } from './inputs.js';
-export { hashObject, isObjectId } from './hash.js';
+export { hashObject, isObjectId, zeroId } from './hash.js';
 export { StoreRegistry, type StoreFactory } from './registry.js';
 export { parseStoreUri, parseStoreYaml, loadStoreYaml, type StoreConfig } from './config.js';
 export { defaultRegistry, createStore } from './builtin.js';

@@ -36,7 +36,7 @@ export interface EventInput {
   timestamp?: Date;
 }
 
-export function checkMetadata(what: string, value: unknown): JsonObject {
+function checkMetadata(what: string, value: unknown): JsonObject {
   if (value === undefined) return {};
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new InvalidArgumentError(`${what} must be a JSON object`);

@@ -8,7 +8,7 @@ export interface RefChange {
   ref: Ref | null;
 }
 
-export function refFromUpdate(update: RefUpdate): Ref | null {
+function refFromUpdate(update: RefUpdate): Ref | null {
   if (update.new === null) return null;
   return { name: update.name, type: update.symbolic ? 'symbolic' : 'direct', target: update.new };
 }

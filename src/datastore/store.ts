@@ -102,8 +102,7 @@ export class DataStore extends Operations {
     if (!caps.isolationLevels.includes(isolation)) {
       throw new UnsupportedError(`${this.type} store supports isolation ${caps.isolationLevels.join(', ')}; not ${isolation}`);
     }
-    const full = { isolation, readOnly: options.readOnly ?? false };
-    const tx = this.driver.begin ? await this.driver.begin(full) : new BufferedTransaction(this.driver, full.readOnly);
+    const tx = await beginDriverTransaction(this.driver, { isolation, readOnly: options.readOnly ?? false });
     return new Transaction(tx, this.format, this.stats, this.resolver);
   }
 
@@ -130,6 +129,11 @@ export class DataStore extends Operations {
     }
     return feed.subscribe(listener);
   }
+}
+
+/** The driver's native transaction, or a BufferedTransaction over write() for drivers without one. */
+export async function beginDriverTransaction(driver: StoreDriver, options: Required<TransactionOptions>): Promise<DriverTransaction> {
+  return driver.begin ? driver.begin(options) : new BufferedTransaction(driver, options.readOnly);
 }
 
 export class Transaction extends Operations {

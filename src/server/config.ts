@@ -15,16 +15,13 @@
  *     expose: {health: admin, metrics: admin}
  *     ssh: {enabled: true, port: 2222, host_key: ./data/ssh_host_ed25519_key}  (see ssh/config.ts)
  */
-import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { parseStoreConfig, type StoreConfig } from '../datastore/config.js';
+import { parseStoreConfig, readConfigText, type StoreConfig } from '../datastore/config.js';
 import { ConfigError } from '../datastore/errors.js';
 import { OptionReader } from '../datastore/options.js';
 import { DEFAULT_LIMITS, parseLimits, type ServerLimits } from './limits.js';
 import { DEFAULT_SSH, parseSshConfig, type SshConfig } from './ssh/config.js';
 import { defaultTmpRoot } from './tmp-dirs.js';
-
-export const DEFAULT_STORE = 'sqlite://./data/govc.db';
 
 export interface ServerConfig {
   /** A store URI or a parsed `datastore:` block. */
@@ -100,7 +97,7 @@ function refuseUnknown(block: Record<string, unknown>, where: string, allowed: s
   }
 }
 
-export function parsePort(value: unknown, where: string): number {
+function parsePort(value: unknown, where: string): number {
   const n = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 65535) {
     throw new ConfigError(`${where} must be a port number from 0 to 65535; got ${JSON.stringify(value)}`, { key: where });
@@ -193,21 +190,17 @@ function parseExpose(block: Record<string, unknown>): ServerConfig['expose'] {
   return expose;
 }
 
-export function loadServerConfig(flags: ServerFlags): ServerConfig {
-  let file: Partial<ServerConfig> = {};
-  if (flags.config) {
-    let text: string;
-    try {
-      text = readFileSync(flags.config, 'utf8');
-    } catch (err) {
-      throw new ConfigError(`cannot read config file ${flags.config}: ${(err as Error).message}`);
-    }
-    file = parseServerYaml(text, flags.config);
-  }
+/** The config file `serve` (and every command's -c) reads: its datastore: and server: blocks. */
+export function readServerConfigFile(path: string): Partial<ServerConfig> {
+  return parseServerYaml(readConfigText(path), path);
+}
+
+/** The defaults, then the file's server: block, then --host/--port; the store is chosen by the caller (src/cli/store-option.ts). */
+export function loadServerConfig(file: Partial<ServerConfig>, datastore: string | StoreConfig, flags: Pick<ServerFlags, 'host' | 'port'>): ServerConfig {
   return {
     ...DEFAULTS,
     ...file,
-    datastore: flags.store ?? file.datastore ?? DEFAULT_STORE,
+    datastore,
     ...(flags.host !== undefined ? { host: flags.host } : {}),
     ...(flags.port !== undefined ? { port: parsePort(flags.port, '--port') } : {}),
   };

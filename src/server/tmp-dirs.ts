@@ -33,7 +33,7 @@ function hostTag(): string {
 }
 
 /** Whether a process with this id runs (EPERM: it runs, as someone else). */
-export function processRuns(pid: number): boolean {
+function processRuns(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -1,6 +1,7 @@
 /** Shared helpers for the compliance cases: fresh stores, sample data. */
 import { randomBytes } from 'node:crypto';
 import { createStore, hashObject, type DataStore, type StoreConfig } from '../../src/datastore/index.js';
+import { openInTransaction } from './in-transaction.js';
 import type { ComplianceTarget } from './target.js';
 
 export interface SuiteContext {
@@ -8,6 +9,8 @@ export interface SuiteContext {
   target: ComplianceTarget;
   /** Opens a fresh empty store, runs fn, closes it (even on failure). */
   withStore<T>(fn: (store: DataStore, config: string | StoreConfig) => Promise<T>): Promise<T>;
+  /** Opens the store a config names (again), through the transaction wrapper when the target asks for it. */
+  open(config: string | StoreConfig): Promise<DataStore>;
   /** Opens a fresh store and leaves closing to the caller. */
   openFresh(): Promise<{ store: DataStore; config: string | StoreConfig }>;
   /** Capabilities of this target, read once from a fresh store. */
@@ -19,9 +22,10 @@ export function makeContext(name: string, target: ComplianceTarget): SuiteContex
   const ctx: SuiteContext = {
     name,
     target,
+    open: (config) => (target.inTransaction ? openInTransaction(config) : createStore(config)),
     async openFresh() {
       const config = await target.freshConfig();
-      return { store: await createStore(config), config };
+      return { store: await ctx.open(config), config };
     },
     async withStore(fn) {
       const { store, config } = await ctx.openFresh();

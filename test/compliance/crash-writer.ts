@@ -1,12 +1,14 @@
 /**
  * Child process of the crash-recovery case: writes objects, moves a ref and
  * logs events in a loop, printing "ack <i> <id>" only after each write was
- * acknowledged. The parent SIGKILLs it mid-stream.
+ * acknowledged. The parent SIGKILLs it mid-stream. A second argument
+ * `in-transaction` runs each operation in a transaction of its own.
  */
-import { createStore } from '../../src/datastore/index.js';
+import { createStore, type StoreConfig } from '../../src/datastore/index.js';
+import { openInTransaction } from './in-transaction.js';
 
-const config = JSON.parse(process.argv[2]) as string | Record<string, unknown>;
-const store = await createStore(config);
+const config = JSON.parse(process.argv[2]) as string | StoreConfig;
+const store = process.argv[3] === 'in-transaction' ? await openInTransaction(config) : await createStore(config);
 const repo = (await store.getRepositoryByName('crash')) ?? (await store.createRepository({ name: 'crash' }));
 let previous: string | null = null;
 for (let i = 0; ; i++) {

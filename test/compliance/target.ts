@@ -10,6 +10,11 @@ export interface ComplianceTarget {
   freshConfig(): Promise<string | StoreConfig>;
   /** Removes everything the configs made; called once at the end. */
   cleanup?(): Promise<void>;
+  /**
+   * Run every read and write of the stores the suite opens in a transaction of
+   * its own (in-transaction.ts); for stores with `capabilities.transactions`.
+   */
+  inTransaction?: boolean;
   /** Object count for the many-small-objects case (default 100,000). */
   manyObjects?: number;
   /** Size in bytes of the large-object case (default 64 MiB). */

@@ -8,8 +8,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GitObject, ObjectType } from '../../src/datastore/types.js';
 import { createDelta } from '../../src/git/pack/delta-encode.js';
-import { gitBuffer, git } from '../git/git-cli.js';
-import { removeDir, tempDir } from '../git/fixture.js';
+import { gitBuffer, gitSync } from '../../support/git.js';
+import { tempDir } from '../../support/temp-dir.js';
+import { removeDir } from '../git/fixture.js';
 import { parsePack, type Pack } from './pack-model.js';
 
 export interface Seeds {
@@ -45,19 +46,19 @@ let cached: Seeds | undefined;
 
 export function makeSeeds(): Seeds {
   if (cached) return cached;
-  const root = tempDir('govc-fuzz-');
+  const root = tempDir('govc-fuzz-').path;
   try {
     const dir = join(root, 'repo');
     mkdirSync(dir);
-    git(dir, ['init', '-q', '-b', 'main']);
+    gitSync(dir, ['init', '-q', '-b', 'main']);
     for (let v = 1; v <= 4; v++) {
       writeFileSync(join(dir, 'a.txt'), text(v));
       writeFileSync(join(dir, 'b.txt'), text(v + 4).toUpperCase());
-      git(dir, ['add', '-A']);
+      gitSync(dir, ['add', '-A']);
       const date = `${1_700_000_000 + v * 3600} +0000`;
-      git(dir, ['commit', '-q', '-m', `v${v}`], { env: { GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date } });
+      gitSync(dir, ['commit', '-q', '-m', `v${v}`], { env: { GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date } });
     }
-    git(dir, ['tag', '-a', 'v4', '-m', 'tag v4']);
+    gitSync(dir, ['tag', '-a', 'v4', '-m', 'tag v4']);
     const pack = (args: string[], revs: string) => gitBuffer(dir, ['pack-objects', '--stdout', '--revs', '-q', ...args], { input: revs });
     const packs = {
       ofs: pack(['--delta-base-offset'], 'main~2\n'),

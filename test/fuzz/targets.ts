@@ -14,7 +14,8 @@ import { indexPackFile, type IndexPackOptions } from '../../src/git/pack/index-p
 import { receivePack } from '../../src/git/pack/receive-pack.js';
 import { parseServerYaml } from '../../src/server/config.js';
 import { PktReader } from '../../src/git/protocol/pkt-line.js';
-import { removeDir, tempDir } from '../git/fixture.js';
+import { tempDir } from '../../support/temp-dir.js';
+import { removeDir } from '../git/fixture.js';
 import type { Target } from './fuzz.js';
 import { mutate, type Rng } from './mutate.js';
 import { referenceDelta } from './reference-delta.js';
@@ -55,7 +56,7 @@ function chunks(input: Buffer, rng: Rng): Buffer[] {
   return out;
 }
 
-const scratch = tempDir('govc-fuzz-pack-');
+const scratch = tempDir('govc-fuzz-pack-').path;
 process.on('exit', () => removeDir(scratch));
 let fileNo = 0;
 

@@ -1,6 +1,6 @@
 /** Every object of a repository as git sees it (`git cat-file --batch-all-objects --batch`). */
 import type { ObjectType } from '../../src/datastore/types.js';
-import { gitBuffer } from './git-cli.js';
+import { gitBuffer } from '../../support/git.js';
 
 export interface CatObject {
   id: string;

@@ -18,8 +18,9 @@ import type { ObjectFormat, ObjectType } from '../../src/datastore/types.js';
 import { checkLinkType, checkRefTarget, expectedLinks, fsckObject } from '../../src/git/objects/fsck.js';
 import { encodeEntryHeader } from '../../src/git/pack/entry-header.js';
 import { allObjects } from './cat-file.js';
-import { makeFixtureRepo, removeDir, tempDir } from './fixture.js';
-import { git, GIT_ENV, gitStatus } from './git-cli.js';
+import { tempDir } from '../../support/temp-dir.js';
+import { makeFixtureRepo, removeDir } from './fixture.js';
+import { gitSync, GIT_ENV, gitStatus } from '../../support/git.js';
 
 const IDENT = 'A U Thor <a@example.com> 1700000000 +0000';
 
@@ -57,7 +58,7 @@ class Receiver {
     readonly format: ObjectFormat,
   ) {
     this.dir = join(root, `receiver-${format}`);
-    git(root, ['init', '-q', '--bare', `--object-format=${format}`, this.dir]);
+    gitSync(root, ['init', '-q', '--bare', `--object-format=${format}`, this.dir]);
     const blob = Buffer.from('hi\n');
     this.blob = hashObject('blob', blob, format);
     const tree = treeBytes([['100644', 'f', this.blob]]);
@@ -100,7 +101,7 @@ describe('fsck of received objects, against git index-pack --strict', () => {
   let root: string;
   let r: Receiver;
   before(() => {
-    root = tempDir('govc-fsck-');
+    root = tempDir('govc-fsck-').path;
     r = new Receiver(root, 'sha1');
   });
   after(() => removeDir(root));
@@ -357,7 +358,7 @@ describe('fsck of a real repository', () => {
   let root: string;
   let repo: string;
   before(() => {
-    root = tempDir('govc-fsck-');
+    root = tempDir('govc-fsck-').path;
     repo = makeFixtureRepo(root);
   });
   after(() => removeDir(root));
@@ -372,14 +373,14 @@ describe('fsck of a real repository', () => {
     const objects = allObjects(repo);
     const byId = new Map(objects.map((o) => [o.id, o]));
     const types = new Map(objects.map((o) => [o.id, o.type]));
-    for (const line of git(repo, ['log', '--all', '--format=%H %T %P']).trim().split('\n')) {
+    for (const line of gitSync(repo, ['log', '--all', '--format=%H %T %P']).trim().split('\n')) {
       const [id, tree, ...parents] = line.split(' ').filter(Boolean);
       const o = byId.get(id)!;
       assert.deepEqual(expectedLinks('commit', o.data), [{ id: tree, type: 'tree' }, ...parents.map((p) => ({ id: p, type: 'commit' }))]);
     }
     for (const o of objects.filter((x) => x.type === 'tree')) {
       // ls-tree's type column; gitlinks ("commit") are not followed.
-      const listed = git(repo, ['ls-tree', o.id])
+      const listed = gitSync(repo, ['ls-tree', o.id])
         .split('\n')
         .filter((l) => l && !l.includes(' commit '))
         .map((l) => ({ id: l.split(/\s/)[2], type: l.split(' ')[1] }));
@@ -387,7 +388,7 @@ describe('fsck of a real repository', () => {
     }
     let tags = 0;
     for (const o of objects.filter((x) => x.type === 'tag')) {
-      const [object, type] = git(repo, ['cat-file', '-p', o.id]).split('\n').map((l) => l.split(' ')[1]);
+      const [object, type] = gitSync(repo, ['cat-file', '-p', o.id]).split('\n').map((l) => l.split(' ')[1]);
       assert.deepEqual(expectedLinks('tag', o.data), [{ id: object, type }]);
       assert.equal(types.get(object), type);
       tags++;

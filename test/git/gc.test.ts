@@ -14,9 +14,10 @@ import { deltaEntry, ENCODING } from '../../src/datastore/objects/encoding.js';
 import type { DataStore } from '../../src/datastore/store.js';
 import { createDelta, deltifyRepository, exportRepository, mirrorRefs, pruneStore, UNREACHABLE_PREFIX } from '../../src/git/index.js';
 import { allObjects, type CatObject } from './cat-file.js';
-import { makeFixtureRepo, removeDir, tempDir } from './fixture.js';
-import { git } from './git-cli.js';
-import { openStore, STORE_TARGETS } from './stores.js';
+import { tempDir } from '../../support/temp-dir.js';
+import { makeFixtureRepo, removeDir } from './fixture.js';
+import { gitSync } from '../../support/git.js';
+import { openStore, STORE_TARGETS } from '../support/stores.js';
 
 const HOUR = 3_600_000;
 
@@ -33,7 +34,7 @@ for (const target of STORE_TARGETS) {
     let objects: CatObject[];
 
     before(() => {
-      root = tempDir();
+      root = tempDir().path;
       repo = makeFixtureRepo(root);
       objects = allObjects(repo);
     });
@@ -45,7 +46,7 @@ for (const target of STORE_TARGETS) {
         // As if every object had been pushed or put on its own: all whole.
         for (let i = 0; i < objects.length; i += 200) await store.putObjects(objects.slice(i, i + 200).map((o) => ({ id: o.id, type: o.type, data: o.data })));
         const repository = await store.createRepository({ name: 'whole' });
-        const refs = git(repo, ['for-each-ref', '--format=%(objectname) %(refname)']).trim().split('\n').map((l) => l.split(' '));
+        const refs = gitSync(repo, ['for-each-ref', '--format=%(objectname) %(refname)']).trim().split('\n').map((l) => l.split(' '));
         await mirrorRefs(store, repository.id, refs.map(([target, name]) => ({ name, type: 'direct' as const, target })));
         const ids = objects.map((o) => o.id);
         const before = await storedBytes(store, ids);

@@ -17,14 +17,15 @@ import {
   sortTreeEntries,
 } from '../../src/git/index.js';
 import { allObjects, type CatObject } from './cat-file.js';
-import { makeFixtureRepo, removeDir, tempDir } from './fixture.js';
-import { git } from './git-cli.js';
+import { tempDir } from '../../support/temp-dir.js';
+import { makeFixtureRepo, removeDir } from './fixture.js';
+import { gitSync } from '../../support/git.js';
 
 describe('git object model against git cat-file', () => {
   let root: string;
   let objects: CatObject[];
   before(() => {
-    root = tempDir();
+    root = tempDir().path;
     objects = allObjects(makeFixtureRepo(root));
   });
   after(() => removeDir(root));
@@ -74,9 +75,9 @@ describe('git object model against git cat-file', () => {
   });
 
   test('loose objects decode as git wrote them and encode back', () => {
-    const dir = makeFixtureRepo(tempDir());
+    const dir = makeFixtureRepo(tempDir().path);
     try {
-      const id = git(dir, ['hash-object', '-w', '--stdin'], { input: 'loose\n' }).trim();
+      const id = gitSync(dir, ['hash-object', '-w', '--stdin'], { input: 'loose\n' }).trim();
       const obj = decodeLooseObject(readFileSync(`${dir}/.git/objects/${id.slice(0, 2)}/${id.slice(2)}`));
       assert.equal(obj.type, 'blob');
       assert.equal(Buffer.from(obj.data).toString(), 'loose\n');

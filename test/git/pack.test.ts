@@ -10,9 +10,10 @@ import { hashObject } from '../../src/datastore/hash.js';
 import type { GitObject } from '../../src/datastore/types.js';
 import { applyDelta, createDelta, indexBytes, indexPackFile, PackReader, receivePack, writePack, writePackFiles, writePackIndex } from '../../src/git/index.js';
 import { allObjects, type CatObject } from './cat-file.js';
-import { buildPack, copyDelta, type PackEntry } from '../support/pack-builder.js';
-import { makeFixtureRepo, removeDir, tempDir } from './fixture.js';
-import { git, gitBuffer, gitStatus } from './git-cli.js';
+import { buildPack, copyDelta, type PackEntry } from '../../support/pack-builder.js';
+import { tempDir } from '../../support/temp-dir.js';
+import { makeFixtureRepo, removeDir } from './fixture.js';
+import { gitSync, gitBuffer, gitStatus } from '../../support/git.js';
 
 describe('pack files against git', () => {
   let root: string;
@@ -21,7 +22,7 @@ describe('pack files against git', () => {
   let byId: Map<string, CatObject>;
   let packs: string[];
   before(() => {
-    root = tempDir();
+    root = tempDir().path;
     repo = makeFixtureRepo(root);
     objects = allObjects(repo);
     byId = new Map(objects.map((o) => [o.id, o]));
@@ -65,16 +66,16 @@ describe('pack files against git', () => {
   });
 
   test('a blob too large to hold is hashed as it streams: the same .idx as git, the object intact', async () => {
-    const dir = tempDir();
+    const dir = tempDir().path;
     try {
-      git(dir, ['init', '-q', '--bare', 'big.git']);
+      gitSync(dir, ['init', '-q', '--bare', 'big.git']);
       const bare = join(dir, 'big.git');
       const data = Buffer.concat([Buffer.from('large '.repeat(1 << 20)), randomBytes(3 << 20)]);
-      const id = git(bare, ['hash-object', '-w', '--stdin'], { input: data }).trim();
+      const id = gitSync(bare, ['hash-object', '-w', '--stdin'], { input: data }).trim();
       const pack = gitBuffer(bare, ['pack-objects', '--stdout'], { input: `${id}\n` });
       const packPath = join(dir, 'big.pack');
       writeFileSync(packPath, pack);
-      git(dir, ['index-pack', packPath]);
+      gitSync(dir, ['index-pack', packPath]);
       const indexed = await indexPackFile(packPath);
       try {
         assert.equal(indexed.entries[0].id, id);
@@ -89,12 +90,12 @@ describe('pack files against git', () => {
   });
 
   test('a written pack passes git index-pack and verify-pack, with the same .idx git computes', async () => {
-    const dir = tempDir();
+    const dir = tempDir().path;
     try {
       const written = await writePackFiles(objects, dir);
       const ours = readFileSync(written.idxPath);
       const gitIdx = join(dir, 'git.idx');
-      git(dir, ['index-pack', '-o', gitIdx, written.packPath]);
+      gitSync(dir, ['index-pack', '-o', gitIdx, written.packPath]);
       assert.ok(readFileSync(gitIdx).equals(ours), 'git index-pack computes our .idx');
       const verify = gitStatus(dir, ['verify-pack', '-v', written.idxPath]);
       assert.equal(verify.status, 0, verify.stderr);
@@ -191,16 +192,16 @@ describe('pack files against git', () => {
       assert.ok(delta.length < next.length / 10, 'small edits make small deltas');
     }
     assert.equal(createDelta(bytes(5000), bytes(5000), 2500), undefined, 'unrelated data gives no delta');
-    const dir = tempDir();
+    const dir = tempDir().path;
     try {
       const objects = versions.map((data) => ({ type: 'blob' as const, data, name: 'file.bin' }));
       const plain = await writePackFiles(objects, dir);
       const packed = await writePackFiles(objects, dir, { deltas: true });
       assert.ok(packed.bytes < plain.bytes / 5, `${packed.bytes} vs ${plain.bytes}`);
       const gitIdx = join(dir, 'git.idx');
-      git(dir, ['index-pack', '-o', gitIdx, packed.packPath]);
+      gitSync(dir, ['index-pack', '-o', gitIdx, packed.packPath]);
       assert.ok(readFileSync(gitIdx).equals(readFileSync(packed.idxPath)));
-      assert.match(git(dir, ['verify-pack', '-v', packed.idxPath]), /chain length = 29: 1 object/);
+      assert.match(gitSync(dir, ['verify-pack', '-v', packed.idxPath]), /chain length = 29: 1 object/);
       const { reader, index } = await PackReader.open(packed.packPath);
       try {
         assert.equal(index.count, versions.length);
@@ -214,7 +215,7 @@ describe('pack files against git', () => {
   });
 
   test('corrupt or truncated packs are refused', async () => {
-    const dir = tempDir();
+    const dir = tempDir().path;
     try {
       const bytes = readFileSync(packs[0]);
       const flipped = Buffer.from(bytes);

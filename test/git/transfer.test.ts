@@ -3,69 +3,62 @@ import { once } from 'node:events';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { after, before, describe, test } from 'node:test';
+import { before, test } from 'node:test';
 import type { DataStore } from '../../src/datastore/store.js';
 import { anyStoredBase, collectObjects, importRepository, storePackStream, writePackFor } from '../../src/git/index.js';
-import { addCommits, makeFixtureRepo, removeDir, tempDir } from './fixture.js';
-import { git, gitBuffer } from './git-cli.js';
-import { openStore, STORE_TARGETS } from './stores.js';
+import { tempDir } from '../../support/temp-dir.js';
+import { addCommits, removeDir } from './fixture.js';
+import { gitSync, gitBuffer } from '../../support/git.js';
+import { describeOnStores } from '../support/stores.js';
 
 function revListObjects(dir: string, args: string[]): string[] {
   return gitBuffer(dir, ['rev-list', '--objects', ...args]).toString('latin1').trim().split('\n').map((l) => l.slice(0, 40)).sort();
 }
 
-for (const target of STORE_TARGETS) {
-  describe(`server-side pack transfer on ${target.name}`, () => {
-    let root: string;
-    let repo: string;
-    let store: DataStore;
-    before(async () => {
-      root = tempDir();
-      repo = makeFixtureRepo(root);
-      store = await openStore(target);
-      await importRepository(store, repo, { name: 'fixture', index: false });
-    });
-    after(async () => {
-      await store.close();
-      removeDir(root);
-    });
-
-    test('upload-pack side: the objects git would send, as a pack git accepts', async () => {
-      const main = git(repo, ['rev-parse', 'main']).trim();
-      const feature = git(repo, ['rev-parse', 'feature']).trim();
-      const v1 = git(repo, ['rev-parse', 'v1.0']).trim();
-      assert.deepEqual((await collectObjects(store, [main, v1], [feature])).map((o) => o.id).sort(), revListObjects(repo, [main, v1, `^${feature}`]));
-      assert.deepEqual((await collectObjects(store, [main], [])).map((o) => o.id).sort(), revListObjects(repo, [main]));
-
-      const dir = tempDir();
-      try {
-        const packPath = join(dir, 'fetch.pack');
-        const file = createWriteStream(packPath);
-        const written = await writePackFor(store, [main], [feature], file);
-        file.end();
-        await once(file, 'finish');
-        git(dir, ['init', '-q', '--bare', 'clone.git']);
-        const idx = git(join(dir, 'clone.git'), ['index-pack', '--stdin'], { input: readFileSync(packPath) }).trim();
-        assert.equal(idx, `pack\t${written.checksum}`);
-        assert.equal(written.count, revListObjects(repo, [main, `^${feature}`]).length);
-      } finally {
-        removeDir(dir);
-      }
-    });
-
-    test('receive-pack side: a thin pack from git pack-objects lands in the store', async () => {
-      const before = git(repo, ['rev-parse', 'main']).trim();
-      git(repo, ['checkout', '-q', 'main']);
-      addCommits(repo, 2);
-      const after = git(repo, ['rev-parse', 'HEAD']).trim();
-      const thin = gitBuffer(repo, ['pack-objects', '--revs', '--thin', '--stdout', '--delta-base-offset'], { input: `${after}\n^${before}\n` });
-      assert.equal(await store.hasObject(after), false);
-      await assert.rejects(storePackStream(store, Readable.from([thin])), /neither in the pack nor in this repository/, 'thin packs need a base policy');
-      assert.equal(await store.hasObject(after), false, 'a refused pack stores nothing');
-      const stored = await storePackStream(store, Readable.from([thin]), { externalBases: anyStoredBase(store) });
-      assert.equal(stored.added, revListObjects(repo, [after, `^${before}`]).length);
-      assert.equal(await store.hasObject(after), true);
-      assert.equal((await storePackStream(store, Readable.from([thin]), { externalBases: anyStoredBase(store) })).added, 0, 'a second push adds nothing');
-    });
+describeOnStores('server-side pack transfer', (fx) => {
+  let root: string;
+  let repo: string;
+  let store: DataStore;
+  before(async () => {
+    ({ root, repo, store } = fx);
+    await importRepository(store, repo, { name: 'fixture', index: false });
   });
-}
+
+  test('upload-pack side: the objects git would send, as a pack git accepts', async () => {
+    const main = gitSync(repo, ['rev-parse', 'main']).trim();
+    const feature = gitSync(repo, ['rev-parse', 'feature']).trim();
+    const v1 = gitSync(repo, ['rev-parse', 'v1.0']).trim();
+    assert.deepEqual((await collectObjects(store, [main, v1], [feature])).map((o) => o.id).sort(), revListObjects(repo, [main, v1, `^${feature}`]));
+    assert.deepEqual((await collectObjects(store, [main], [])).map((o) => o.id).sort(), revListObjects(repo, [main]));
+
+    const dir = tempDir().path;
+    try {
+      const packPath = join(dir, 'fetch.pack');
+      const file = createWriteStream(packPath);
+      const written = await writePackFor(store, [main], [feature], file);
+      file.end();
+      await once(file, 'finish');
+      gitSync(dir, ['init', '-q', '--bare', 'clone.git']);
+      const idx = gitSync(join(dir, 'clone.git'), ['index-pack', '--stdin'], { input: readFileSync(packPath) }).trim();
+      assert.equal(idx, `pack\t${written.checksum}`);
+      assert.equal(written.count, revListObjects(repo, [main, `^${feature}`]).length);
+    } finally {
+      removeDir(dir);
+    }
+  });
+
+  test('receive-pack side: a thin pack from git pack-objects lands in the store', async () => {
+    const before = gitSync(repo, ['rev-parse', 'main']).trim();
+    gitSync(repo, ['checkout', '-q', 'main']);
+    addCommits(repo, 2);
+    const after = gitSync(repo, ['rev-parse', 'HEAD']).trim();
+    const thin = gitBuffer(repo, ['pack-objects', '--revs', '--thin', '--stdout', '--delta-base-offset'], { input: `${after}\n^${before}\n` });
+    assert.equal(await store.hasObject(after), false);
+    await assert.rejects(storePackStream(store, Readable.from([thin])), /neither in the pack nor in this repository/, 'thin packs need a base policy');
+    assert.equal(await store.hasObject(after), false, 'a refused pack stores nothing');
+    const stored = await storePackStream(store, Readable.from([thin]), { externalBases: anyStoredBase(store) });
+    assert.equal(stored.added, revListObjects(repo, [after, `^${before}`]).length);
+    assert.equal(await store.hasObject(after), true);
+    assert.equal((await storePackStream(store, Readable.from([thin]), { externalBases: anyStoredBase(store) })).added, 0, 'a second push adds nothing');
+  });
+});

@@ -17,7 +17,7 @@ import { CacheLayer } from '../../src/datastore/layers/cache/index.js';
 import { MemoryTier } from '../../src/datastore/layers/cache/tier.js';
 import { ServerMetrics } from '../../src/server/metrics.js';
 import { blobId, rejectsWithCode } from '../compliance/context.js';
-import { startStandaloneRedis } from '../support/redis-servers.js';
+import { startStandaloneRedis } from '../../support/redis-servers.js';
 import { schemaFactory } from '../stores/fixtures/pg-support.js';
 
 const root = mkdtempSync(join(tmpdir(), 'govc-cache-'));

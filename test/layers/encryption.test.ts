@@ -10,7 +10,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
@@ -18,12 +17,12 @@ import { createStore, type DataStore } from '../../src/datastore/index.js';
 import { wholeEntry } from '../../src/datastore/objects/encoding.js';
 import { findEncryptionLayers, rotateLayer, ROTATION_KEY } from '../../src/datastore/layers/encryption/rotate.js';
 import { rejectsWithCode } from '../compliance/context.js';
-import { startStandaloneRedis } from '../support/redis-servers.js';
+import { startStandaloneRedis } from '../../support/redis-servers.js';
 import { ensurePostgres, schemaFactory, withAdmin } from '../stores/fixtures/pg-support.js';
+import { CLI as MAIN } from '../../support/govc.js';
 
 const root = mkdtempSync(join(tmpdir(), 'govc-encryption-'));
 after(() => rmSync(root, { recursive: true, force: true }));
-const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const newKey = () => randomBytes(32).toString('base64');
 let n = 0;
 

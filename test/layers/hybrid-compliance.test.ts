@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after } from 'node:test';
 import { describeCompliance } from '../compliance/suite.js';
 import { LAYERED_SIZES } from './sizes.js';
-import { startStandaloneRedis } from '../support/redis-servers.js';
+import { startStandaloneRedis } from '../../support/redis-servers.js';
 import { schemaFactory } from '../stores/fixtures/pg-support.js';
 
 const root = mkdtempSync(join(tmpdir(), 'govc-hybrid-compliance-'));

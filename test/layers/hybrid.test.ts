@@ -15,8 +15,8 @@ import { createStore, parseStoreUri, defaultRegistry } from '../../src/datastore
 import { parseStoreConfig } from '../../src/datastore/config.js';
 import { pruneStore } from '../../src/git/index.js';
 import { rejectsWithCode } from '../compliance/context.js';
-import { commitBytes, objectId, treeBytes } from '../support/pack-builder.js';
-import { startStandaloneRedis } from '../support/redis-servers.js';
+import { commitBytes, objectId, treeBytes } from '../../support/pack-builder.js';
+import { startStandaloneRedis } from '../../support/redis-servers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'govc-hybrid-'));
 after(() => rmSync(root, { recursive: true, force: true }));

@@ -1,8 +1,7 @@
 /** The built govc CLI in a child process, for the migration tests. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { CLI as MAIN } from '../../support/govc.js';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
 export interface Result {
   status: number | null;

@@ -14,7 +14,7 @@ import { KEYSPACE } from '../../src/datastore/keyspace.js';
 import { deltaEntry } from '../../src/datastore/objects/encoding.js';
 import { createDelta } from '../../src/git/pack/delta-encode.js';
 import { schemaFactory } from '../stores/fixtures/pg-support.js';
-import { startStandaloneRedis, type StandaloneRedis } from '../support/redis-servers.js';
+import { startStandaloneRedis, type StandaloneRedis } from '../../support/redis-servers.js';
 
 /** Every store type migration is tested on; a new store type is added here and joins the matrix. */
 export const STORE_TYPES = ['memory', 'sqlite', 'rocksdb', 'lmdb', 'postgres', 'redis'] as const;

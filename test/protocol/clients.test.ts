@@ -12,7 +12,9 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import git from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
-import { api, createUser, gitOk, repoUrl } from '../server/helpers.js';
+import { api } from '../../support/govc.js';
+import { createUser, repoUrl } from '../support/server.js';
+import { gitOk } from '../../support/git.js';
 import { lines, protocolFixture, type ProtocolFixture } from './support.js';
 
 const DULWICH = fileURLToPath(new URL('../../../test/protocol/dulwich_client.py', import.meta.url));

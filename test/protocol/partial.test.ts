@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { gitOk } from '../server/helpers.js';
+import { gitOk } from '../../support/git.js';
 import { describeClone, protocolFixture, type ProtocolFixture } from './support.js';
 
 const FILTERS = ['blob:none', 'blob:limit=1k', 'tree:0', 'tree:2', 'object:type=tree', 'combine:blob:limit=4k+tree:3'];

@@ -16,7 +16,10 @@ import pg from 'pg';
 import { createStore } from '../../src/datastore/builtin.js';
 import type { ChangeEvent } from '../../src/datastore/driver.js';
 import type { DataStore } from '../../src/datastore/store.js';
-import { api, createRepo, git, gitEnv, gitOk, makeRepo, repoUrl, startGovc, tempDir, type Govc } from '../server/helpers.js';
+import { api, startGovc, type Govc } from '../../support/govc.js';
+import { createRepo, makeRepo, repoUrl } from '../support/server.js';
+import { git, gitEnv, gitOk } from '../../support/git.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 const PG = 'postgres://postgres@127.0.0.1:5432/test';
 

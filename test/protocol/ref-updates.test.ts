@@ -15,11 +15,12 @@ import { createStore } from '../../src/datastore/builtin.js';
 import type { DataStore } from '../../src/datastore/store.js';
 import type { RefUpdate } from '../../src/datastore/types.js';
 import { serveReceivePack } from '../../src/git/protocol/index.js';
-import { buildPack, commitBytes, objectId, pktLine, treeBytes } from '../support/pack-builder.js';
-import { STORE_TARGETS } from '../git/stores.js';
+import { buildPack, commitBytes, objectId, pktLine, treeBytes } from '../../support/pack-builder.js';
+import { STORE_TARGETS } from '../support/stores.js';
+import { zeroId } from '../../src/datastore/hash.js';
 
 const PG = 'postgres://postgres@127.0.0.1:5432/test';
-const ZERO = '0'.repeat(40);
+const ZERO = zeroId();
 const REFS = 400;
 
 /** The store, with its updateRefs calls counted; `first` runs before the first one reaches the store. */

@@ -10,7 +10,9 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { api, createRepo, git, gitOk } from '../server/helpers.js';
+import { api } from '../../support/govc.js';
+import { createRepo } from '../support/server.js';
+import { git, gitOk } from '../../support/git.js';
 import { describeClone, lines, protocolFixture, type ProtocolFixture } from './support.js';
 
 describe('shallow clone and fetch, against git upload-pack', () => {

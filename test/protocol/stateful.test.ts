@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { createStore } from '../../src/datastore/builtin.js';
-import { gitEnv, gitOk, tempDir } from '../server/helpers.js';
+import { gitEnv, gitOk } from '../../support/git.js';
+import { tempDir } from '../../support/temp-dir.js';
 import { generateRepo } from './history.js';
 import { lines } from './support.js';
 

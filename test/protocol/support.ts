@@ -1,7 +1,10 @@
 /** Shared by the protocol tests: a govc server with a generated repository pushed, and comparisons against git's own upload-pack. */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { createRepo, gitEnv, gitOk, repoUrl, startGovc, tempDir, type Govc } from '../server/helpers.js';
+import { createRepo, repoUrl } from '../support/server.js';
+import { gitEnv, gitOk } from '../../support/git.js';
+import { startGovc, type Govc } from '../../support/govc.js';
+import { tempDir } from '../../support/temp-dir.js';
 import { generateRepo } from './history.js';
 
 export interface ProtocolFixture {

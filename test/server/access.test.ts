@@ -2,8 +2,12 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildPack, pktLine } from '../support/pack-builder.js';
-import { api, createRepo, createUser, git, gitEnv, gitOk, makeRepo, repoUrl, startGovc, tempDir, type Govc } from './helpers.js';
+import { buildPack, pktLine } from '../../support/pack-builder.js';
+import { api, startGovc, type Govc } from '../../support/govc.js';
+import { createRepo, createUser, makeRepo, repoUrl } from '../support/server.js';
+import { git, gitEnv, gitOk } from '../../support/git.js';
+import { tempDir } from '../../support/temp-dir.js';
+import { zeroId } from '../../src/datastore/hash.js';
 
 describe('govc serve: auth and isolation', () => {
   let govc: Govc;
@@ -104,7 +108,7 @@ describe('govc serve: auth and isolation', () => {
   });
 
   it('will not let a push point a ref of B at an object of A it did not send', async () => {
-    const zero = '0'.repeat(40);
+    const zero = zeroId();
     const body = Buffer.concat([pktLine(`${zero} ${secret} refs/heads/stolen\0report-status atomic\n`), Buffer.from('0000'), buildPack([])]);
     const res = await fetch(`${govc.url}/open.git/git-receive-pack`, {
       method: 'POST',

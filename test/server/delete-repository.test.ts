@@ -4,7 +4,10 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, it } from 'node:test';
 import { withStore } from '../support/with-store.js';
-import { api, gitEnv, makeRepo, runGovc, startGovc, tempDir } from './helpers.js';
+import { api, runGovc, startGovc } from '../../support/govc.js';
+import { gitEnv } from '../../support/git.js';
+import { makeRepo } from '../support/server.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 const tmp = tempDir();
 after(() => tmp.remove());

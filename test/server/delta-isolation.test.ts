@@ -8,10 +8,14 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildPack, commitBytes, copyDelta, objectId, pktLine, pushBody, treeBytes } from '../support/pack-builder.js';
-import { api, createRepo, createUser, git, gitEnv, gitOk, makeRepo, repoUrl, sample, startGovc, tempDir, type Govc } from './helpers.js';
+import { buildPack, commitBytes, copyDelta, objectId, pktLine, pushBody, treeBytes } from '../../support/pack-builder.js';
+import { api, startGovc, type Govc } from '../../support/govc.js';
+import { createRepo, createUser, makeRepo, repoUrl, sample } from '../support/server.js';
+import { git, gitEnv, gitOk } from '../../support/git.js';
+import { tempDir } from '../../support/temp-dir.js';
+import { zeroId } from '../../src/datastore/hash.js';
 
-const ZERO = '0'.repeat(40);
+const ZERO = zeroId();
 const SECRET = Buffer.from('the launch code is 0000-1234-5678\n');
 
 for (const kind of ['memory', 'sqlite'] as const) {

@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { api, createRepo, createUser, git, gitEnv, gitOk, makeRepo, repoUrl, sample, startGovc, tempDir, type Govc } from './helpers.js';
+import { api, startGovc, type Govc } from '../../support/govc.js';
+import { createRepo, createUser, makeRepo, repoUrl, sample } from '../support/server.js';
+import { git, gitEnv, gitOk } from '../../support/git.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 describe('govc serve: git smart HTTP', () => {
   let govc: Govc;

@@ -9,9 +9,9 @@ import { after, before, describe, it } from 'node:test';
 import { parseStoreUri } from '../../src/datastore/config.js';
 import { ConfigError, IntegrityError } from '../../src/datastore/errors.js';
 import { applyDelta } from '../../src/datastore/objects/delta.js';
-import { api, runGovc } from './helpers.js';
+import { api, runGovc } from '../../support/govc.js';
 import { assertCloneFsckClean, createAndPush, snapshot, STORES, startTestServer, whileResponsive, type TestServer } from './hardening-helpers.js';
-import { varint } from '../support/pack-builder.js';
+import { varint } from '../../support/pack-builder.js';
 
 for (const kind of STORES) {
   describe(`client mistakes are 400s (${kind} store)`, () => {

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError } from '../../src/datastore/errors.js';
 import { parseServerYaml, type Audience } from '../../src/server/config.js';
-import { api, createUser } from './helpers.js';
+import { api } from '../../support/govc.js';
+import { createUser } from '../support/server.js';
 import { snapshot, STORES, startTestServer, whileResponsive, type TestServer } from './hardening-helpers.js';
 
 describe('server.expose config', () => {

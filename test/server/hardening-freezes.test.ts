@@ -16,11 +16,14 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { deflateSync } from 'node:zlib';
 import { encodeEntryHeader } from '../../src/git/pack/entry-header.js';
-import { bombPack, branchesBody, chainPack, ZERO } from '../support/attack-packs.js';
-import { objectId, pushBody } from '../support/pack-builder.js';
-import { api, git, gitOk, repoUrl } from './helpers.js';
+import { bombPack, branchesBody, chainPack } from '../../support/attack-packs.js';
+import { objectId, pushBody } from '../../support/pack-builder.js';
+import { api } from '../../support/govc.js';
+import { git, gitOk } from '../../support/git.js';
+import { repoUrl } from '../support/server.js';
 import { assertCloneFsckClean, createAndPush, snapshot, STORES, startTestServer, type StoreSnapshot, type TestServer } from './hardening-helpers.js';
 import { assertAnsweredWithinASecond, pollHealthWhile } from './health-poll.js';
+import { zeroId } from '../../src/datastore/hash.js';
 
 const MiB = 1024 * 1024;
 const unchanged = (s: StoreSnapshot) => ({ ...s, events: 0 });

@@ -11,7 +11,9 @@ import type { DataStore } from '../../src/datastore/store.js';
 import { DEFAULTS, type ServerConfig } from '../../src/server/config.js';
 import { initAdmin } from '../../src/server/init-admin.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
-import { git, gitEnv, gitOk, makeRepo, repoUrl, tempDir } from './helpers.js';
+import { git, gitEnv, gitOk } from '../../support/git.js';
+import { makeRepo, repoUrl } from '../support/server.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 export const STORES = ['memory', 'sqlite'] as const;
 export type StoreKind = (typeof STORES)[number];

@@ -13,7 +13,8 @@ import { gzipSync } from 'node:zlib';
 import { ConfigError } from '../../src/datastore/errors.js';
 import { parseServerYaml } from '../../src/server/config.js';
 import { DEFAULT_LIMITS } from '../../src/server/limits.js';
-import { git, gitOk, repoUrl } from './helpers.js';
+import { git, gitOk } from '../../support/git.js';
+import { repoUrl } from '../support/server.js';
 import { assertCloneFsckClean, createAndPush, snapshot, STORES, startTestServer, whileResponsive, type TestServer } from './hardening-helpers.js';
 
 describe('server.limits config', () => {

@@ -11,12 +11,14 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildPack, commitBytes, objectId, pushBody, treeBytes } from '../support/pack-builder.js';
-import { git, gitOk, repoUrl, type GitResult } from './helpers.js';
+import { buildPack, commitBytes, objectId, pushBody, treeBytes } from '../../support/pack-builder.js';
+import { git, gitOk, type GitResult } from '../../support/git.js';
+import { repoUrl } from '../support/server.js';
 import { assertCloneFsckClean, createAndPush, snapshot, STORES, startTestServer, type StoreSnapshot, type TestServer } from './hardening-helpers.js';
 import { assertAnsweredWithinASecond, pollHealthWhile } from './health-poll.js';
+import { zeroId } from '../../src/datastore/hash.js';
 
-const ZERO = '0'.repeat(40);
+const ZERO = zeroId();
 
 /** Refused pushes are audit events; nothing else may change. */
 const unchanged = (s: StoreSnapshot) => ({ ...s, events: 0 });

@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { WriteOp } from '../../src/datastore/driver.js';
-import { api, createUser } from './helpers.js';
+import { api } from '../../support/govc.js';
+import { createUser } from '../support/server.js';
 import { assertCloneFsckClean, createAndPush, snapshot, STORES, startTestServer, whileResponsive, type TestServer } from './hardening-helpers.js';
 
 /** Makes every store write that carries an audit event fail, as a full disk or a dropped connection would. */

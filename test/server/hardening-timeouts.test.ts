@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { ConfigError } from '../../src/datastore/errors.js';
 import { DEFAULT_TIMEOUTS, parseServerYaml } from '../../src/server/config.js';
 import { assertCloneFsckClean, assertResponsive, createAndPush, snapshot, STORES, startTestServer, type TestServer } from './hardening-helpers.js';
+import { zeroId } from '../../src/datastore/hash.js';
 
 const HEADERS_MS = 600;
 const IDLE_MS = 600;
@@ -101,7 +102,7 @@ for (const kind of STORES) {
       const before = await snapshot(t.store);
       const socket = await open(t.url);
       const done = closed(socket, performance.now());
-      const zero = '0'.repeat(40);
+      const zero = zeroId();
       const command = `${zero} ${'1'.repeat(40)} refs/heads/stalled\0report-status side-band-64k\n`;
       const head = `${(command.length + 4).toString(16).padStart(4, '0')}${command}0000PACK`;
       socket.write(

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../../src/datastore/errors.js';
 import { prepareTmpDir } from '../../src/server/tmp-dirs.js';
-import { tempDir } from './helpers.js';
+import { tempDir } from '../../support/temp-dir.js';
 import { assertCloneFsckClean, assertResponsive, createAndPush, snapshot, STORES, startTestServer } from './hardening-helpers.js';
 
 const host = hostname().replace(/[^A-Za-z0-9._]/g, '_') || 'localhost';

@@ -2,8 +2,11 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { makeBigRepo } from './big-repo.js';
-import { createRepo, gitEnv, gitOk, repoUrl, startGovc, tempDir, type Govc } from './helpers.js';
+import { makeBigRepo } from '../../support/big-repo.js';
+import { createRepo, repoUrl } from '../support/server.js';
+import { gitEnv, gitOk } from '../../support/git.js';
+import { startGovc, type Govc } from '../../support/govc.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 const COMMITS = 10_000;
 

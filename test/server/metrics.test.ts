@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { createStore } from '../../src/datastore/builtin.js';
 import type { DataStore } from '../../src/datastore/store.js';
 import { ServerMetrics } from '../../src/server/metrics.js';
-import { sample } from './helpers.js';
+import { sample } from '../support/server.js';
 
 describe('ServerMetrics', () => {
   let store: DataStore;

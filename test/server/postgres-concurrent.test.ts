@@ -9,7 +9,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { createRepo, git, gitEnv, gitOk, makeRepo, repoUrl, startGovc, tempDir, type Govc } from './helpers.js';
+import { createRepo, makeRepo, repoUrl } from '../support/server.js';
+import { git, gitEnv, gitOk } from '../../support/git.js';
+import { startGovc, type Govc } from '../../support/govc.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 const PG = 'postgres://postgres@127.0.0.1:5432/test';
 const CLIENTS = 8;

@@ -1,7 +1,8 @@
 /** The REST API under /api/v1, health and /metrics, against `govc serve` on a memory store. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { api, createRepo, createUser, sample, startGovc, type Govc } from './helpers.js';
+import { api, startGovc, type Govc } from '../../support/govc.js';
+import { createRepo, createUser, sample } from '../support/server.js';
 
 describe('govc serve: REST API', () => {
   let govc: Govc;

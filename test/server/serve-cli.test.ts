@@ -5,8 +5,12 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { pktLine } from '../support/pack-builder.js';
-import { api, createRepo, gitEnv, gitOk, makeRepo, runGovc, startGovc, tempDir } from './helpers.js';
+import { pktLine } from '../../support/pack-builder.js';
+import { api, runGovc, startGovc } from '../../support/govc.js';
+import { createRepo, makeRepo } from '../support/server.js';
+import { gitEnv, gitOk } from '../../support/git.js';
+import { tempDir } from '../../support/temp-dir.js';
+import { zeroId } from '../../src/datastore/hash.js';
 
 describe('govc serve: command, config and shutdown', () => {
   const tmp = tempDir();
@@ -97,7 +101,7 @@ describe('govc serve: command, config and shutdown', () => {
     await makeRepo(src, env, 3);
     const head = (await gitOk(src, env, ['rev-parse', 'main'])).trim();
     const pack = execFileSync('git', ['pack-objects', '--stdout', '--revs'], { cwd: src, input: 'main\n', env });
-    const commands = Buffer.concat([pktLine(`${'0'.repeat(40)} ${head} refs/heads/main\0report-status\n`), Buffer.from('0000')]);
+    const commands = Buffer.concat([pktLine(`${zeroId()} ${head} refs/heads/main\0report-status\n`), Buffer.from('0000')]);
 
     const response = new Promise<string>((resolve, reject) => {
       const req = request(`${govc.url}/slow.git/git-receive-pack`, {

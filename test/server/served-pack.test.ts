@@ -8,7 +8,10 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PackReader } from '../../src/git/pack/index.js';
-import { createRepo, gitEnv, gitOk, repoUrl, startGovc, tempDir, type Govc } from './helpers.js';
+import { createRepo, repoUrl } from '../support/server.js';
+import { gitEnv, gitOk } from '../../support/git.js';
+import { startGovc, type Govc } from '../../support/govc.js';
+import { tempDir } from '../../support/temp-dir.js';
 
 /** Deltified entries and all entries of a pack, by `git verify-pack -v` (a delta line has a depth and a base). */
 async function packStats(dir: string, env: NodeJS.ProcessEnv, idx: string): Promise<{ deltas: number; objects: number }> {

@@ -7,8 +7,11 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { api, createRepo, createUser, git, gitEnv, gitOk, makeRepo, repoUrl, sample, tempDir } from './helpers.js';
-import { addKey, makeKey, sshEnv, startGovcWithSsh, type GovcWithSsh } from './ssh-helpers.js';
+import { api } from '../../support/govc.js';
+import { createRepo, createUser, makeRepo, repoUrl, sample } from '../support/server.js';
+import { git, gitEnv, gitOk } from '../../support/git.js';
+import { tempDir } from '../../support/temp-dir.js';
+import { addKey, makeKey, sshEnv, startGovcWithSsh, type GovcWithSsh } from '../../support/ssh.js';
 
 describe('govc serve: git over SSH', () => {
   const tmp = tempDir('govc-ssh-git-');

@@ -14,8 +14,10 @@ import { after, before, describe, it } from 'node:test';
 import { parseServerYaml } from '../../src/server/config.js';
 import { parseGitCommand, shellWords } from '../../src/server/ssh/command.js';
 import { loadOrCreateHostKey } from '../../src/server/ssh/host-key.js';
-import { api, createUser, startGovc, tempDir } from './helpers.js';
-import { addKey, makeKey, sshEnv, startGovcWithSsh, type GovcWithSsh } from './ssh-helpers.js';
+import { api, startGovc } from '../../support/govc.js';
+import { createUser } from '../support/server.js';
+import { tempDir } from '../../support/temp-dir.js';
+import { addKey, makeKey, sshEnv, startGovcWithSsh, type GovcWithSsh } from '../../support/ssh.js';
 
 function ssh(env: NodeJS.ProcessEnv, port: number, command?: string): Promise<{ code: number; stderr: string; stdout: string }> {
   const base = env.GIT_SSH_COMMAND!.split(' ');

@@ -1,21 +1,17 @@
 /** The LMDB store: the shared compliance suite, plus its options and sharing between processes. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { open } from 'lmdb';
 import { createStore, type DataStore } from '../../src/datastore/index.js';
 import { withStore } from '../support/with-store.js';
 import { describeCompliance } from '../compliance/suite.js';
+import { scratchDir } from '../support/scratch.js';
 import { rejectsWithCode } from '../compliance/context.js';
 
-const root = mkdtempSync(join(tmpdir(), 'govc-lmdb-test-'));
-let counter = 0;
-const freshDir = () => join(root, `db-${++counter}`);
-
-after(() => rmSync(root, { recursive: true, force: true }));
+const scratch = scratchDir('govc-lmdb-test-');
+const freshDir = () => scratch.fresh();
 
 describeCompliance('lmdb', {
   async freshConfig() {

@@ -16,8 +16,9 @@ import { hashObject, type ChangeEvent } from '../../src/datastore/index.js';
 import type { MongoDriver } from '../../src/datastore/stores/mongodb/index.js';
 import { CommitLog } from '../../src/datastore/stores/mongodb/commit-log.js';
 import { rejectsWithCode } from '../compliance/context.js';
-import { startFerretDB, type FerretDBServer } from '../support/ferretdb-servers.js';
+import { startFerretDB, type FerretDBServer } from '../../support/ferretdb-servers.js';
 import { withStore as withAnyStore } from '../support/with-store.js';
+import { zeroId } from '../../src/datastore/hash.js';
 
 const server = await startFerretDB();
 after(() => server.stop());
@@ -162,7 +163,7 @@ describe('mongodb analytics pipelines, pinned against TypeScript', () => {
       const repo = (await store.createRepository({ name: 'stats' })).id;
       const objects = [
         ...Array.from({ length: 23 }, (_, i) => ({ type: 'blob' as const, data: Buffer.from(`blob ${i}`) })),
-        ...Array.from({ length: 5 }, (_, i) => ({ type: 'commit' as const, data: Buffer.from(`tree ${'0'.repeat(40)}\nauthor a <a@b> ${i} +0000\ncommitter a <a@b> ${i} +0000\n\nc${i}\n`) })),
+        ...Array.from({ length: 5 }, (_, i) => ({ type: 'commit' as const, data: Buffer.from(`tree ${zeroId()}\nauthor a <a@b> ${i} +0000\ncommitter a <a@b> ${i} +0000\n\nc${i}\n`) })),
       ];
       const ids = await store.putObjects(objects);
       const refs = ['refs/heads/main', 'refs/heads/dev', 'refs/tags/v1', 'refs/tags/v2', 'refs/tags/v3', 'refs/notes/x'];

@@ -8,7 +8,7 @@
  */
 import { after } from 'node:test';
 import { describeCompliance } from '../compliance/suite.js';
-import { startFerretDB } from '../support/ferretdb-servers.js';
+import { startFerretDB } from '../../support/ferretdb-servers.js';
 
 const server = await startFerretDB();
 after(() => server.stop());

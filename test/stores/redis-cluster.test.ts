@@ -20,7 +20,7 @@ import type { RedisDriver } from '../../src/datastore/stores/redis/index.js';
 import type { ObjectEntry } from '../../src/datastore/types.js';
 import { createDelta } from '../../src/git/pack/delta-encode.js';
 import { describeCompliance } from '../compliance/suite.js';
-import { startRedisCluster } from '../support/redis-servers.js';
+import { startRedisCluster } from '../../support/redis-servers.js';
 
 const cluster = await startRedisCluster();
 after(() => cluster.stop());

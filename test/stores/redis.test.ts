@@ -16,7 +16,7 @@ import type { RedisDriver } from '../../src/datastore/stores/redis/index.js';
 import { withStore as withAnyStore } from '../support/with-store.js';
 import { describeCompliance } from '../compliance/suite.js';
 import { rejectsWithCode } from '../compliance/context.js';
-import { startStandaloneRedis, type StandaloneRedis } from '../support/redis-servers.js';
+import { startStandaloneRedis, type StandaloneRedis } from '../../support/redis-servers.js';
 
 const server = await startStandaloneRedis();
 after(() => server.stop());

@@ -1,19 +1,16 @@
 /** The RocksDB store: the shared compliance suite, plus its options, lock and on-disk settings. */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { createStore, type DataStore } from '../../src/datastore/index.js';
 import { withStore } from '../support/with-store.js';
 import { describeCompliance } from '../compliance/suite.js';
+import { scratchDir } from '../support/scratch.js';
 import { rejectsWithCode } from '../compliance/context.js';
 
-const root = mkdtempSync(join(tmpdir(), 'govc-rocksdb-test-'));
-let counter = 0;
-const freshDir = () => join(root, `db-${++counter}`);
-
-after(() => rmSync(root, { recursive: true, force: true }));
+const scratch = scratchDir('govc-rocksdb-test-');
+const freshDir = () => scratch.fresh();
 
 describeCompliance('rocksdb', {
   async freshConfig() {

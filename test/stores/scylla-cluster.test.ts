@@ -14,7 +14,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createStore, hashObject, type DataStore } from '../../src/datastore/index.js';
-import { startCassandraCluster, type CassandraCluster } from '../support/cassandra-nodes.js';
+import { startCassandraCluster, type CassandraCluster } from '../../support/cassandra-nodes.js';
 
 const ENABLED = process.env.GOVC_CASSANDRA_CLUSTER === '1';
 const WRITERS = 8;

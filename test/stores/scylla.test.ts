@@ -14,7 +14,7 @@ import cassandra from 'cassandra-driver';
 import { createStore, hashObject, type DataStore } from '../../src/datastore/index.js';
 import { describeCompliance } from '../compliance/suite.js';
 import { rejectsWithCode } from '../compliance/context.js';
-import { startCassandraNode } from '../support/cassandra-nodes.js';
+import { startCassandraNode } from '../../support/cassandra-nodes.js';
 import { withStore } from '../support/with-store.js';
 import { decodeHeader } from '../../src/datastore/stores/scylla/entry-cell.js';
 import { INLINE_BYTES } from '../../src/datastore/stores/scylla/objects.js';

@@ -11,7 +11,7 @@
  * only in the target: the target then mirrors the source.
  */
 import { createHash } from 'node:crypto';
-import type { ProgressListener } from '../../git/transfer/progress.js';
+import type { ProgressListener } from '../../git/progress.js';
 import type { WriteOp } from '../driver.js';
 import { KEYSPACE } from '../keyspace.js';
 import type { DataStore } from '../store.js';

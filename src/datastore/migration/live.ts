@@ -6,7 +6,7 @@
  * saw), verify, then the cut-over recorded in the target, which the server
  * picks up and starts reading from the target.
  */
-import type { ProgressListener } from '../../git/transfer/progress.js';
+import type { ProgressListener } from '../../git/progress.js';
 import { ConflictError, UnsupportedError } from '../errors.js';
 import type { DataStore } from '../store.js';
 import { copyStore, type CopySummary } from './copy.js';

@@ -4,7 +4,7 @@
  * entry, and when the entries differ (one store re-encoded it) by content.
  */
 import { Buffer } from 'node:buffer';
-import type { ProgressListener } from '../../git/transfer/progress.js';
+import type { ProgressListener } from '../../git/progress.js';
 import type { DataStore } from '../store.js';
 import type { ObjectEntry, Ref } from '../types.js';
 import type { RecordKind } from './records.js';

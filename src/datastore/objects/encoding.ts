@@ -88,8 +88,3 @@ export function inflateDelta(entry: ObjectEntry): Buffer {
   const { deltaSize, zlib } = deltaParts(entry);
   return inflateChecked(entry.id, zlib, deltaSize, 'delta');
 }
-
-/** Bytes an entry takes, for size limits and statistics. */
-export function entryBytes(entry: ObjectEntry): number {
-  return entry.bytes.byteLength + entry.id.length + (entry.base?.length ?? 0) + 16;
-}

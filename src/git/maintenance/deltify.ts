@@ -14,7 +14,7 @@ import type { ObjectEntry } from '../../datastore/types.js';
 import { reachableObjects, type ReachableObject } from '../history/reachable.js';
 import { ObjectReader } from '../store/object-reader.js';
 import { repositoryRefs } from '../transfer/export.js';
-import type { ProgressListener } from '../transfer/progress.js';
+import type { ProgressListener } from '../progress.js';
 
 export interface DeltifyOptions {
   dryRun?: boolean;

@@ -16,7 +16,7 @@ import { entryDepth } from '../../datastore/objects/encoding.js';
 import { reachableObjects } from '../history/reachable.js';
 import { ObjectReader } from '../store/object-reader.js';
 import { repositoryRefs } from '../transfer/export.js';
-import type { ProgressListener } from '../transfer/progress.js';
+import type { ProgressListener } from '../progress.js';
 
 export const UNREACHABLE_PREFIX = KEYSPACE.unreachable;
 

@@ -50,11 +50,6 @@ export function serializeCommit(commit: Commit): Buffer {
   return encodeText(formatHeaderBlock({ headers, message: commit.message }), commit.textEncoding ?? 'utf8');
 }
 
-/** The value of the first extra header with this key (e.g. `encoding`, `gpgsig`). */
-export function commitHeader(commit: Commit, key: string): string | undefined {
-  return commit.extraHeaders.find((h) => h.key === key)?.value ?? undefined;
-}
-
 /** The first line of the message. */
 export function commitSummary(commit: Commit): string {
   const message = commit.message ?? '';

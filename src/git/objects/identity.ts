@@ -31,11 +31,3 @@ export function parseIdentity(line: string): Identity {
 export function formatIdentity(who: Identity): string {
   return who.raw ?? `${who.name} <${who.email}> ${who.timestamp} ${who.timezone}`;
 }
-
-/** The timezone as minutes east of UTC. */
-export function timezoneMinutes(timezone: string): number {
-  const m = /^([+-])(\d\d)(\d\d)$/.exec(timezone);
-  if (!m) return 0;
-  const minutes = Number(m[2]) * 60 + Number(m[3]);
-  return m[1] === '-' ? -minutes : minutes;
-}

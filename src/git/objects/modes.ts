@@ -1,14 +1,4 @@
 /** Tree entry modes. Trees store them as octal text without leading zeros ("40000"). */
-import type { ObjectType } from '../../datastore/types.js';
-
-export const MODE = {
-  tree: '40000',
-  file: '100644',
-  executable: '100755',
-  symlink: '120000',
-  gitlink: '160000',
-} as const;
-
 export type EntryKind = 'tree' | 'file' | 'executable' | 'symlink' | 'gitlink';
 
 /** What an entry is, from its mode (lenient like git: any 100xxx is a file, 0100644 too). */
@@ -24,12 +14,6 @@ export function entryKind(mode: string): EntryKind {
     default:
       return (n & 0o111) !== 0 ? 'executable' : 'file';
   }
-}
-
-/** The type of object an entry points at (a gitlink points at a commit in another repository). */
-export function entryObjectType(mode: string): ObjectType {
-  const kind = entryKind(mode);
-  return kind === 'tree' ? 'tree' : kind === 'gitlink' ? 'commit' : 'blob';
 }
 
 export function isTreeMode(mode: string): boolean {

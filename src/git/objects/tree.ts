@@ -45,7 +45,7 @@ export function serializeTree(entries: readonly TreeEntry[]): Buffer {
 }
 
 /** Git's order: byte order of names, a tree's name compared as if it ended with "/". */
-export function compareTreeEntries(a: TreeEntry, b: TreeEntry): number {
+function compareTreeEntries(a: TreeEntry, b: TreeEntry): number {
   const len = Math.min(a.name.length, b.name.length);
   const c = a.name.compare(b.name, 0, len, 0, len);
   if (c !== 0) return c;

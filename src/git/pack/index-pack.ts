@@ -15,10 +15,10 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import { IntegrityError } from '../../datastore/errors.js';
-import { hashObject, objectHeader } from '../../datastore/hash.js';
+import { hashObject, ID_BYTES, objectHeader } from '../../datastore/hash.js';
 import type { GitObject, ObjectFormat, ObjectType } from '../../datastore/types.js';
 import { missingBaseError, PackReader, type ObjectLimit } from './pack-reader.js';
-import { ID_BYTES, writePackIndex, type IndexEntry } from './pack-index.js';
+import { writePackIndex, type IndexEntry } from './pack-index.js';
 
 export interface IndexedEntry extends IndexEntry {
   type: ObjectType;

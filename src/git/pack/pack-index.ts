@@ -5,10 +5,10 @@
  */
 import { createHash } from 'node:crypto';
 import { IntegrityError } from '../../datastore/errors.js';
+import { ID_BYTES } from '../../datastore/hash.js';
 import type { ObjectFormat } from '../../datastore/types.js';
 
 const MAGIC = 0xff744f63;
-export const ID_BYTES: Record<ObjectFormat, number> = { sha1: 20, sha256: 32 };
 
 export interface IndexEntry {
   id: string;

@@ -9,13 +9,13 @@ import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { createInflate, inflateSync } from 'node:zlib';
 import { once } from 'node:events';
 import { CapacityError, IntegrityError } from '../../datastore/errors.js';
-import { hashObject } from '../../datastore/hash.js';
+import { hashObject, ID_BYTES } from '../../datastore/hash.js';
 import type { GitObject, ObjectFormat, ObjectType, StoredObject } from '../../datastore/types.js';
 import { applyDelta, deltaSizes } from '../../datastore/objects/delta.js';
 import { compressBound, parseEntryHeader, type EntryHeader } from './entry-header.js';
 import { FileWindow } from './file-window.js';
 import { ByteLru } from '../../datastore/lru-cache.js';
-import { ID_BYTES, PackIndex } from './pack-index.js';
+import { PackIndex } from './pack-index.js';
 
 export type ExternalResolver = (id: string) => Promise<GitObject | undefined>;
 

@@ -2,6 +2,7 @@
  * The ref advertisement of protocol v0/v1 (what info/refs answers over HTTP,
  * and what SSH sends first), and protocol v2's capability advertisement.
  */
+import { zeroId } from '../../datastore/hash.js';
 import type { ObjectFormat } from '../../datastore/types.js';
 import { FLUSH, pkt } from './pkt-line.js';
 import type { RepoRefs } from './refs.js';
@@ -39,7 +40,7 @@ export function capabilities(service: Service, refs: RepoRefs, format: ObjectFor
 /** The advertisement; over HTTP with the `# service=` preamble smart HTTP wants. */
 export function refAdvertisement(service: Service, refs: RepoRefs, format: ObjectFormat, options: { http: boolean }): Buffer {
   const caps = capabilities(service, refs, format);
-  const zero = '0'.repeat(format === 'sha256' ? 64 : 40);
+  const zero = zeroId(format);
   const lines: Array<[string, string]> = [];
   if (service === 'git-upload-pack' && refs.headId) lines.push([refs.headId, 'HEAD']);
   for (const r of refs.refs) {

@@ -28,7 +28,7 @@ export function errPacket(message: string): Buffer {
 }
 
 /** Tells the client about `err` in the framing it reads now; never throws (the client may be gone). */
-export async function answerError(out: GitOutput, session: Pick<ProtocolSession, 'describeError'>, err: unknown): Promise<void> {
+async function answerError(out: GitOutput, session: Pick<ProtocolSession, 'describeError'>, err: unknown): Promise<void> {
   const message = describe(session, err);
   try {
     if (out.multiplexed) await out.error(`govc: ${message}`);

@@ -16,7 +16,7 @@ export function checkCounts(wants: number, haves: number, limits: Pick<ServerLim
 }
 
 /** The first want not reachable from the repository's refs, if any. */
-export async function firstForeignWant(walker: Walker, refs: RepoRefs, wants: readonly string[]): Promise<string | undefined> {
+async function firstForeignWant(walker: Walker, refs: RepoRefs, wants: readonly string[]): Promise<string | undefined> {
   const tips = tipIds(refs);
   const notTips = wants.filter((w) => !tips.has(w));
   if (notTips.length === 0) return undefined;

@@ -11,7 +11,7 @@ import { LIMIT_SETTINGS, limitMessage } from '../../server/limits.js';
 import { fsckObject } from '../objects/fsck.js';
 import { receivePack, type ExternalBases } from '../pack/index.js';
 import { storePackEntries } from '../transfer/pack-entries.js';
-import type { ProgressListener } from '../transfer/progress.js';
+import type { ProgressListener } from '../progress.js';
 import { QuarantinedObjects } from '../transfer/quarantine.js';
 
 export interface QuarantineOptions {

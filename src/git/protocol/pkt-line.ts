@@ -89,6 +89,6 @@ export class PktReader {
   }
 }
 
-export function trimNewline(s: string): string {
+function trimNewline(s: string): string {
   return s.endsWith('\n') ? s.slice(0, -1) : s;
 }

@@ -9,6 +9,7 @@
  * comes first on the same stream; over HTTP it is served apart.
  */
 import { InvalidArgumentError } from '../../datastore/errors.js';
+import { zeroId } from '../../datastore/hash.js';
 import type { DataStore } from '../../datastore/store.js';
 import { checkRefName } from '../../datastore/validate.js';
 import { checkRefTarget } from '../objects/fsck.js';
@@ -21,7 +22,7 @@ import { FLUSH, pkt, PktReader } from './pkt-line.js';
 import { asksForSideband, readPushRequest, type Command } from './push-request.js';
 import { applyUpdates, fixHead } from './ref-updates.js';
 import { readRefs, tipIds } from './refs.js';
-import { limitsOf, zeroId, type ProtocolSession, type Transport } from './session.js';
+import { limitsOf, type ProtocolSession, type Transport } from './session.js';
 import { sidebandOf, type GitOutput } from './sideband.js';
 import { Walker } from './walk.js';
 
@@ -50,7 +51,7 @@ export async function receivePackV0(session: ProtocolSession, input: AsyncIterab
   const { store, repo } = session;
   if (session.access === 'read') throw new ProtocolError(`you need write permission on ${repo.name} to push`);
   const limits = limitsOf(session);
-  const zero = zeroId(store);
+  const zero = zeroId(store.objectFormat);
   const before = await readRefs(store, repo, true);
   if (!transport.stateless) await out.write(refAdvertisement('git-receive-pack', before, store.objectFormat, { http: false }));
   const reader = new PktReader(input);

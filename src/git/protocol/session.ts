@@ -43,6 +43,3 @@ export function limitsOf(session: ProtocolSession): ServerLimits {
   return session.limits ?? DEFAULT_LIMITS;
 }
 
-export function zeroId(store: DataStore): string {
-  return '0'.repeat(store.objectFormat === 'sha256' ? 64 : 40);
-}

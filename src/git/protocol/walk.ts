@@ -8,7 +8,6 @@
 import { IntegrityError } from '../../datastore/errors.js';
 import type { ObjectType } from '../../datastore/types.js';
 import { asBuffer } from '../objects/text.js';
-import { ID_BYTES } from '../pack/pack-index.js';
 import { isAncestor } from '../history/ancestry.js';
 import { CommitQueue } from '../history/commit-queue.js';
 import { ObjectReader, type WalkSource } from '../store/object-reader.js';
@@ -16,6 +15,7 @@ import { peelTags, type Peeled } from '../store/peel.js';
 import { TreeScanner } from './tree-scanner.js';
 import { sends, type ObjectFilter } from './filter.js';
 import { BATCH, CommitCache, type CommitInfo } from './object-cache.js';
+import { ID_BYTES } from '../../datastore/hash.js';
 
 /** Extra commits walked after only uninteresting ones remain, against clock skew (git's SLOP). */
 const SLOP = 5;

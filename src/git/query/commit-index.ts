@@ -7,7 +7,7 @@
  */
 import type { DataStore } from '../../datastore/store.js';
 import { ObjectReader } from '../store/object-reader.js';
-import type { ProgressListener } from '../transfer/progress.js';
+import type { ProgressListener } from '../progress.js';
 import { changedPaths } from './changed-paths.js';
 import { commitRow } from './commit-row.js';
 import { setConfigBatch, scanKeys } from './config-scan.js';

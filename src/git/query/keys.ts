@@ -26,7 +26,7 @@ export function timeKey(seconds: number): string {
 }
 
 /** Escapes bytes outside [A-Za-z0-9._-] as %XX; long results become a hash (keys are capped at 1024 characters). */
-export function escapeSegment(value: string | Uint8Array): string {
+function escapeSegment(value: string | Uint8Array): string {
   const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.from(value);
   let out = '';
   for (const b of bytes) {

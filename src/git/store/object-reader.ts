@@ -9,8 +9,8 @@ import { parseTag, type Tag } from '../objects/tag.js';
 import { rawEntries, type RawEntry } from '../objects/raw-tree.js';
 import { parseTree, type TreeEntry } from '../objects/tree.js';
 import { ByteLru } from '../../datastore/lru-cache.js';
-import { ID_BYTES } from '../pack/pack-index.js';
 import { peelTags } from './peel.js';
+import { ID_BYTES } from '../../datastore/hash.js';
 
 /** A tree's bytes and the positions of its entries. */
 export interface RawTree {

@@ -13,7 +13,7 @@ import { reachableObjects, type ReachableObject } from '../history/reachable.js'
 import { packToFiles } from '../pack/pack-writer.js';
 import { ObjectReader } from '../store/object-reader.js';
 import { requireRepository } from '../store/revision.js';
-import type { ProgressListener } from './progress.js';
+import type { ProgressListener } from '../progress.js';
 import { writeStoredPack } from './stored-pack.js';
 
 export interface ExportOptions {

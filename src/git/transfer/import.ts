@@ -20,7 +20,7 @@ import { PackReader } from '../pack/pack-reader.js';
 import { updateCommitIndex } from '../query/commit-index.js';
 import { ObjectBatcher } from './object-batcher.js';
 import { storePackEntries } from './pack-entries.js';
-import type { ProgressListener } from './progress.js';
+import type { ProgressListener } from '../progress.js';
 
 export interface ImportOptions {
   /** Repository name in the store; default: the directory name without `.git`. */

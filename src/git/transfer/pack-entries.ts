@@ -10,9 +10,9 @@ import { IntegrityError } from '../../datastore/errors.js';
 import { deflate, deltaEntry, entryDepth, ENCODING, MAX_DELTA_DEPTH } from '../../datastore/objects/encoding.js';
 import type { DataStore } from '../../datastore/store.js';
 import { OBJECT_TYPES, type ObjectEntry, type ObjectType } from '../../datastore/types.js';
-import { ID_BYTES } from '../pack/pack-index.js';
 import type { PackReader } from '../pack/pack-reader.js';
-import type { ProgressListener } from './progress.js';
+import type { ProgressListener } from '../progress.js';
+import { ID_BYTES } from '../../datastore/hash.js';
 
 export interface PackedObject {
   id: string;

@@ -8,7 +8,7 @@ import type { Readable } from 'node:stream';
 import type { DataStore } from '../../datastore/store.js';
 import type { ExternalBases } from '../pack/index-pack.js';
 import { quarantinePack, storeQuarantined } from '../protocol/pack-receive.js';
-import type { ProgressListener } from './progress.js';
+import type { ProgressListener } from '../progress.js';
 
 export interface StoredPack {
   /** Every object of the pack, in pack order (id and type). */

@@ -16,7 +16,7 @@ const RANK: Record<Level, number> = { none: 0, read: 1, write: 2, admin: 3 };
 
 export const PERM_KEY_PREFIX = KEYSPACE.permission;
 
-export function permKey(repositoryId: string, userId: string): string {
+function permKey(repositoryId: string, userId: string): string {
   return `${PERM_KEY_PREFIX}${repositoryId}.${userId}`;
 }
 

@@ -16,11 +16,11 @@ export interface TokenRecord {
   createdAt: string;
 }
 
-export function hashToken(token: string): string {
+function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
-export function newToken(): string {
+function newToken(): string {
   return `govc_${randomBytes(32).toString('base64url')}`;
 }
 

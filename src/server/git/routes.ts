@@ -12,6 +12,7 @@ import type { RequestContext } from '../context.js';
 import { badRequest, HttpError, statusOf } from '../http-error.js';
 import type { BodyLimit } from '../http-util.js';
 import { formatBytes, LIMIT_SETTINGS, limitMessage } from '../limits.js';
+import { countPush, pushDetails } from '../push-record.js';
 
 function session(ctx: RequestContext, repo: Repository, level: Level): ProtocolSession {
   return {
@@ -133,17 +134,6 @@ export async function receivePackRoute(ctx: RequestContext): Promise<void> {
     ctx.res.end();
   }
   if (!result) return;
-  const failed = result.unpackError !== undefined || result.commands.some((c) => c.error);
-  metrics.gitOperations.inc({ service: 'receive-pack', result: failed ? 'refused' : 'ok' });
-  metrics.packObjects.inc({ direction: 'received' }, result.objects);
-  metrics.packBytes.inc({ direction: 'received' }, result.packBytes);
-  for (const c of result.commands) metrics.refUpdates.inc({ result: c.error ? 'refused' : 'ok' });
-  await ctx.audit('git.push', repo.name, repo.id, {
-    atomic: result.atomic,
-    objects: result.objects,
-    ...(result.unpackError ? { unpackError: result.unpackError } : {}),
-    ...(result.options.length ? { pushOptions: result.options } : {}),
-    ...(result.shallow.length ? { shallowClient: true } : {}),
-    refs: result.commands.map((c) => ({ ref: c.ref, old: c.old, new: c.new, result: c.error ?? 'ok' })),
-  });
+  countPush(metrics, result);
+  await ctx.audit('git.push', repo.name, repo.id, pushDetails(result));
 }

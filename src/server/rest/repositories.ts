@@ -16,7 +16,7 @@ import { refView, repositoryView } from './views.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
-export function checkRepositoryName(name: string): string {
+function checkRepositoryName(name: string): string {
   if (!NAME.test(name) || name.endsWith('.git') || name.endsWith('.lock')) {
     throw badRequest(`repository name ${JSON.stringify(name)} must be 1-100 letters, digits, . _ - (starting with a letter or digit, not ending in .git)`);
   }
@@ -24,7 +24,7 @@ export function checkRepositoryName(name: string): string {
 }
 
 /** A branch name HEAD may point at: `main`, `release/1.x`; git's ref name rules. */
-export function checkBranchName(name: string): string {
+function checkBranchName(name: string): string {
   try {
     checkRefName(`refs/heads/${name}`);
   } catch (err) {

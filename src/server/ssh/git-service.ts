@@ -13,6 +13,7 @@ import type { Repository } from '../../datastore/types.js';
 import type { ServerState } from '../context.js';
 import { statusOf } from '../http-error.js';
 import { formatBytes, LIMIT_SETTINGS, limitMessage } from '../limits.js';
+import { countPush, pushDetails } from '../push-record.js';
 import { repositoryFor } from './access.js';
 import { ChannelIo } from './channel-io.js';
 import { endAfterDeleteOnlyCommands } from './delete-only-push.js';
@@ -60,12 +61,7 @@ export async function runGitService(state: ServerState, exec: GitExec, log: (lin
 }
 
 async function recordPush(state: ServerState, exec: GitExec, repo: Repository, result: PushResult): Promise<void> {
-  const metrics = state.metrics;
-  const failed = result.unpackError !== undefined || result.commands.some((c) => c.error);
-  metrics.gitOperations.inc({ service: 'receive-pack', result: failed ? 'refused' : 'ok' });
-  metrics.packObjects.inc({ direction: 'received' }, result.objects);
-  metrics.packBytes.inc({ direction: 'received' }, result.packBytes);
-  for (const c of result.commands) metrics.refUpdates.inc({ result: c.error ? 'refused' : 'ok' });
+  countPush(state.metrics, result);
   await state.store.logEvent({
     action: 'git.push',
     userId: exec.identity.user.id,
@@ -74,12 +70,7 @@ async function recordPush(state: ServerState, exec: GitExec, repo: Repository, r
     details: {
       transport: 'ssh',
       key: exec.identity.key.fingerprint,
-      atomic: result.atomic,
-      objects: result.objects,
-      ...(result.unpackError ? { unpackError: result.unpackError } : {}),
-      ...(result.options.length ? { pushOptions: result.options } : {}),
-      ...(result.shallow.length ? { shallowClient: true } : {}),
-      refs: result.commands.map((c) => ({ ref: c.ref, old: c.old, new: c.new, result: c.error ?? 'ok' })),
+      ...pushDetails(result),
     },
   });
 }

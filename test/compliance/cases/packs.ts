@@ -18,10 +18,11 @@ import { createDelta } from '../../../src/git/pack/delta-encode.js';
 import { PackReader } from '../../../src/git/pack/index.js';
 import { writeStoredPack } from '../../../src/git/transfer/stored-pack.js';
 import { serveReceivePack } from '../../../src/git/protocol/index.js';
-import { buildPack, commitBytes, copyDelta, objectId, pushBody, treeBytes } from '../../support/pack-builder.js';
+import { buildPack, commitBytes, copyDelta, objectId, pushBody, treeBytes } from '../../../support/pack-builder.js';
 import type { SuiteContext } from '../context.js';
+import { zeroId } from '../../../src/datastore/hash.js';
 
-const ZERO = '0'.repeat(40);
+const ZERO = zeroId();
 
 /** A push through the protocol engine, as a transport drives it; returns what the client would read, as text. */
 async function push(store: DataStore, repoId: string, body: AsyncIterable<Buffer>): Promise<string> {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { it } from 'node:test';
-import { createStore, type DataStore } from '../../../src/datastore/index.js';
+import type { DataStore } from '../../../src/datastore/index.js';
 import { dumpStore, loadStore } from '../../../src/datastore/migration/records.js';
 import { blob, blobId, makeRepository, rejectsWithCode, type SuiteContext } from '../context.js';
 
@@ -24,7 +24,7 @@ export function reliabilityCases(ctx: SuiteContext): void {
     if (!caps.durable) return t.skip('store does not claim durability across a process crash');
     const config = await ctx.target.freshConfig();
     const acked: Array<{ i: number; id: string }> = [];
-    const child = spawn(process.execPath, [CRASH_WRITER, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CRASH_WRITER, JSON.stringify(config), ...(ctx.target.inTransaction ? ['in-transaction'] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     await new Promise<void>((resolve, reject) => {
@@ -52,7 +52,7 @@ export function reliabilityCases(ctx: SuiteContext): void {
       });
     });
     await new Promise((r) => (child.exitCode !== null || child.signalCode ? r(null) : child.once('exit', r)));
-    const store = await createStore(config);
+    const store = await ctx.open(config);
     try {
       const repo = await store.getRepositoryByName('crash');
       assert.ok(repo, 'the repository created before the crash is there');
@@ -74,13 +74,13 @@ export function reliabilityCases(ctx: SuiteContext): void {
     const caps = await ctx.capabilities();
     if (!caps.persistent) return t.skip('store is not persistent');
     const config = await ctx.target.freshConfig();
-    let store = await createStore(config);
+    let store = await ctx.open(config);
     const id = await store.putObject(blob('persisted'));
     const repo = await makeRepository(store, 'persisted');
     await store.updateRefs(repo, [{ name: 'refs/heads/main', new: id }]);
     await store.setConfig('persisted', 'yes');
     await store.close();
-    store = await createStore(config);
+    store = await ctx.open(config);
     try {
       assert.equal(Buffer.from((await store.getObject(id))!.data).toString(), 'persisted');
       assert.equal((await store.getRef(repo, 'refs/heads/main'))?.target, id);

@@ -4,7 +4,7 @@
  * records go in batches, each with the import's checkpoint in the same atomic
  * write, so a killed import resumes after the last batch it wrote.
  */
-import type { ProgressListener } from '../../../git/transfer/progress.js';
+import type { ProgressListener } from '../../../git/progress.js';
 import type { WriteOp } from '../../driver.js';
 import { KEYSPACE } from '../../keyspace.js';
 import type { DataStore } from '../../store.js';

@@ -5,7 +5,7 @@ import { rename, rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import tar from 'tar-stream';
-import type { ProgressListener } from '../../../git/transfer/progress.js';
+import type { ProgressListener } from '../../../git/progress.js';
 import type { DataStore } from '../../store.js';
 import { dumpStore } from '../records.js';
 import { encodeRecord } from './codec.js';

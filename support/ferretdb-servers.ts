@@ -10,7 +10,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
-const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PG_URL = process.env.GOVC_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
 const live = new Set<ChildProcess>();
 let binary: string | undefined;

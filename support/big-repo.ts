@@ -1,5 +1,5 @@
 /** Generates a repository of many commits quickly with `git fast-import` (for the large clone test and the benchmark). */
-import { git } from './helpers.js';
+import { git } from './git.js';
 
 /**
  * `commits` commits on main (one file changed each, in a few directories),

@@ -2,7 +2,7 @@
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { api, startGovc, type Govc } from './helpers.js';
+import { api, startGovc, type Govc } from './govc.js';
 
 export interface GovcWithSsh extends Govc {
   /** `ssh://git@127.0.0.1:<port>` */

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
+const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 const live = new Set<ChildProcess>();
 
 process.on('exit', () => {

@@ -5,8 +5,9 @@
  * what a correct server does with it.
  */
 import { buildPack, commitBytes, copyDelta, objectId, pktLine, pushBody, treeBytes, varint, type PackEntry } from './pack-builder.js';
+import { zeroId } from '../src/datastore/hash.js';
 
-export const ZERO = '0'.repeat(40);
+const ZERO = zeroId();
 
 
 /**

@@ -1,10 +1,10 @@
 /** Hand-made packs for tests that need entries git itself would never send (foreign delta bases, bad objects). */
 import { createHash } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
-import { hashObject } from '../../src/datastore/hash.js';
-import { pushVarint } from '../../src/datastore/objects/varint.js';
-import type { ObjectType } from '../../src/datastore/types.js';
-import { encodeEntryHeader, encodeRefDeltaHeader } from '../../src/git/pack/entry-header.js';
+import { hashObject } from '../src/datastore/hash.js';
+import { pushVarint } from '../src/datastore/objects/varint.js';
+import type { ObjectType } from '../src/datastore/types.js';
+import { encodeEntryHeader, encodeRefDeltaHeader } from '../src/git/pack/entry-header.js';
 
 export type PackEntry = { type: ObjectType; data: Buffer } | { refDelta: string; delta: Buffer };
 
