@@ -7,7 +7,7 @@
  * archive's size against the SQLite store's. Baselines in the same run:
  * copying the SQLite file, and gzip -6 of it.
  *
- *   node dist/bench/migration.js [--commits 20000] [--files 400] [--events 100000] [--postgres-url URL] [--json]
+ *   node dist/bench/migration.js [--commits 20000] [--files 400] [--events 100000] [--parallel 16] [--batch-size 2000] [--postgres-url URL] [--json]
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -36,6 +36,8 @@ const OPTS = {
   commits: Number(arg('commits', '20000')),
   files: Number(arg('files', '400')),
   events: Number(arg('events', '100000')),
+  parallel: Number(arg('parallel', '16')),
+  batchSize: Number(arg('batch-size', '2000')),
   postgresUrl: arg('postgres-url', process.env.GOVC_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test'),
   json: process.argv.includes('--json'),
 };
@@ -97,7 +99,7 @@ async function main(): Promise<void> {
     const rows: Array<{ step: string; seconds: number; objectsPerSecond?: number; mbPerSecond?: number; bytes?: number }> = [];
     const migrate = async (from: DataStore, toUri: string, name: string) => {
       const to = await open(toUri);
-      const r = await timed(() => copyStore(from, to, name, { parallel: 4, batchSize: 500 }));
+      const r = await timed(() => copyStore(from, to, name, { parallel: OPTS.parallel, batchSize: OPTS.batchSize }));
       const s: CopySummary = r.value;
       rows.push({ step: `migrate ${name}`, seconds: r.s, objectsPerSecond: s.copied.object / r.s, mbPerSecond: s.objectBytes / MB / r.s });
       log(`migrate ${name}: ${r.s.toFixed(1)} s, ${s.copied.object} objects, ${s.copied.event} events`);
@@ -112,10 +114,10 @@ async function main(): Promise<void> {
     rows.push({ step: 'export sqlite', seconds: exp.s, objectsPerSecond: objects / exp.s, mbPerSecond: exp.value.objectBytes / MB / exp.s, bytes: exp.value.archiveBytes });
     log(`export: ${exp.s.toFixed(1)} s, ${(exp.value.archiveBytes / MB).toFixed(1)} MB`);
     const imported = await open(uris.imported);
-    const imp = await timed(() => importArchive(imported, archive));
+    const imp = await timed(() => importArchive(imported, archive, { batchSize: OPTS.batchSize }));
     rows.push({ step: 'import → lmdb (checks, then writes)', seconds: imp.s, objectsPerSecond: objects / imp.s, mbPerSecond: exp.value.objectBytes / MB / imp.s });
     log(`import: ${imp.s.toFixed(1)} s`);
-    const ver = await timed(() => verifyStores(sqlite, redisStore, { parallel: 4 }));
+    const ver = await timed(() => verifyStores(sqlite, redisStore, { parallel: OPTS.parallel }));
     rows.push({ step: 'verify sqlite vs redis', seconds: ver.s, objectsPerSecond: objects / ver.s });
     if (!ver.value.equal) throw new Error(`verify found ${ver.value.differences} differences: ${JSON.stringify(ver.value.first.slice(0, 5))}`);
     log(`verify: ${ver.s.toFixed(1)} s, equal`);

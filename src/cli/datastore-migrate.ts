@@ -1,9 +1,11 @@
 /** `govc datastore export|import|migrate|verify`: moving a store's content between stores (src/datastore/migration). */
 import type { Command } from 'commander';
-import { copyStore } from '../datastore/migration/copy.js';
+import { changeLogOf } from '../datastore/change-log.js';
+import { checkpointPrefix, copyStore, type CopyOptions, type CopySummary } from '../datastore/migration/copy.js';
+import { readCheckpoint } from '../datastore/migration/record-ops.js';
 import { migrateLive } from '../datastore/migration/live.js';
 import { verifyStores, type VerifyReport } from '../datastore/migration/verify.js';
-import { DataStoreError } from '../datastore/errors.js';
+import { DataStoreError, InvalidArgumentError, UnsupportedError } from '../datastore/errors.js';
 import type { DataStore } from '../datastore/store.js';
 import { DEFAULT_TIMEOUT_MS, openHealthyStore, parseIntegerOption, redactUri, reportingUnavailable } from './datastore-commands.js';
 import { progressBar } from './progress-bar.js';
@@ -97,6 +99,8 @@ interface MigrateOptions extends Common {
   parallel: number;
   batchSize: number;
   incremental?: boolean;
+  follow?: boolean;
+  poll: number;
   verify?: boolean;
   live?: boolean;
 }
@@ -113,17 +117,44 @@ async function liveCommand(o: MigrateOptions): Promise<void> {
   );
 }
 
+function printCopy(o: MigrateOptions, s: CopySummary, t: number): void {
+  const rate = { objectsPerSecond: s.copied.object / t, mbPerSecond: s.objectBytes / MB / t };
+  const copied = Object.entries(s.copied).map(([k, n]) => `${n} ${k}s`).join(', ');
+  const via = s.changeLog ? ` (what ${s.changeLog} named)` : '';
+  print(o.json, { ...s, seconds: t, ...rate }, `${s.resumed ? 'resumed and ' : ''}copied ${copied}${s.deleted ? `, deleted ${s.deleted}` : ''}${via} in ${t.toFixed(1)} s (${rate.objectsPerSecond.toFixed(0)} objects/s, ${rate.mbPerSecond.toFixed(1)} MB/s of stored entries)`);
+}
+
+/** --follow: an incremental run, then another each time the source's change log wakes it (or every --poll ms), until SIGINT or SIGTERM. */
+async function follow(o: MigrateOptions, source: DataStore, target: DataStore, copy: CopyOptions): Promise<void> {
+  const log = changeLogOf(source.driver);
+  if (!log) throw new UnsupportedError(`the ${source.type} store keeps no change log to follow (PostgreSQL and Redis do); run migrate --incremental from time to time instead`);
+  let stopping = false;
+  const stop = () => void (stopping = true);
+  process.once('SIGINT', stop).once('SIGTERM', stop);
+  const positionKey = `${checkpointPrefix(redactUri(o.source))}log`;
+  while (!stopping) {
+    const start = performance.now();
+    const s = await copyStore(source, target, redactUri(o.source), { ...copy, stop: () => stopping });
+    printCopy(o, s, seconds(start));
+    const at = await readCheckpoint<{ position: string }>(target, positionKey);
+    // short waits, so a signal ends the run within a second
+    for (const until = Date.now() + o.poll; !stopping && Date.now() < until; ) {
+      if (await log.waitForChanges(at?.position ?? '0', Math.min(1000, until - Date.now()))) break;
+    }
+  }
+}
+
 async function migrateCommand(o: MigrateOptions): Promise<void> {
   if (o.live) return liveCommand(o);
+  if (o.follow && !o.incremental) throw new InvalidArgumentError('--follow goes with --incremental: govc datastore migrate --incremental --follow --source ... --target ...');
   await withStores([o.source, o.target], o.timeout, ([source, target]) =>
     withProgress(true, async (bar) => {
+      const copy: CopyOptions = { parallel: o.parallel, batchSize: o.batchSize, incremental: o.incremental, follower: redactUri(o.target), onProgress: o.follow ? undefined : bar.onProgress };
+      if (o.follow) return follow(o, source, target, copy);
       const start = performance.now();
-      const s = await copyStore(source, target, redactUri(o.source), { parallel: o.parallel, batchSize: o.batchSize, incremental: o.incremental, onProgress: bar.onProgress });
-      const t = seconds(start);
+      const s = await copyStore(source, target, redactUri(o.source), copy);
       bar.stop();
-      const rate = { objectsPerSecond: s.copied.object / t, mbPerSecond: s.objectBytes / MB / t };
-      const copied = Object.entries(s.copied).map(([k, n]) => `${n} ${k}s`).join(', ');
-      print(o.json, { ...s, seconds: t, ...rate }, `${s.resumed ? 'resumed and ' : ''}copied ${copied}${s.deleted ? `, deleted ${s.deleted}` : ''} in ${t.toFixed(1)} s (${rate.objectsPerSecond.toFixed(0)} objects/s, ${rate.mbPerSecond.toFixed(1)} MB/s of stored entries)`);
+      printCopy(o, s, seconds(start));
       if (!o.verify) return;
       const v0 = performance.now();
       const r = await verifyStores(source, target, { parallel: o.parallel });
@@ -164,7 +195,9 @@ export function registerMigrationCommands(datastore: Command): void {
     .requiredOption('--target <uri>', 'store to copy into')
     .option('--parallel <n>', 'object shards copied at once', parallel, 4)
     .option('--batch-size <n>', 'records per atomic write', batch, 500)
-    .option('--incremental', 'copy only what changed since the last run, and delete what the source no longer has')
+    .option('--incremental', 'copy only what changed since the last run (through the change log of a PostgreSQL or Redis source), and delete what the source no longer has')
+    .option('--follow', 'with --incremental: keep running, copying each change as the source logs it, until SIGINT/SIGTERM')
+    .option('--poll <ms>', 'with --follow: run at least this often even if no change woke it', parseIntegerOption('--poll', 3_600_000), 10_000)
     .option('--live', 'while govc serve dual-writes through a migrating store: backfill, incremental passes, verify, then cut over its reads to the target')
     .option('--verify', 'compare both stores afterwards; exit status 1 on any difference')
     .action(reportingUnavailable(migrateCommand));

@@ -6,15 +6,20 @@
  * its last batch; the merge itself also skips whatever is already there, so
  * an event is never appended twice even without the checkpoint.
  *
- * `incremental` merges from the start again (objects by id, events from the
- * last checkpoint less a window, the rest whole) and also deletes what is
- * only in the target: the target then mirrors the source.
+ * `incremental` makes the target mirror the source (it also deletes what is
+ * only in the target). From a store with a change log (PostgreSQL, Redis:
+ * change-log.ts) it copies only the keys logged since the last run
+ * (log-copy.ts); the first run registers the target as a follower and copies
+ * in full. From the other stores it merges from the start again (objects by
+ * id, events from the last checkpoint less a window, the rest whole).
  */
 import { createHash } from 'node:crypto';
 import type { ProgressListener } from '../../git/progress.js';
+import { changeLogOf, type ChangeLog } from '../change-log.js';
 import type { WriteOp } from '../driver.js';
 import { KEYSPACE } from '../keyspace.js';
 import type { DataStore } from '../store.js';
+import { copyFromLog, type LogCheckpoint } from './log-copy.js';
 import { checkpointOp, readCheckpoint, recordOp, writeBatch } from './record-ops.js';
 import type { RecordKind } from './records.js';
 import { objectRecords } from './records.js';
@@ -37,6 +42,8 @@ export interface CopyOptions {
   stop?: () => boolean;
   /** Live passes: a ref is written only if the target's is still what the merge saw (a dual write may be newer). */
   guardRefs?: boolean;
+  /** Incremental runs from a store with a change log: the name this target follows the log under (one per target). */
+  follower?: string;
 }
 
 export interface CopySummary {
@@ -45,6 +52,8 @@ export interface CopySummary {
   objectBytes: number;
   eventsAlreadyPresent: number;
   resumed: boolean;
+  /** Set when the run copied what the source's change log named, rather than merging everything. */
+  changeLog?: string;
 }
 
 /** Events written this long before the last copied one are merged again by --incremental (clocks of several servers differ). */
@@ -89,6 +98,30 @@ class CopyRun {
   }
 
   async go(sourceId: string): Promise<CopySummary> {
+    // live passes keep merging: their ref guard needs the target's value as the merge saw it
+    const log = this.options.incremental && !this.options.guardRefs && (this.options.kinds ?? 'all') === 'all' ? changeLogOf(this.source.driver) : undefined;
+    return log ? this.fromLog(log, sourceId) : this.merge(sourceId);
+  }
+
+  /** Follows the log from the checkpoint; copies in full (after registering, so nothing is missed) the first time, or when the log was trimmed past it. */
+  private async fromLog(log: ChangeLog, sourceId: string): Promise<CopySummary> {
+    const key = `${this.prefix}log`;
+    const follower = this.options.follower ?? 'migrate';
+    const at = await readCheckpoint<LogCheckpoint>(this.target, key);
+    const copy = { source: this.source, target: this.target, log, checkpointKey: key, batchSize: this.batchSize, counts: this.summary, onBatch: this.options.onBatch, stop: () => this.stopped() };
+    if (at?.follower === follower && (await copyFromLog(copy, at))) {
+      this.summary.changeLog = log.changeLogName;
+      return this.summary;
+    }
+    const head = await log.registerFollower(follower);
+    await this.merge(sourceId);
+    if (this.stopped()) return this.summary;
+    await this.target.driver.write([checkpointOp(key, { follower, position: head } satisfies LogCheckpoint)]);
+    await log.acknowledge(follower, head);
+    return this.summary;
+  }
+
+  private async merge(sourceId: string): Promise<CopySummary> {
     const metaKey = `${this.prefix}meta`;
     const meta = await readCheckpoint<{ source: string; startedAt: string; completedAt?: string }>(this.target, metaKey);
     const fresh = !meta || meta.completedAt !== undefined || this.options.incremental === true;
@@ -109,10 +142,10 @@ class CopyRun {
     return this.summary;
   }
 
-  /** Positions of an earlier run cleared (events keep theirs: an incremental run starts near it). */
+  /** Positions of an earlier run cleared (events keep theirs: an incremental run starts near it; the change log position stays). */
   private async resetOps(): Promise<WriteOp[]> {
     const keys: string[] = [];
-    for await (const [key] of this.target.listConfig(this.prefix)) if (!key.endsWith('meta') && !key.endsWith('events')) keys.push(key);
+    for await (const [key] of this.target.listConfig(this.prefix)) if (!key.endsWith('.meta') && !key.endsWith('.events') && !key.endsWith('.log')) keys.push(key);
     return keys.map((key) => ({ op: 'setConfig', key, value: null }));
   }
 

@@ -30,8 +30,7 @@ export class LazyDriver extends ForwardingDriver {
   }
 
   override async open(): Promise<void> {
-    await this.inner.open();
-    await this.from.open();
+    // DataStore.open opens the driver: once only (a second open of a server store leaks its first connection)
     const target = new DataStore(this.inner, { objectFormat: this.format });
     const source = new DataStore(this.from, { objectFormat: this.format });
     await Promise.all([target.open(), source.open()]);

@@ -9,7 +9,9 @@ import type { PoolClient } from 'pg';
 import type { ChangeFeed, ChangeListener, DriverStats, DriverTransaction, StoreDriver, WriteOp } from '../../driver.js';
 import { ClosedError, ConfigError, UnsupportedError } from '../../errors.js';
 import type { Capabilities, TransactionOptions } from '../../types.js';
+import type { ChangeLog, HasChangeLog } from '../../change-log.js';
 import { PgChangeFeed } from './change-feed.js';
+import { PgChangeLog } from './change-log.js';
 import type { StoreContext } from './context.js';
 import type { Dialect } from './dialect.js';
 import { isRetryable, mapPgError } from './errors.js';
@@ -53,12 +55,13 @@ function closedExecutor(type: string): Executor {
   };
 }
 
-export class PostgresDriver extends PgReader implements StoreDriver, ChangeFeed {
+export class PostgresDriver extends PgReader implements StoreDriver, ChangeFeed, HasChangeLog {
   readonly type: string;
   readonly capabilities: Capabilities;
   private readonly ctx: StoreContext;
   private pool: pg.Pool | undefined;
   private feed: PgChangeFeed | undefined;
+  private log: PgChangeLog | undefined;
   private readonly transactions = new Set<PgTransaction>();
   private readonly target: string;
   /** Batches re-run after a serialization failure or deadlock, since open. */
@@ -137,6 +140,8 @@ export class PostgresDriver extends PgReader implements StoreDriver, ChangeFeed 
     if (!pool) return;
     await this.feed?.close();
     this.feed = undefined;
+    await this.log?.close();
+    this.log = undefined;
     for (const tx of [...this.transactions]) await tx.rollback().catch(() => undefined);
     this.pool = undefined;
     this.exec = closedExecutor(this.type);
@@ -239,6 +244,14 @@ export class PostgresDriver extends PgReader implements StoreDriver, ChangeFeed 
       mapError: this.ctx.mapError,
     });
     return this.feed.subscribe(listener);
+  }
+
+  /** The trigger-filled change log (not on databases without triggers and NOTIFY). */
+  changeLog(): ChangeLog | undefined {
+    if (!this.dialect.notifications) return undefined;
+    this.checkOpen();
+    this.log ??= new PgChangeLog({ pool: () => this.openPool, clientConfig: this.settings.pool, schema: this.settings.schema, mapError: this.ctx.mapError });
+    return this.log;
   }
 
   /**

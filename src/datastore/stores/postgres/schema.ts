@@ -2,6 +2,7 @@
  * The versioned schema. A migration is applied once, in order, and recorded in
  * schema_migrations; never edit a released migration, add the next one.
  */
+import { changeLogStatements } from './change-log-schema.js';
 import type { Dialect } from './dialect.js';
 
 export interface Migration {
@@ -151,6 +152,11 @@ export const MIGRATIONS: readonly Migration[] = [
         `ALTER TABLE users ADD COLUMN IF NOT EXISTS version INTEGER NOT NULL DEFAULT 1`,
       ];
     },
+  },
+  {
+    version: 5,
+    name: 'change log for incremental migration (trigger-filled, only while a follower is registered)',
+    statements: (d) => (d.notifications ? changeLogStatements() : []),
   },
 ];
 

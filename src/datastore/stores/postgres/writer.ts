@@ -8,13 +8,16 @@ import type { WriteOp } from '../../driver.js';
 import { checkPut, recordError } from '../../conflicts.js';
 import { compareStrings } from '../../filters.js';
 import { planRefUpdates } from '../../refs.js';
-import type { ObjectEntry, Ref, RefUpdate, Repository, User } from '../../types.js';
+import type { AuditEvent, ObjectEntry, Ref, RefUpdate, Repository, User } from '../../types.js';
 import type { Dialect } from './dialect.js';
 import { putEntries } from './entry-writer.js';
 import { prefixUpperBound } from './prefix.js';
 import type { Executor } from './executor.js';
 import type { ChangeNotice } from './notices.js';
 import { EVENT_COLUMNS, REPOSITORY_COLUMNS, USER_COLUMNS, eventParams, repositoryParams, toRef, userParams, type RefRow } from './rows.js';
+
+/** Most events in one INSERT. */
+const EVENT_CHUNK = 1000;
 
 /** The statements of the writer, by dialect (the same text both times it runs, so prepared once). */
 export function writeStatements(d: Dialect) {
@@ -37,6 +40,7 @@ export function writeStatements(d: Dialect) {
     deleteUser: 'DELETE FROM users WHERE id = $1',
     // Event ids are unique: appending one again is a CONFLICT (unique violation), as on every store.
     appendEvent: `INSERT INTO audit_events (${EVENT_COLUMNS.join(', ')}) VALUES (${params(EVENT_COLUMNS)})`,
+    appendEvents: `INSERT INTO audit_events (${EVENT_COLUMNS.join(', ')}) SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[])`,
     setConfig: d.upsert('config', ['key', 'value'], ['key']),
     deleteConfig: 'DELETE FROM config WHERE key = $1',
     deleteConfigBetween: 'DELETE FROM config WHERE key >= $1 AND key < $2',
@@ -74,6 +78,17 @@ export class OpWriter {
           group.push(op.entry);
         }
         await this.putEntries(group, replace);
+        continue;
+      }
+      // Consecutive events go in one statement too (a restore or migration appends thousands).
+      if (first.op === 'appendEvent' && ops[i + 1]?.op === 'appendEvent') {
+        const events: AuditEvent[] = [];
+        for (; i < ops.length && events.length < EVENT_CHUNK; i++) {
+          const op = ops[i];
+          if (op.op !== 'appendEvent') break;
+          events.push(op.event);
+        }
+        await this.appendEvents(events);
         continue;
       }
       await this.applyOne(ops[i++]);
@@ -120,6 +135,12 @@ export class OpWriter {
         return;
       }
     }
+  }
+
+  private async appendEvents(events: AuditEvent[]): Promise<void> {
+    const rows = events.map(eventParams);
+    await this.exec.query(this.sql.appendEvents, EVENT_COLUMNS.map((_, c) => rows.map((r) => r[c])));
+    for (const e of events) this.notices.push({ kind: 'audit', id: e.id });
   }
 
   private putEntries(entries: ObjectEntry[], replace: boolean): Promise<void> {

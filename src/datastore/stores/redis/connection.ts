@@ -8,7 +8,7 @@ export type Client = Redis | Cluster;
 
 /** The scripts, defined as commands (EVALSHA with a fallback to EVAL). */
 export interface Scripts {
-  govcApply(key: string, base: string, ops: string, streamMax: number, channel: string): Promise<string>;
+  govcApply(key: string, base: string, ops: string, streamMax: number, channel: string, objectChanges: string): Promise<string>;
   govcPutObjects(idsKey: string, bytesKey: string, base: string, ...triples: Array<string | Buffer>): Promise<string[]>;
   govcDeleteObjects(idsKey: string, bytesKey: string, base: string, ...ids: string[]): Promise<string[]>;
   govcListRefs(namesKey: string, refsKey: string, min: string | Buffer, max: string | Buffer, limit: number): Promise<string[]>;

@@ -59,6 +59,7 @@ export function encodeControlOp(op: ControlOp): Record<string, unknown> {
         op: op.op,
         id: e.id,
         member: eventMember(e.timestamp.getTime(), e.id),
+        at: e.timestamp.getTime(),
         userId: e.userId,
         action: e.action,
         resource: e.resource,

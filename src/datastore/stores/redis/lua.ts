@@ -8,7 +8,10 @@
 /**
  * KEYS[1] = any key of the control slot. ARGV[1] = control base, ARGV[2] = ops
  * as JSON, ARGV[3] = audit stream MAXLEN (0 = unbounded), ARGV[4] = pub/sub
- * channel. Returns "" on success, or a JSON error {code, kind, ...}.
+ * channel, ARGV[5] = changes of objects to log, as JSON ([['o', id], ...]).
+ * Returns "" on success, or a JSON error {code, kind, ...}. While a follower
+ * is registered, every change is appended to the change-log stream, in this
+ * same script (change-log.ts reads it).
  */
 export const APPLY = `
 local B = ARGV[1]
@@ -17,6 +20,8 @@ local streamMax = tonumber(ARGV[3])
 local channel = ARGV[4]
 local undo = {}
 local effects = {}
+local logged = cjson.decode(ARGV[5])
+local function log(c) logged[#logged + 1] = c end
 
 local function fail(t) t.govc = true; error(t) end
 local function str(v) if type(v) == 'string' then return v end return false end
@@ -92,6 +97,7 @@ function handlers.updateRefs(op)
     local cur = redis.call('HGET', rk, u.name)
     local new = str(u.new)
     if new then hset(rk, u.name, new); zadd(nk, u.name) else hdel(rk, u.name); zrem(nk, u.name) end
+    log({'r', op.repo, u.name})
     effects[#effects + 1] = {'publish', cjson.encode({kind = 'ref', repositoryId = op.repo, name = u.name,
       old = cur and string.sub(cur, 3) or cjson.null, new = new and string.sub(new, 3) or cjson.null})}
   end
@@ -122,6 +128,7 @@ function handlers.putRepository(op)
     if old.name ~= op.name then hdel(B .. 'repo-names', old.name) end
   end
   set(key, op.json)
+  log({'R', op.id})
   hset(B .. 'repo-names', op.name, op.id)
   repoIndexes({name = op.name, visibility = op.visibility, ownerId = op.ownerId}, true)
 end
@@ -136,6 +143,7 @@ function handlers.deleteRepository(op)
   del(key)
   del(B .. 'refs:' .. op.id)
   del(B .. 'refnames:' .. op.id)
+  log({'R', op.id})
   effects[#effects + 1] = {'forget-repo', op.id}
 end
 
@@ -156,6 +164,7 @@ function handlers.putUser(op)
     hdel(B .. 'emails', old.email)
   end
   set(key, op.json)
+  log({'u', op.id})
   hset(B .. 'usernames', op.username, op.id)
   hset(B .. 'emails', op.email, op.id)
   userIndexes({username = op.username, isAdmin = op.isAdmin}, true)
@@ -170,12 +179,14 @@ function handlers.deleteUser(op)
   hdel(B .. 'usernames', old.username)
   hdel(B .. 'emails', old.email)
   del(key)
+  log({'u', op.id})
 end
 
 function handlers.appendEvent(op)
   local m = op.member
   if redis.call('HEXISTS', B .. 'event-ids', op.id) == 1 then fail({code = 'CONFLICT', kind = 'event-exists', id = op.id}) end
   hset(B .. 'event-ids', op.id, m)
+  log({'e', op.id, op.at})
   hset(B .. 'event-data', m, op.json)
   zadd(B .. 'events', m)
   zadd(B .. 'events:action:' .. op.action, m)
@@ -186,6 +197,7 @@ function handlers.appendEvent(op)
 end
 
 function handlers.setConfig(op)
+  log({'c', op.key})
   if str(op.value) then
     hset(B .. 'config', op.key, op.value)
     zadd(B .. 'config-keys', op.key)
@@ -197,6 +209,7 @@ end
 
 function handlers.deleteConfigPrefix(op)
   for _, k in ipairs(redis.call('ZRANGEBYLEX', B .. 'config-keys', op.lo, op.hi)) do
+    log({'c', k})
     hdel(B .. 'config', k)
     zrem(B .. 'config-keys', k)
   end
@@ -212,7 +225,10 @@ if not ok then
   return redis.error_reply(tostring(err))
 end
 
--- Side effects run only once every op has applied: events, statistics, notifications.
+-- Side effects run only once every op has applied: the change log, events, statistics, notifications.
+if #logged > 0 and redis.call('EXISTS', B .. 'change-followers') == 1 then
+  redis.call('XADD', B .. 'change-log', '*', 'c', cjson.encode(logged))
+end
 for _, e in ipairs(effects) do
   if e[1] == 'publish' then
     redis.call('PUBLISH', channel, e[2])

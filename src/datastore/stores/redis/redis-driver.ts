@@ -30,6 +30,8 @@ import { checkPersistence, readPersistence, type Persistence } from './persisten
 import { runOnSlot } from './replication.js';
 import { encodeControlOp, isControlOp, scriptError } from './control-ops.js';
 import { RedisFeatures, type AuditStreamEntry } from './features.js';
+import type { ChangeLog, HasChangeLog } from '../../change-log.js';
+import { RedisChangeLog } from './change-log.js';
 import { MAX_HEADER } from './entry-value.js';
 import { RedisKeys } from './keys.js';
 import { RedisMetadata } from './metadata.js';
@@ -47,13 +49,14 @@ interface Live {
 /** Redis refuses bulk strings above proto-max-bulk-len (512 MB by default); the entry header takes up to MAX_HEADER bytes. */
 const MAX_OBJECT = 512 * 1024 * 1024 - MAX_HEADER - 1;
 
-export class RedisDriver implements StoreDriver, ChangeFeed {
+export class RedisDriver implements StoreDriver, ChangeFeed, HasChangeLog {
   readonly type = 'redis';
   readonly capabilities: Capabilities;
   readonly keys: RedisKeys;
   private client: Client | undefined;
   private parts: { objects: RedisObjects; metadata: RedisMetadata; features: RedisFeatures } | undefined;
   private persistence: Persistence | Error | undefined;
+  private log: RedisChangeLog | undefined;
 
   constructor(readonly settings: RedisSettings) {
     this.keys = new RedisKeys(settings.prefix);
@@ -97,6 +100,8 @@ export class RedisDriver implements StoreDriver, ChangeFeed {
   async close(): Promise<void> {
     const client = this.client;
     this.parts?.features.closeSubscribers();
+    this.log?.close();
+    this.log = undefined;
     this.client = undefined;
     this.parts = undefined;
     if (!client) return;
@@ -144,15 +149,20 @@ export class RedisDriver implements StoreDriver, ChangeFeed {
   private async apply({ client, objects }: Live, ops: WriteOp[]): Promise<void> {
     const { puts, deletes } = netObjectOps(ops);
     const control = ops.filter(isControlOp).map(encodeControlOp);
-
-    if (puts.length > 0) await objects.put(puts);
-    if (control.length > 0) {
+    // objects are in other slots: logged (while followed) by the script that runs after they are stored, or deleted
+    const run = async (control: unknown[], objectChanges: string[]) => {
       const [reply] = await runOnSlot(client, this.settings, (p) =>
-        p.govcApply(this.keys.controlRoute, this.keys.control, JSON.stringify(control), this.settings.auditStreamMaxLen, this.keys.changesChannel),
+        p.govcApply(this.keys.controlRoute, this.keys.control, JSON.stringify(control), this.settings.auditStreamMaxLen, this.keys.changesChannel, JSON.stringify(objectChanges.map((id) => ['o', id]))),
       );
       if (reply) throw scriptError(reply as string);
+    };
+
+    if (puts.length > 0) await objects.put(puts);
+    if (control.length > 0 || puts.length > 0) await run(control, puts.map((p) => p.entry.id));
+    if (deletes.length > 0) {
+      await objects.delete(deletes);
+      await run([], deletes);
     }
-    if (deletes.length > 0) await objects.delete(deletes);
   }
 
   // ---- reads ----
@@ -211,7 +221,11 @@ export class RedisDriver implements StoreDriver, ChangeFeed {
     return this.guard((l) => l.metadata.listConfig(range));
   }
 
-  // ---- Redis features: TTL keys, statistics, the audit stream, change events ----
+  // ---- Redis features: the change log, TTL keys, statistics, the audit stream, change events ----
+  changeLog(): ChangeLog {
+    this.log ??= new RedisChangeLog(this.live.client, this.keys, (fn) => this.guard(fn), () => makeClient(this.settings));
+    return this.log;
+  }
   subscribe(listener: ChangeListener): Promise<() => Promise<void>> {
     return this.guard((l) => l.features.subscribe(listener));
   }

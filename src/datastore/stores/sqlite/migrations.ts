@@ -112,6 +112,27 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE users ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
     `,
   },
+  {
+    version: 4,
+    description: 'objects in a rowid table, the binary id as a unique key beside it',
+    // WITHOUT ROWID keeps whole rows in the b-tree, interior cells included: one large object as a
+    // divider key made every lookup below it read the object's overflow pages (a 5.8 MB blob: 1,429
+    // pages per lookup, 500 ids took 4 s instead of 10 ms). A rowid table keeps the id index small.
+    sql: `
+      CREATE TABLE objects_v4 (
+        hash     BLOB NOT NULL PRIMARY KEY,
+        type     TEXT NOT NULL CHECK (type IN ('blob', 'tree', 'commit', 'tag')),
+        size     INTEGER NOT NULL,
+        encoding INTEGER NOT NULL CHECK (encoding IN (0, 1, 2)),
+        base     BLOB,
+        data     BLOB NOT NULL
+      );
+      INSERT INTO objects_v4 (hash, type, size, encoding, base, data) SELECT hash, type, size, encoding, base, data FROM objects ORDER BY hash;
+      DROP TABLE objects;
+      ALTER TABLE objects_v4 RENAME TO objects;
+      CREATE INDEX objects_by_base ON objects (base) WHERE base IS NOT NULL;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

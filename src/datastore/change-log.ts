@@ -1,0 +1,58 @@
+/**
+ * A durable change log kept by a store (PostgreSQL: a trigger-filled table;
+ * Redis: a stream appended by the write script): what changed, by key, in
+ * commit order, written in the same transaction as the change. Followers
+ * (`govc datastore migrate --incremental`) read it from a position, apply
+ * what changed, and acknowledge; the log keeps only what some follower has
+ * not acknowledged. Writes are logged only while a follower is registered,
+ * so a store nobody follows logs nothing.
+ */
+
+/** A key that changed; the follower reads its current state from the store. */
+export type LoggedChange =
+  | { kind: 'object'; id: string }
+  | { kind: 'repository'; id: string }
+  | { kind: 'ref'; repositoryId: string; name: string }
+  | { kind: 'user'; id: string }
+  | { kind: 'event'; id: string; timestamp: number }
+  | { kind: 'config'; key: string };
+
+export interface ChangeLogPage {
+  changes: LoggedChange[];
+  /** The position after this page: pass it to the next read, and acknowledge it once applied. */
+  position: string;
+}
+
+/** A follower not heard of for this long is dropped, and what only it needed is trimmed. */
+export const FOLLOWER_RETENTION_MS = 7 * 24 * 3600_000;
+
+export interface ChangeLog {
+  /** Where the log lives, for messages and the README. */
+  readonly changeLogName: string;
+  /**
+   * Registers (or renews) a follower: from now on every write is logged.
+   * Returns the log's head: every write committed after the call returns
+   * comes after it, so a full copy made afterwards plus the log from the head
+   * misses nothing.
+   */
+  registerFollower(name: string): Promise<string>;
+  /** Changes strictly after `after`, at most about `limit`; undefined when the log was trimmed past `after` (copy in full again). */
+  readChanges(after: string, limit: number): Promise<ChangeLogPage | undefined>;
+  /** The follower applied everything up to `position`: trims what every follower has applied. */
+  acknowledge(name: string, position: string): Promise<void>;
+  /** Stops logging for this follower; the log is emptied when it was the last. */
+  dropFollower(name: string): Promise<void>;
+  /** Resolves true once something may have been logged after `after` (a notification, a blocking read), false after `timeoutMs` without. */
+  waitForChanges(after: string, timeoutMs: number): Promise<boolean>;
+}
+
+/** Drivers that keep a change log offer it here (undefined where their database cannot, e.g. CockroachDB). */
+export interface HasChangeLog {
+  changeLog(): ChangeLog | undefined;
+}
+
+/** The change log of a driver, if it keeps one. */
+export function changeLogOf(driver: object): ChangeLog | undefined {
+  const d = driver as Partial<HasChangeLog>;
+  return typeof d.changeLog === 'function' ? d.changeLog() : undefined;
+}
