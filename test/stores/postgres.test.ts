@@ -142,7 +142,7 @@ describe('postgres schema and migrations', () => {
         );
         assert.deepEqual(partitions.rows.map((r) => r.relname), ['objects_0', 'objects_1', 'objects_2', 'objects_3']);
         const gin = await db.query(`SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND indexdef LIKE '%USING gin%' ORDER BY 1`, [schema]);
-        assert.deepEqual(gin.rows.map((r) => r.indexname), ['audit_events_details', 'commits_parents', 'repositories_metadata', 'users_metadata']);
+        assert.deepEqual(gin.rows.map((r) => r.indexname), ['audit_events_details', 'commits_parents', 'commits_paths', 'repositories_metadata', 'users_metadata']);
         const fk = await db.query(
           `SELECT confdeltype FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = $1 AND c.contype = 'f' AND c.conrelid::regclass::text LIKE '%refs'`,
           [schema],
@@ -156,7 +156,7 @@ describe('postgres schema and migrations', () => {
         );
         assert.deepEqual(uncollated.rows, []);
         const versions = await db.query(`SELECT version FROM ${schema}.schema_migrations ORDER BY 1`);
-        assert.deepEqual(versions.rows.map((r) => r.version), [1, 2, 3, 4]);
+        assert.deepEqual(versions.rows.map((r) => r.version), [1, 2, 3, 4, 5]);
         // The partial index on base reaches every partition, and listDependents' query can use it.
         const baseIndexes = await db.query(`SELECT tablename, indexdef FROM pg_indexes WHERE schemaname = $1 AND indexdef LIKE '%(base, id) WHERE (base IS NOT NULL)' ORDER BY 1`, [schema]);
         assert.deepEqual(baseIndexes.rows.map((r) => r.tablename), ['objects', 'objects_0', 'objects_1', 'objects_2', 'objects_3']);
@@ -198,7 +198,7 @@ describe('postgres schema and migrations', () => {
       assert.equal((await store.getEntries([fresh])).get(fresh)!.encoding, ENCODING.whole);
       await withAdmin(async (db) => {
         const versions = await db.query(`SELECT version FROM ${schema}.schema_migrations ORDER BY 1`);
-        assert.deepEqual(versions.rows.map((r) => r.version), [1, 2, 3, 4]);
+        assert.deepEqual(versions.rows.map((r) => r.version), [1, 2, 3, 4, 5]);
       });
     });
   });

@@ -5,6 +5,8 @@
  */
 import type { ClientBase } from 'pg';
 import type { WriteOp } from '../../driver.js';
+import { isCommitIndexOp, type CommitIndexOp } from '../../commit-index/types.js';
+import { writeCommitIndex } from './commit-index.js';
 import { checkPut, recordError } from '../../conflicts.js';
 import { compareStrings } from '../../filters.js';
 import { planRefUpdates } from '../../refs.js';
@@ -61,22 +63,27 @@ export class OpWriter {
     private readonly maxObjectSize: number,
   ) {}
 
-  async apply(ops: readonly WriteOp[]): Promise<void> {
+  async apply(ops: ReadonlyArray<WriteOp | CommitIndexOp>): Promise<void> {
     for (let i = 0; i < ops.length; ) {
       // Consecutive object puts of one kind (keep or replace) go in one statement (or one COPY).
       const first = ops[i];
+      if (isCommitIndexOp(first)) {
+        await writeCommitIndex(this.exec, first);
+        i++;
+        continue;
+      }
       if (first.op === 'putObject') {
         const replace = first.replace === true;
         const group: ObjectEntry[] = [];
         for (; i < ops.length; i++) {
           const op = ops[i];
-          if (op.op !== 'putObject' || (op.replace === true) !== replace) break;
+          if (isCommitIndexOp(op) || op.op !== 'putObject' || (op.replace === true) !== replace) break;
           group.push(op.entry);
         }
         await this.putEntries(group, replace);
         continue;
       }
-      await this.applyOne(ops[i++]);
+      await this.applyOne(ops[i++] as WriteOp);
     }
   }
 
