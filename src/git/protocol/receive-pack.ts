@@ -54,7 +54,7 @@ export async function receivePackV0(session: ProtocolSession, input: AsyncIterab
   const before = await readRefs(store, repo, true);
   if (!transport.stateless) await out.write(refAdvertisement('git-receive-pack', before, store.objectFormat, { http: false }));
   const reader = new PktReader(input);
-  const req = await readPushRequest(reader, store.objectFormat, limits.maxCommands).catch((err) => {
+  const req = await readPushRequest(reader, store.objectFormat, limits).catch((err) => {
     if (asksForSideband(transport.head?.())) out.multiplex('side-band-64k');
     throw err;
   });
@@ -77,14 +77,15 @@ export async function receivePackV0(session: ProtocolSession, input: AsyncIterab
           tmpDir: session.tmpDir,
           externalBases: repositoryBases(store, new Walker(store), oldTips),
           fsck: session.fsckObjects !== false,
-          maxObjectSize: limits.maxObjectSize,
-          maxTotalSize: limits.maxRepositorySize,
+          limits,
         });
         result.objects = quarantine.pack.entries.length;
       } catch (err) {
         result.unpackError = (err as Error).message.replace(/\n/g, ' ');
       }
-    } else {
+    } else if (transport.stateless) {
+      // A request body ends: read it out. A stateful client sends nothing after a delete-only
+      // command list and waits for the report with its side open, so reading on would hang.
       for await (const _ of reader.rest()) void _;
     }
     if (result.unpackError) {
