@@ -210,7 +210,7 @@ export function registerRepoCommands(program: Command): void {
 
   repo
     .command('index <name>')
-    .description('bring the commit index up to date with the refs (after pushes)')
+    .description('index what the refs reach and the commit index lacks (after an import with --no-index, or an index an older govc left); pushes, imports and branch commands index as they move refs')
     .action(async (name: string, opts: StoreFlag) =>
       withStore(opts, async (store) => {
         const repository = await requireRepository(store, name);

@@ -3,6 +3,7 @@
  * DataStore has already validated (ids, names, limits, hashes). Everything else
  * (hash checks, metrics, cursors, error wrapping) lives once in DataStore.
  */
+import type { CommitIndexReader } from './commit-index/types.js';
 import type {
   AuditEvent,
   CacheCounters,
@@ -124,6 +125,13 @@ export interface DriverReader {
   getConfig(key: string): Promise<string | undefined>;
   /** Pairs in ascending key order. */
   listConfig(range: KeyRange): Promise<Array<[string, string]>>;
+
+  /**
+   * Present on a store that keeps the commit index natively; its write() then
+   * also takes CommitIndexOps (commit-index/types.ts). Without it the
+   * DataStore keeps the index in config keys.
+   */
+  readonly commitIndex?: CommitIndexReader;
 }
 
 export interface DriverTransaction extends DriverReader {

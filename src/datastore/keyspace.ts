@@ -10,7 +10,7 @@ export const KEYSPACE = {
   permission: 'govc.auth.perm.',
   /** Users' SSH public keys (server/ssh). */
   sshKey: 'govc.auth.sshkey.',
-  /** The commit index, per repository (git/query/keys). */
+  /** The commit index, per repository (datastore/commit-index/keys). */
   commitIndex: 'git/commit-index/',
   /** Objects gc found unreachable, with the time it did (git/maintenance/prune). */
   unreachable: 'gc/unreachable/',

@@ -2,6 +2,7 @@
  * Every data operation, validated once, for a store and for a transaction
  * alike. Subclasses only say where writes go.
  */
+import { checkCommitRow, commitIndexOf, lowerOps, type CommitIndexQuery, type CommitIndexRow, type Contributor, type IndexedCommit, type StoreWriteOp } from './commit-index/index.js';
 import { decodeCursor, decodeStringCursor, encodeCursor } from './cursor.js';
 import type { DriverReader, EventCountQuery, EventPosition, WriteOp } from './driver.js';
 import { isStaleVersion, recordError } from './conflicts.js';
@@ -108,9 +109,9 @@ export abstract class Operations {
     return this.stats.track('read', weight, () => fn(r));
   }
 
-  protected write(kind: OperationKind, ops: WriteOp[]): Promise<void> {
-    this.reader();
-    return this.stats.track(kind, Math.max(1, ops.length), () => this.apply(ops));
+  protected write(kind: OperationKind, ops: StoreWriteOp[]): Promise<void> {
+    const lowered = lowerOps(this.reader(), ops);
+    return this.stats.track(kind, Math.max(1, lowered.length), () => this.apply(lowered));
   }
 
   /** Checks type and content, computes the id, and refuses a mismatching given id. */
@@ -342,8 +343,68 @@ export abstract class Operations {
    * Applies every update or none. A stale `old` throws ConflictError; the
    * repository must exist (NotFoundError).
    */
-  async updateRefs(repositoryId: string, updates: RefUpdate[]): Promise<void> {
-    await this.write('write', [this.checkRefUpdates(repositoryId, updates)]);
+  async updateRefs(repositoryId: string, updates: RefUpdate[], options: { commits?: CommitIndexRow[] } = {}): Promise<void> {
+    const ops: StoreWriteOp[] = [this.checkRefUpdates(repositoryId, updates)];
+    if (options.commits?.length) ops.push(this.commitsOp(repositoryId, options.commits));
+    await this.write('write', ops);
+  }
+
+  // ---- commit index (commit-index/) ----
+
+  private commitsOp(repositoryId: string, commits: CommitIndexRow[]): StoreWriteOp {
+    this.checkRepositoryId(repositoryId);
+    return { op: 'putCommits', repositoryId, commits: commits.map((row) => checkCommitRow(row, this.format)) };
+  }
+
+  /** Adds rows to a repository's commit index without moving a ref (a rebuild); rows already there are kept. */
+  async indexCommits(repositoryId: string, commits: CommitIndexRow[]): Promise<void> {
+    if (commits.length > 0) await this.write('write', [this.commitsOp(repositoryId, commits)]);
+  }
+
+  async dropCommitIndex(repositoryId: string): Promise<void> {
+    this.checkRepositoryId(repositoryId);
+    await this.write('delete', [{ op: 'dropCommitIndex', repositoryId }]);
+  }
+
+  /** For each id, whether the repository's commit index holds it. */
+  async indexedCommits(repositoryId: string, ids: string[]): Promise<boolean[]> {
+    this.checkRepositoryId(repositoryId);
+    return ids.length === 0 ? [] : this.read(ids.length, (r) => commitIndexOf(r).indexedCommits(repositoryId, ids));
+  }
+
+  /** Indexed commits, newest first by committer time (ties by id). */
+  async queryIndexedCommits(repositoryId: string, query: Partial<CommitIndexQuery> = {}): Promise<IndexedCommit[]> {
+    this.checkRepositoryId(repositoryId);
+    const q = { ...query, limit: checkLimit(query.limit ?? 100) };
+    return this.read(1, (r) => commitIndexOf(r).queryCommits(repositoryId, q));
+  }
+
+  async countIndexedCommits(repositoryId: string): Promise<{ commits: number; contributors: number }> {
+    this.checkRepositoryId(repositoryId);
+    return this.read(1, (r) => commitIndexOf(r).countCommits(repositoryId));
+  }
+
+  async *listIndexedContributors(repositoryId: string): AsyncGenerator<Contributor> {
+    this.checkRepositoryId(repositoryId);
+    let after: string | undefined;
+    for (;;) {
+      const page = await this.read(1, (r) => commitIndexOf(r).listContributors(repositoryId, { after, limit: SCAN_PAGE }));
+      yield* page;
+      if (page.length < SCAN_PAGE) return;
+      after = page[page.length - 1].email.toLowerCase();
+    }
+  }
+
+  /** Every row of the commit index, by id (backup and migration). */
+  async *listIndexedRows(repositoryId: string): AsyncGenerator<CommitIndexRow> {
+    this.checkRepositoryId(repositoryId);
+    let after: string | undefined;
+    for (;;) {
+      const page = await this.read(1, (r) => commitIndexOf(r).listRows(repositoryId, { after, limit: SCAN_PAGE }));
+      yield* page;
+      if (page.length < SCAN_PAGE) return;
+      after = page[page.length - 1].id;
+    }
   }
 
   async setSymbolicRef(repositoryId: string, name: string, target: string): Promise<void> {

@@ -6,6 +6,9 @@
  */
 import { ConfigError } from '../datastore/errors.js';
 import { OptionReader } from '../datastore/options.js';
+import { DEFAULT_PROTOCOL_LIMITS, formatBytes, type ProtocolLimits } from '../git/protocol/limits.js';
+
+export { formatBytes };
 
 export interface ServerLimits {
   /** Bytes of a REST (JSON) request body, after decompression. */
@@ -33,11 +36,11 @@ export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
   maxJsonBody: 1 * MiB,
   maxRequestBody: 64 * MiB,
   maxPackSize: 2 * GiB,
-  maxObjectSize: 100 * MiB,
-  maxCommands: 10_000,
-  maxWants: 50_000,
-  maxHaves: 50_000,
-  maxRepositorySize: 10 * GiB,
+  maxObjectSize: DEFAULT_PROTOCOL_LIMITS.maxObjectSize,
+  maxCommands: DEFAULT_PROTOCOL_LIMITS.maxCommands,
+  maxWants: DEFAULT_PROTOCOL_LIMITS.maxWants,
+  maxHaves: DEFAULT_PROTOCOL_LIMITS.maxHaves,
+  maxRepositorySize: DEFAULT_PROTOCOL_LIMITS.maxRepositorySize,
 });
 
 /** Each camelCase field with its YAML key, for parsing and for messages. */
@@ -70,12 +73,10 @@ export function parseLimits(block: Record<string, unknown>): ServerLimits {
   return limits;
 }
 
-/** "2 GiB", "1 MiB", "1000 bytes": limits in messages read as they were likely configured. */
-export function formatBytes(n: number): string {
-  for (const [unit, size] of [['GiB', GiB], ['MiB', MiB], ['KiB', 1024]] as const) {
-    if (n >= size && n % size === 0) return `${n / size} ${unit}`;
-  }
-  return `${n} bytes`;
+/** What the protocol engine enforces, named by this server's settings. */
+export function protocolLimits(limits: ServerLimits): ProtocolLimits {
+  const { maxObjectSize, maxCommands, maxWants, maxHaves, maxRepositorySize } = limits;
+  return { maxObjectSize, maxCommands, maxWants, maxHaves, maxRepositorySize, settings: LIMIT_SETTINGS };
 }
 
 /** The message of a refusal: what was too large, the limit, and the setting that raises it. */

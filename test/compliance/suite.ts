@@ -4,6 +4,7 @@
  * describeCompliance with a target that makes fresh, empty stores.
  */
 import { after, describe } from 'node:test';
+import { commitIndexCases } from './cases/commit-index.js';
 import { concurrencyCases } from './cases/concurrency.js';
 import { entryCases } from './cases/entries.js';
 import { metadataCases } from './cases/metadata.js';
@@ -31,6 +32,7 @@ export function describeCompliance(name: string, target: ComplianceTarget): void
     describe('refs', () => refCases(ctx));
     describe('metadata', () => metadataCases(ctx));
     describe('record versions and cascades', () => recordCases(ctx));
+    describe('commit index', () => commitIndexCases(ctx));
     describe('transactions', () => transactionCases(ctx));
     describe('concurrency', () => concurrencyCases(ctx));
     describe('scale', () => scaleCases(ctx));

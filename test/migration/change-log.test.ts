@@ -47,7 +47,7 @@ async function changeEverything(store: DataStore): Promise<{ copied: CopySummary
   await store.setConfig('log.new', 'yes');
   await store.deleteConfig('log.setting');
   return {
-    copied: { object: 2, repository: 2, ref: 2, user: 1, event: 2, config: 1 },
+    copied: { object: 2, commit: 0, repository: 2, ref: 2, user: 1, event: 2, config: 1 },
     // the unreferenced blob is in neither, so nothing to delete; the tag, repository b, the user, the config key
     deleted: 4,
   };

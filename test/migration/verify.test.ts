@@ -79,7 +79,7 @@ describe('verify and incremental migrate', () => {
     try {
       const events = await target.countEvents();
       const again = await copyStore(source, target, sourceUri);
-      assert.deepEqual(again.copied, { object: 0, repository: 0, ref: 0, user: 0, event: 0, config: 0 });
+      assert.deepEqual(again.copied, { object: 0, repository: 0, ref: 0, user: 0, event: 0, config: 0, commit: 0 });
       assert.equal(await target.countEvents(), events);
     } finally {
       await source.close();

@@ -142,7 +142,7 @@ describe('postgres schema and migrations', () => {
         );
         assert.deepEqual(partitions.rows.map((r) => r.relname), ['objects_0', 'objects_1', 'objects_2', 'objects_3']);
         const gin = await db.query(`SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND indexdef LIKE '%USING gin%' ORDER BY 1`, [schema]);
-        assert.deepEqual(gin.rows.map((r) => r.indexname), ['audit_events_details', 'commits_parents', 'repositories_metadata', 'users_metadata']);
+        assert.deepEqual(gin.rows.map((r) => r.indexname), ['audit_events_details', 'commits_parents', 'commits_paths', 'repositories_metadata', 'users_metadata']);
         const fk = await db.query(
           `SELECT confdeltype FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = $1 AND c.contype = 'f' AND c.conrelid::regclass::text LIKE '%refs'`,
           [schema],

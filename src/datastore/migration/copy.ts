@@ -83,7 +83,7 @@ export async function copyStore(source: DataStore, target: DataStore, sourceId: 
 class StoppedRun extends Error {}
 
 class CopyRun {
-  readonly summary: CopySummary = { copied: { object: 0, repository: 0, ref: 0, user: 0, event: 0, config: 0 }, deleted: 0, objectBytes: 0, eventsAlreadyPresent: 0, resumed: false };
+  readonly summary: CopySummary = { copied: { object: 0, repository: 0, ref: 0, user: 0, event: 0, config: 0, commit: 0 }, deleted: 0, objectBytes: 0, eventsAlreadyPresent: 0, resumed: false };
   private readonly batchSize: number;
   private objectsTotal = 0;
   private objectsSeen = 0;

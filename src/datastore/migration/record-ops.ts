@@ -4,6 +4,7 @@
  * the same atomic write: after a kill, a batch is either wholly there with
  * its checkpoint, or not there at all (so an event is never appended twice).
  */
+import { checkCommitRow, lowerOps, type StoreWriteOp } from '../commit-index/index.js';
 import type { WriteOp } from '../driver.js';
 import { ConflictError, InvalidArgumentError } from '../errors.js';
 import { checkEventRecord, checkRepositoryRecord, checkUserRecord } from '../inputs.js';
@@ -30,7 +31,9 @@ export function checkCopiedEntry(e: ObjectEntry, store: DataStore): ObjectEntry 
 }
 
 /** The write op that stores one record (objects keep an entry already there: they are write-once). */
-export function recordOp(record: StoreRecord, store: DataStore): WriteOp {
+export function recordOp(record: Exclude<StoreRecord, { kind: 'commit' }>, store: DataStore): WriteOp;
+export function recordOp(record: StoreRecord, store: DataStore): StoreWriteOp;
+export function recordOp(record: StoreRecord, store: DataStore): StoreWriteOp {
   switch (record.kind) {
     case 'object':
       return { op: 'putObject', entry: checkCopiedEntry(record.entry, store) };
@@ -51,6 +54,8 @@ export function recordOp(record: StoreRecord, store: DataStore): WriteOp {
     case 'config':
       if (typeof record.value !== 'string') throw new InvalidArgumentError(`config ${record.key}: value must be a string`);
       return { op: 'setConfig', key: record.key, value: record.value };
+    case 'commit':
+      return { op: 'putCommits', repositoryId: record.repositoryId, commits: [checkCommitRow(record.row, store.objectFormat)] };
   }
 }
 
@@ -66,7 +71,7 @@ export async function readCheckpoint<T>(store: DataStore, key: string): Promise<
 }
 
 /** Ops whose conflict means the target is ahead (an event already there, a guarded ref a dual write moved): left out. */
-const mayConflict = (op: WriteOp) => op.op === 'appendEvent' || (op.op === 'updateRefs' && op.updates.some((u) => u.old !== undefined));
+const mayConflict = (op: StoreWriteOp) => op.op === 'appendEvent' || (op.op === 'updateRefs' && op.updates.some((u) => u.old !== undefined));
 
 /**
  * Writes ops and a checkpoint atomically. An event that the target already
@@ -75,7 +80,9 @@ const mayConflict = (op: WriteOp) => op.op === 'appendEvent' || (op.op === 'upda
  * batch: then the batch goes again, those ops one by one, leaving out the
  * ones that conflict. Returns how many were left out.
  */
-export async function writeBatch(store: DataStore, ops: WriteOp[], checkpoint?: WriteOp): Promise<number> {
+export async function writeBatch(store: DataStore, given: StoreWriteOp[], checkpoint?: WriteOp): Promise<number> {
+  // Commit-index ops become config ops for a store that keeps no native index.
+  const ops = lowerOps(store.driver, given);
   const all = checkpoint ? [...ops, checkpoint] : ops;
   if (all.length === 0) return 0;
   try {

@@ -5,7 +5,8 @@
  * so nothing loads a whole table into memory. Migration checkpoints are not
  * content: they stay with the store that holds them.
  */
-import type { WriteOp } from '../driver.js';
+import type { CommitIndexRow, StoreWriteOp } from '../commit-index/index.js';
+import { KEYSPACE } from '../keyspace.js';
 import type { DataStore } from '../store.js';
 import type { AuditEvent, ObjectEntry, Ref, Repository, User } from '../types.js';
 import { recordOp, writeBatch } from './record-ops.js';
@@ -17,10 +18,12 @@ export type StoreRecord =
   | { kind: 'ref'; repositoryId: string; ref: Ref }
   | { kind: 'user'; user: User }
   | { kind: 'event'; event: AuditEvent }
-  | { kind: 'config'; key: string; value: string };
+  | { kind: 'config'; key: string; value: string }
+  /** A row of a repository's commit index (datastore/commit-index). */
+  | { kind: 'commit'; repositoryId: string; row: CommitIndexRow };
 
 export type RecordKind = StoreRecord['kind'];
-export const RECORD_KINDS: readonly RecordKind[] = ['object', 'repository', 'ref', 'user', 'event', 'config'];
+export const RECORD_KINDS: readonly RecordKind[] = ['object', 'repository', 'ref', 'user', 'event', 'config', 'commit'];
 
 const PAGE = 500;
 
@@ -35,14 +38,16 @@ export async function* dumpStore(store: DataStore): AsyncGenerator<StoreRecord> 
   for await (const { value: repository } of sorted.repositories(store)) {
     yield { kind: 'repository', repository };
     for await (const { value: ref } of sorted.refs(store, repository.id)) yield { kind: 'ref', repositoryId: repository.id, ref };
+    for await (const row of store.listIndexedRows(repository.id)) yield { kind: 'commit', repositoryId: repository.id, row };
   }
   for await (const { value: user } of sorted.users(store)) yield { kind: 'user', user };
   for await (const { value: event } of sorted.events(store)) yield { kind: 'event', event };
-  for await (const { key, value } of sorted.config(store)) yield { kind: 'config', key, value };
+  // Commit-index keys travel as commit records, whichever way the target keeps them.
+  for await (const { key, value } of sorted.config(store)) if (!key.startsWith(KEYSPACE.commitIndex)) yield { kind: 'config', key, value };
 }
 
 /** The stored entries of `ids`, in that order; an object deleted since it was listed is left out. */
-export async function* objectRecords(store: DataStore, ids: string[]): AsyncGenerator<StoreRecord> {
+export async function* objectRecords(store: DataStore, ids: string[]): AsyncGenerator<Extract<StoreRecord, { kind: 'object' }>> {
   if (ids.length === 0) return;
   const found = await store.getEntries(ids);
   for (const id of ids) {
@@ -59,7 +64,7 @@ export async function* objectRecords(store: DataStore, ids: string[]): AsyncGene
  */
 export async function loadStore(store: DataStore, records: AsyncIterable<StoreRecord> | Iterable<StoreRecord>): Promise<number> {
   let count = 0;
-  const batch: WriteOp[] = [];
+  const batch: StoreWriteOp[] = [];
   for await (const record of records) {
     count++;
     batch.push(recordOp(record, store));

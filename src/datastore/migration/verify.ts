@@ -33,7 +33,7 @@ export interface VerifyReport {
 }
 
 export async function verifyStores(source: DataStore, target: DataStore, options: VerifyOptions = {}): Promise<VerifyReport> {
-  const report: VerifyReport = { equal: true, compared: { object: 0, repository: 0, ref: 0, user: 0, event: 0, config: 0 }, differences: 0, first: [] };
+  const report: VerifyReport = { equal: true, compared: { object: 0, repository: 0, ref: 0, user: 0, event: 0, config: 0, commit: 0 }, differences: 0, first: [] };
   const keep = options.keep ?? 100;
   const batchSize = options.batchSize ?? 500;
   const total = (await source.metrics()).objectCount;

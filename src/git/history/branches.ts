@@ -2,6 +2,7 @@
 import { ConflictError, InvalidArgumentError, NotFoundError } from '../../datastore/errors.js';
 import type { DataStore } from '../../datastore/store.js';
 import { checkRefName } from '../../datastore/validate.js';
+import { updateRefsIndexed } from '../query/indexed-refs.js';
 import { ObjectReader } from '../store/object-reader.js';
 import { resolveRevision } from '../store/revision.js';
 import { isAncestor } from './ancestry.js';
@@ -46,7 +47,7 @@ export async function createBranch(
   const id = await new ObjectReader(store).peelToCommit(await resolveRevision(store, repositoryId, revision));
   const existing = await store.getRef(repositoryId, ref);
   if (existing && !options.force) throw new ConflictError(`branch ${ref.slice(HEADS.length)} already exists (at ${existing.target}); pass force to move it`);
-  await store.updateRefs(repositoryId, [{ name: ref, old: existing ? existing.target : null, new: id }]);
+  await updateRefsIndexed(store, repositoryId, [{ name: ref, old: existing ? existing.target : null, new: id }]);
   return { name: ref.slice(HEADS.length), ref, id };
 }
 

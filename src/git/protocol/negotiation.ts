@@ -4,15 +4,15 @@
  * only haves reachable from them are acknowledged, so negotiation tells
  * nothing about other repositories.
  */
-import { limitMessage, type ServerLimits } from '../../server/limits.js';
+import { limitMessage, type ProtocolLimits } from './limits.js';
 import { ProtocolError } from './errors.js';
 import { tipIds, type RepoRefs } from './refs.js';
 import type { Walker } from './walk.js';
 
 /** Refuses a request with more wants or haves than the server takes (server.limits). */
-export function checkCounts(wants: number, haves: number, limits: Pick<ServerLimits, 'maxWants' | 'maxHaves'>): void {
-  if (wants > limits.maxWants) throw new ProtocolError(limitMessage(`a fetch of ${wants} wants`, 'maxWants', limits.maxWants));
-  if (haves > limits.maxHaves) throw new ProtocolError(limitMessage(`a fetch of ${haves} haves`, 'maxHaves', limits.maxHaves));
+export function checkCounts(wants: number, haves: number, limits: ProtocolLimits): void {
+  if (wants > limits.maxWants) throw new ProtocolError(limitMessage(`a fetch of ${wants} wants`, 'maxWants', limits));
+  if (haves > limits.maxHaves) throw new ProtocolError(limitMessage(`a fetch of ${haves} haves`, 'maxHaves', limits));
 }
 
 /** The first want not reachable from the repository's refs, if any. */

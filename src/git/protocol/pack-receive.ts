@@ -7,7 +7,7 @@
  */
 import { CapacityError, IntegrityError } from '../../datastore/errors.js';
 import type { DataStore } from '../../datastore/store.js';
-import { LIMIT_SETTINGS, limitMessage } from '../../server/limits.js';
+import { limitMessage, settingOf, type ProtocolLimits } from './limits.js';
 import { fsckObject } from '../objects/fsck.js';
 import { receivePack, type ExternalBases } from '../pack/index.js';
 import { storePackEntries } from '../transfer/pack-entries.js';
@@ -20,18 +20,18 @@ export interface QuarantineOptions {
   externalBases?: ExternalBases;
   /** Check every object as git's receive.fsckObjects does. */
   fsck: boolean;
-  /** Bytes of one inflated object, and of all of them. */
-  maxObjectSize?: number;
-  maxTotalSize?: number;
+  /** Bytes of one inflated object (maxObjectSize), and of all of them (maxRepositorySize). */
+  limits?: ProtocolLimits;
 }
 
 export async function quarantinePack(store: DataStore, input: AsyncIterable<Uint8Array>, options: QuarantineOptions): Promise<QuarantinedObjects> {
   const format = store.objectFormat;
+  const { limits } = options;
   const pack = await receivePack(input, {
     format,
     tmpDir: options.tmpDir,
     externalBases: options.externalBases,
-    objectLimit: options.maxObjectSize !== undefined ? { bytes: options.maxObjectSize, setting: LIMIT_SETTINGS.maxObjectSize } : undefined,
+    objectLimit: limits ? { bytes: limits.maxObjectSize, setting: settingOf(limits, 'maxObjectSize') } : undefined,
     onObject: options.fsck
       ? (id, type, data) => {
           const problems = fsckObject(id, type, data, format);
@@ -39,12 +39,12 @@ export async function quarantinePack(store: DataStore, input: AsyncIterable<Uint
         }
       : undefined,
   });
-  if (options.maxTotalSize !== undefined) {
+  if (limits) {
     let total = 0;
     for (const e of pack.entries) total += e.size;
-    if (total > options.maxTotalSize) {
+    if (total > limits.maxRepositorySize) {
       await pack.close();
-      throw new CapacityError(limitMessage(`this push's ${total} bytes of objects`, 'maxRepositorySize', options.maxTotalSize));
+      throw new CapacityError(limitMessage(`this push's ${total} bytes of objects`, 'maxRepositorySize', limits));
     }
   }
   return new QuarantinedObjects(store, pack);

@@ -6,7 +6,7 @@
  */
 import { isObjectId } from '../../datastore/hash.js';
 import type { ObjectFormat } from '../../datastore/types.js';
-import { limitMessage } from '../../server/limits.js';
+import { limitMessage, type ProtocolLimits } from './limits.js';
 import { ProtocolError } from './errors.js';
 import type { PktReader } from './pkt-line.js';
 
@@ -30,7 +30,7 @@ export interface PushRequest {
 /** A push option as long as this is refused: they are labels, not payloads. */
 const MAX_OPTION = 4096;
 
-export async function readPushRequest(reader: PktReader, format: ObjectFormat, maxCommands: number): Promise<PushRequest> {
+export async function readPushRequest(reader: PktReader, format: ObjectFormat, limits: ProtocolLimits): Promise<PushRequest> {
   const req: PushRequest = { commands: [], caps: new Set(), shallow: [], options: [] };
   for (;;) {
     const line = await reader.read();
@@ -51,7 +51,7 @@ export async function readPushRequest(reader: PktReader, format: ObjectFormat, m
     if (text.startsWith('push-cert')) throw new ProtocolError('signed pushes are not accepted by this server (it keeps no keys to verify them); push without --signed');
     const m = /^(\S+) (\S+) (.+)$/.exec(text);
     if (!m || !isObjectId(m[1], format) || !isObjectId(m[2], format)) throw new ProtocolError(`malformed push command ${JSON.stringify(text)}`);
-    if (req.commands.length >= maxCommands) throw new ProtocolError(limitMessage('the number of ref updates in this push', 'maxCommands', maxCommands));
+    if (req.commands.length >= limits.maxCommands) throw new ProtocolError(limitMessage('the number of ref updates in this push', 'maxCommands', limits));
     req.commands.push({ old: m[1], new: m[2], ref: m[3] });
   }
   if (req.caps.has('push-options')) {

@@ -11,6 +11,7 @@
 import { InvalidArgumentError } from '../../datastore/errors.js';
 import { zeroId } from '../../datastore/hash.js';
 import type { DataStore } from '../../datastore/store.js';
+import type { ObjectType } from '../../datastore/types.js';
 import { checkRefName } from '../../datastore/validate.js';
 import { checkRefTarget } from '../objects/fsck.js';
 import type { QuarantinedObjects } from '../transfer/quarantine.js';
@@ -55,7 +56,7 @@ export async function receivePackV0(session: ProtocolSession, input: AsyncIterab
   const before = await readRefs(store, repo, true);
   if (!transport.stateless) await out.write(refAdvertisement('git-receive-pack', before, store.objectFormat, { http: false }));
   const reader = new PktReader(input);
-  const req = await readPushRequest(reader, store.objectFormat, limits.maxCommands).catch((err) => {
+  const req = await readPushRequest(reader, store.objectFormat, limits).catch((err) => {
     if (asksForSideband(transport.head?.())) out.multiplex('side-band-64k');
     throw err;
   });
@@ -78,14 +79,15 @@ export async function receivePackV0(session: ProtocolSession, input: AsyncIterab
           tmpDir: session.tmpDir,
           externalBases: repositoryBases(store, new Walker(store), oldTips),
           fsck: session.fsckObjects !== false,
-          maxObjectSize: limits.maxObjectSize,
-          maxTotalSize: limits.maxRepositorySize,
+          limits,
         });
         result.objects = quarantine.pack.entries.length;
       } catch (err) {
         result.unpackError = (err as Error).message.replace(/\n/g, ' ');
       }
-    } else {
+    } else if (transport.stateless) {
+      // A request body ends: read it out. A stateful client sends nothing after a delete-only
+      // command list and waits for the report with its side open, so reading on would hang.
       for await (const _ of reader.rest()) void _;
     }
     if (result.unpackError) {
@@ -141,9 +143,24 @@ async function storeAccepted(store: DataStore, quarantine: QuarantinedObjects, a
   }
 }
 
+/** How many object stats go out at once: a push of thousands of refs does not wait on them one by one. */
+const STAT_BATCH = 256;
+
+/** The type of every distinct new target (missing ones absent). */
+async function statTargets(walker: Walker, commands: Command[], zero: string): Promise<Map<string, ObjectType>> {
+  const ids = [...new Set(commands.map((c) => c.new).filter((id) => id !== zero))];
+  const types = new Map<string, ObjectType>();
+  for (let i = 0; i < ids.length; i += STAT_BATCH) {
+    const stats = await Promise.all(ids.slice(i, i + STAT_BATCH).map((id) => walker.store.statObject(id)));
+    for (const st of stats) if (st) types.set(st.id, st.type);
+  }
+  return types;
+}
+
 async function checkCommands(walker: Walker, commands: Command[], current: Map<string, string>, session: ProtocolSession, zero: string): Promise<void> {
   const seen = new Set<string>();
   const denyNonFastForwards = session.repo.metadata.denyNonFastForwards === true;
+  const types = await statTargets(walker, commands, zero);
   for (const c of commands) {
     try {
       checkRefName(c.ref);
@@ -163,8 +180,8 @@ async function checkCommands(walker: Walker, commands: Command[], current: Map<s
       continue;
     }
     if (c.new !== zero) {
-      const stat = await walker.store.statObject(c.new);
-      const refused = stat && checkRefTarget(c.ref, c.new, stat.type);
+      const type = types.get(c.new);
+      const refused = type && checkRefTarget(c.ref, c.new, type);
       if (refused) {
         c.error = refused;
         continue;

@@ -3,11 +3,13 @@
  * against the old values the client sent. Atomic: one write, all or none.
  * Otherwise also one write, whatever the count; if a concurrent push moved
  * some refs first, those (and only those) fail and the rest go again in one
- * write. A conflict no moved ref explains is isolated ref by ref.
+ * write. A conflict no moved ref explains is isolated ref by ref. Each write
+ * carries the commit-index rows of what it makes reachable.
  */
 import { ConflictError } from '../../datastore/errors.js';
 import type { DataStore } from '../../datastore/store.js';
 import type { RefUpdate, Repository } from '../../datastore/types.js';
+import { updateRefsIndexed } from '../query/indexed-refs.js';
 import type { Command } from './push-request.js';
 
 const LOCK_MESSAGE = 'failed to lock: the ref was updated by another push; fetch and try again';
@@ -23,7 +25,7 @@ export async function applyUpdates(store: DataStore, repo: Repository, commands:
   if (pending.length === 0) return;
   for (let round = 0; round < (atomic ? 1 : ROUNDS) && pending.length > 0; round++) {
     try {
-      await store.updateRefs(repo.id, pending.map(update));
+      await updateRefsIndexed(store, repo.id, pending.map(update));
       return;
     } catch (err) {
       if (atomic || !(err instanceof ConflictError)) {
@@ -40,7 +42,7 @@ export async function applyUpdates(store: DataStore, repo: Repository, commands:
   }
   for (const c of pending) {
     try {
-      await store.updateRefs(repo.id, [update(c)]);
+      await updateRefsIndexed(store, repo.id, [update(c)]);
     } catch (err) {
       fail(c, err);
     }

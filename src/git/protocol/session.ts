@@ -5,7 +5,7 @@
  */
 import type { DataStore } from '../../datastore/store.js';
 import type { Repository } from '../../datastore/types.js';
-import { DEFAULT_LIMITS, type ServerLimits } from '../../server/limits.js';
+import { DEFAULT_PROTOCOL_LIMITS, type ProtocolLimits } from './limits.js';
 
 /** What the caller may do: fetch (read), push (write), force-push (admin). */
 export type Access = 'read' | 'write' | 'admin';
@@ -14,8 +14,8 @@ export interface ProtocolSession {
   store: DataStore;
   repo: Repository;
   access: Access;
-  /** The server's limits; defaults when absent. */
-  limits?: ServerLimits;
+  /** The limits to enforce; defaults when absent. */
+  limits?: ProtocolLimits;
   /** Where a pushed pack waits while it is checked. */
   tmpDir?: string;
   /** Check every pushed object as git's receive.fsckObjects does. Default true. */
@@ -39,7 +39,7 @@ export interface Transport {
   head?: () => Buffer | undefined;
 }
 
-export function limitsOf(session: ProtocolSession): ServerLimits {
-  return session.limits ?? DEFAULT_LIMITS;
+export function limitsOf(session: ProtocolSession): ProtocolLimits {
+  return session.limits ?? DEFAULT_PROTOCOL_LIMITS;
 }
 

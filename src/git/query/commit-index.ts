@@ -1,114 +1,144 @@
 /**
- * The commit index of a repository, kept in the store's config key space so
- * every store can answer queries without walking history (see keys.ts).
- * updateCommitIndex adds the commits reachable from the refs that are not
- * indexed yet, oldest first (parents before children), so an interrupted
- * update resumes cleanly: an indexed commit always has indexed ancestors.
+ * Building commit-index rows (datastore/commit-index) from history. A ref
+ * update carries the rows of the commits it makes reachable that the index
+ * lacks (refs.ts), so the index follows every ref in the same atomic write.
+ * Rows come parents before children, and batches written ahead of a ref
+ * update (a rebuild, a large import) keep that order, so an interrupted run
+ * resumes cleanly: an indexed commit always has indexed ancestors.
  */
+import type { CommitIndexRow } from '../../datastore/commit-index/index.js';
 import type { DataStore } from '../../datastore/store.js';
 import { ObjectReader } from '../store/object-reader.js';
 import type { ProgressListener } from '../progress.js';
 import { changedPaths } from './changed-paths.js';
 import { commitRow } from './commit-row.js';
-import { setConfigBatch, scanKeys } from './config-scan.js';
-import { indexRoot, keys } from './keys.js';
-
-export interface IndexStats {
-  commits: number;
-  contributors: number;
-}
 
 export interface UpdateIndexOptions {
-  /** Commits per atomic write. */
+  /** Commits per write of rows made ahead of the ref update. */
   batchSize?: number;
   /** Index changed paths (default true); without it, path queries return nothing for new commits. */
   paths?: boolean;
   onProgress?: ProgressListener;
 }
 
-export async function readIndexStats(store: DataStore, repositoryId: string): Promise<IndexStats> {
-  const raw = await store.getConfig(keys.stats(indexRoot(repositoryId)));
-  return raw ? (JSON.parse(raw) as IndexStats) : { commits: 0, contributors: 0 };
+/** How many indexed lookups or commit reads go out at once. */
+const LOOKUP_BATCH = 500;
+
+async function chunked<T, R>(items: T[], fn: (chunk: T[]) => Promise<R[]>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += LOOKUP_BATCH) out.push(...(await fn(items.slice(i, i + LOOKUP_BATCH))));
+  return out;
 }
 
-/** Commits reachable from `tips` that are not indexed yet, parents before children. */
-async function unindexedCommits(store: DataStore, reader: ObjectReader, root: string, tips: string[], indexEmpty: boolean): Promise<string[]> {
+/** The commits `targets` name (tags peeled; other objects and missing ones left out). */
+async function commitTips(reader: ObjectReader, targets: Iterable<string>): Promise<string[]> {
+  const tips = new Set<string>();
+  for (const target of new Set(targets)) {
+    const peeled = await reader.peel(target).catch(() => undefined);
+    if (peeled?.type === 'commit') tips.add(peeled.id);
+  }
+  return [...tips];
+}
+
+/** Commits reachable from `tips` that the index lacks, parents before children. */
+async function unindexedCommits(store: DataStore, reader: ObjectReader, repositoryId: string, tips: string[]): Promise<string[]> {
+  const parents = new Map<string, string[]>();
+  let frontier = tips;
+  while (frontier.length > 0) {
+    const indexed = await chunked(frontier, (ids) => store.indexedCommits(repositoryId, ids));
+    const fresh = frontier.filter((id, i) => !indexed[i] && !parents.has(id));
+    const next = new Set<string>();
+    for (const id of fresh) {
+      const ps = (await reader.commit(id)).parents;
+      parents.set(id, ps);
+      for (const p of ps) if (!parents.has(p)) next.add(p);
+    }
+    frontier = [...next];
+  }
+  // Depth-first post-order over the fresh commits: every parent before its children.
   const order: string[] = [];
-  const state = new Map<string, 'open' | 'done'>();
-  const stack: Array<{ id: string; expanded: boolean }> = tips.map((id) => ({ id, expanded: false }));
-  while (stack.length > 0) {
-    const top = stack[stack.length - 1];
-    if (top.expanded) {
-      stack.pop();
-      if (state.get(top.id) !== 'done') {
-        state.set(top.id, 'done');
-        order.push(top.id);
+  const done = new Set<string>();
+  for (const tip of tips) {
+    const stack: Array<{ id: string; expanded: boolean }> = [{ id: tip, expanded: false }];
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1];
+      if (done.has(top.id) || !parents.has(top.id)) {
+        stack.pop();
+        continue;
       }
-      continue;
+      if (top.expanded) {
+        stack.pop();
+        done.add(top.id);
+        order.push(top.id);
+        continue;
+      }
+      top.expanded = true;
+      for (const p of parents.get(top.id)!) if (!done.has(p) && parents.has(p)) stack.push({ id: p, expanded: false });
     }
-    if (state.has(top.id) || (!indexEmpty && (await store.getConfig(keys.row(root, top.id))) !== undefined)) {
-      if (!state.has(top.id)) state.set(top.id, 'done');
-      stack.pop();
-      continue;
-    }
-    state.set(top.id, 'open');
-    top.expanded = true;
-    for (const p of (await reader.commit(top.id)).parents) if (!state.has(p)) stack.push({ id: p, expanded: false });
   }
   return order;
 }
 
-/** Indexes new commits reachable from the repository's refs; returns how many were added. */
-export async function updateCommitIndex(store: DataStore, repositoryId: string, options: UpdateIndexOptions = {}): Promise<number> {
-  const root = indexRoot(repositoryId);
-  const reader = new ObjectReader(store);
-  const tips = new Set<string>();
-  for await (const ref of store.listRefs(repositoryId)) {
-    if (ref.type !== 'direct') continue;
-    const peeled = await reader.peel(ref.target).catch(() => undefined);
-    if (peeled?.type === 'commit') tips.add(peeled.id);
-  }
-  const head = await store.getRef(repositoryId, 'HEAD');
-  if (head?.type === 'direct') {
-    const peeled = await reader.peel(head.target).catch(() => undefined);
-    if (peeled?.type === 'commit') tips.add(peeled.id);
-  }
+async function rowOf(reader: ObjectReader, id: string, paths: boolean): Promise<CommitIndexRow> {
+  const commit = await reader.commit(id);
+  const changed = paths ? [...(await changedPaths(reader, commit))] : [];
+  return { ...commitRow(id, commit), paths: changed };
+}
 
-  const stats = await readIndexStats(store, repositoryId);
-  // Batches write the stats too, so an empty index has no stats key: no need to look commits up.
-  const indexEmpty = (await store.getConfig(keys.stats(root))) === undefined;
-  const todo = await unindexedCommits(store, reader, root, [...tips], indexEmpty);
-  const batchSize = options.batchSize ?? 200;
-  const seenContributors = new Set<string>();
-  for (let i = 0; i < todo.length; i += batchSize) {
-    const pairs: Array<[string, string]> = [];
-    for (const id of todo.slice(i, i + batchSize)) {
-      const commit = await reader.commit(id);
-      const row = commitRow(id, commit);
-      const time = row.committer.timestamp;
-      pairs.push([keys.row(root, id), JSON.stringify(row)]);
-      pairs.push([keys.posting(keys.byTime(root), time, id), '1']);
-      pairs.push([keys.posting(keys.byAuthorEmail(root, row.author.email), time, id), '1']);
-      pairs.push([keys.posting(keys.byAuthorName(root, row.author.name), time, id), '1']);
-      if (options.paths !== false) {
-        for (const path of await changedPaths(reader, commit)) pairs.push([keys.posting(keys.byPath(root, Buffer.from(path, 'latin1')), time, id), '1']);
-      }
-      const email = row.author.email.toLowerCase();
-      if (!seenContributors.has(email)) {
-        seenContributors.add(email);
-        if (indexEmpty || (await store.getConfig(keys.contributor(root, email))) === undefined) stats.contributors++;
-        pairs.push([keys.contributor(root, email), JSON.stringify({ name: row.author.name, email: row.author.email })]);
-      }
-      stats.commits++;
-    }
-    pairs.push([keys.stats(root), JSON.stringify(stats)]);
-    await setConfigBatch(store, pairs);
-    options.onProgress?.({ phase: 'indexing', done: Math.min(i + batchSize, todo.length), total: todo.length });
+/**
+ * Rows of the commits `targets` make reachable that the index lacks. Rows
+ * beyond the last `keep` are written ahead in batches; the last `keep` are
+ * returned for the caller's ref update (Infinity: all of them).
+ */
+export async function indexAhead(
+  store: DataStore,
+  repositoryId: string,
+  targets: Iterable<string>,
+  options: UpdateIndexOptions & { keep: number },
+): Promise<{ count: number; rows: CommitIndexRow[] }> {
+  const reader = new ObjectReader(store);
+  const todo = await unindexedCommits(store, reader, repositoryId, await commitTips(reader, targets));
+  const ahead = Math.max(0, todo.length - options.keep);
+  const batchSize = options.batchSize ?? 500;
+  const paths = options.paths !== false;
+  for (let i = 0; i < ahead; i += batchSize) {
+    const ids = todo.slice(i, Math.min(ahead, i + batchSize));
+    const rows: CommitIndexRow[] = [];
+    for (const id of ids) rows.push(await rowOf(reader, id, paths));
+    await store.indexCommits(repositoryId, rows);
+    options.onProgress?.({ phase: 'indexing', done: i + ids.length, total: todo.length });
   }
-  return todo.length;
+  const rows: CommitIndexRow[] = [];
+  for (const id of todo.slice(ahead)) rows.push(await rowOf(reader, id, paths));
+  return { count: todo.length, rows };
+}
+
+/** The direct targets of a repository's refs and HEAD. */
+async function refTargets(store: DataStore, repositoryId: string): Promise<string[]> {
+  const targets: string[] = [];
+  for await (const ref of store.listRefs(repositoryId)) if (ref.type === 'direct') targets.push(ref.target);
+  const head = await store.getRef(repositoryId, 'HEAD');
+  if (head?.type === 'direct') targets.push(head.target);
+  return targets;
+}
+
+/**
+ * Indexes what the repository's refs reach and the index lacks (a rebuild
+ * after `dropCommitIndex`, or an index left behind by `--no-index` or by an
+ * older version); resumable. Returns how many commits were added.
+ */
+export async function updateCommitIndex(store: DataStore, repositoryId: string, options: UpdateIndexOptions = {}): Promise<number> {
+  const { count, rows } = await indexAhead(store, repositoryId, await refTargets(store, repositoryId), { ...options, keep: 0 });
+  await store.indexCommits(repositoryId, rows);
+  return count;
 }
 
 /** Removes a repository's commit index (deleteRepository removes it too). */
 export async function dropCommitIndex(store: DataStore, repositoryId: string): Promise<void> {
-  await store.deleteConfigPrefix(indexRoot(repositoryId));
+  await store.dropCommitIndex(repositoryId);
+}
+
+/** Counts from the index. */
+export async function readIndexStats(store: DataStore, repositoryId: string): Promise<{ commits: number; contributors: number }> {
+  return store.countIndexedCommits(repositoryId);
 }

@@ -1,15 +1,9 @@
 /** What the index keeps of one commit. */
+import type { IndexedCommit } from '../../datastore/commit-index/index.js';
 import type { Commit } from '../objects/commit.js';
 import { commitSummary } from '../objects/commit.js';
 
-export interface IndexedCommit {
-  id: string;
-  tree: string;
-  parents: string[];
-  author: { name: string; email: string; timestamp: number; timezone: string };
-  committer: { name: string; email: string; timestamp: number; timezone: string };
-  summary: string;
-}
+export type { IndexedCommit };
 
 export function commitRow(id: string, commit: Commit): IndexedCommit {
   const who = (p: Commit['author']) => ({ name: p.name, email: p.email, timestamp: p.timestamp, timezone: p.timezone });

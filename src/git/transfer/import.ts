@@ -9,6 +9,7 @@
 import { open } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { InvalidArgumentError } from '../../datastore/errors.js';
+import type { CommitIndexRow } from '../../datastore/commit-index/index.js';
 import type { DataStore } from '../../datastore/store.js';
 import type { Ref, RefUpdate, Repository } from '../../datastore/types.js';
 import { checkRefName } from '../../datastore/validate.js';
@@ -17,10 +18,13 @@ import { readDiskRefs } from '../disk/disk-refs.js';
 import { commonDir, findGitDir, repositoryObjectFormat } from '../disk/git-dir.js';
 import { PackIndex } from '../pack/pack-index.js';
 import { PackReader } from '../pack/pack-reader.js';
-import { updateCommitIndex } from '../query/commit-index.js';
+import { indexAhead } from '../query/commit-index.js';
 import { ObjectBatcher } from './object-batcher.js';
 import { storePackEntries } from './pack-entries.js';
 import type { ProgressListener } from '../progress.js';
+
+/** Commit-index rows written with the refs; the rest of a large import's rows are written ahead, parents first. */
+const INDEX_WITH_REFS = 2000;
 
 export interface ImportOptions {
   /** Repository name in the store; default: the directory name without `.git`. */
@@ -133,12 +137,11 @@ export async function importRepository(store: DataStore, path: string, options: 
       return false;
     }
   });
-  const refsChanged = await mirrorRefs(store, repository.id, refs);
-
-  let commitsIndexed = 0;
-  if (options.index !== false) {
-    commitsIndexed = await updateCommitIndex(store, repository.id, { onProgress: options.onProgress });
-  }
+  // The index rows of the last commits go in the refs' write; earlier ones in batches ahead of it.
+  const targets = refs.filter((r) => r.type === 'direct').map((r) => r.target);
+  const indexed = options.index === false ? { count: 0, rows: [] } : await indexAhead(store, repository.id, targets, { keep: INDEX_WITH_REFS, onProgress: options.onProgress });
+  const refsChanged = await mirrorRefs(store, repository.id, refs, indexed.rows);
+  const commitsIndexed = indexed.count;
   const stats = { objectsSeen: packOffered + batcher.stats.offered, objectsAdded: packAdded + batcher.stats.added, refsChanged, commitsIndexed };
   await store.logEvent({
     action: 'repo.import',
@@ -150,7 +153,7 @@ export async function importRepository(store: DataStore, path: string, options: 
 }
 
 /** Makes the stored refs equal `source` in one atomic compare-and-swap update; returns how many changed. */
-export async function mirrorRefs(store: DataStore, repositoryId: string, source: readonly Ref[]): Promise<number> {
+export async function mirrorRefs(store: DataStore, repositoryId: string, source: readonly Ref[], commits: CommitIndexRow[] = []): Promise<number> {
   const stored = new Map<string, Ref>();
   for await (const ref of store.listRefs(repositoryId)) stored.set(ref.name, ref);
   const head = await store.getRef(repositoryId, 'HEAD');
@@ -164,6 +167,7 @@ export async function mirrorRefs(store: DataStore, repositoryId: string, source:
     updates.push({ name: ref.name, old: now ? now.target : null, new: ref.target, symbolic: ref.type === 'symbolic' });
   }
   for (const [name, ref] of stored) if (!wanted.has(name)) updates.push({ name, old: ref.target, new: null });
-  if (updates.length > 0) await store.updateRefs(repositoryId, updates);
+  if (updates.length > 0) await store.updateRefs(repositoryId, updates, { commits });
+  else await store.indexCommits(repositoryId, commits);
   return updates.length;
 }

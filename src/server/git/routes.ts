@@ -11,7 +11,7 @@ import type { Level } from '../auth/permissions.js';
 import type { RequestContext } from '../context.js';
 import { badRequest, HttpError, statusOf } from '../http-error.js';
 import type { BodyLimit } from '../http-util.js';
-import { formatBytes, LIMIT_SETTINGS, limitMessage } from '../limits.js';
+import { formatBytes, LIMIT_SETTINGS, limitMessage, protocolLimits } from '../limits.js';
 import { countPush, pushDetails } from '../push-record.js';
 
 function session(ctx: RequestContext, repo: Repository, level: Level): ProtocolSession {
@@ -19,7 +19,7 @@ function session(ctx: RequestContext, repo: Repository, level: Level): ProtocolS
     store: ctx.store,
     repo,
     access: level === 'admin' ? 'admin' : level === 'write' ? 'write' : 'read',
-    limits: ctx.state.limits,
+    limits: protocolLimits(ctx.state.limits),
     tmpDir: ctx.state.tmpDir,
     describeError: (err) => statusOf(err).message,
   };

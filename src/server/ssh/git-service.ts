@@ -12,11 +12,10 @@ import { protocolVersion, serveReceivePack, serveUploadPack, type ProtocolSessio
 import type { Repository } from '../../datastore/types.js';
 import type { ServerState } from '../context.js';
 import { statusOf } from '../http-error.js';
-import { formatBytes, LIMIT_SETTINGS, limitMessage } from '../limits.js';
+import { formatBytes, LIMIT_SETTINGS, limitMessage, protocolLimits } from '../limits.js';
 import { countPush, pushDetails } from '../push-record.js';
 import { repositoryFor } from './access.js';
 import { ChannelIo } from './channel-io.js';
-import { endAfterDeleteOnlyCommands } from './delete-only-push.js';
 import type { GitExec } from './session.js';
 
 /** Resolves to the exit status: 0, or 128 once the engine has told the client why it failed. */
@@ -27,7 +26,7 @@ export async function runGitService(state: ServerState, exec: GitExec, log: (lin
     store: state.store,
     repo,
     access: level === 'admin' ? 'admin' : level === 'write' ? 'write' : 'read',
-    limits: state.limits,
+    limits: protocolLimits(state.limits),
     tmpDir: state.tmpDir,
     describeError: (err) => statusOf(err).message,
   };
@@ -48,7 +47,7 @@ export async function runGitService(state: ServerState, exec: GitExec, log: (lin
       }
       return 0;
     }
-    const result = await serveReceivePack(session, endAfterDeleteOnlyCommands(io.input()), io.output, { stateless: false });
+    const result = await serveReceivePack(session, io.input(), io.output, { stateless: false });
     if (result) await recordPush(state, exec, repo, result);
     return 0;
   } catch (err) {

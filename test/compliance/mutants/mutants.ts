@@ -7,6 +7,7 @@ import { BufferedTransaction } from '../../../src/datastore/buffered-transaction
 import type { StoreDriver, WriteOp } from '../../../src/datastore/driver.js';
 import { DataStore } from '../../../src/datastore/store.js';
 import type { EntryResolver } from '../../../src/datastore/objects/resolve.js';
+import { KEYSPACE } from '../../../src/datastore/keyspace.js';
 import { Operations } from '../../../src/datastore/operations.js';
 import type { MemoryDriver } from '../../../src/datastore/stores/memory/memory-driver.js';
 
@@ -239,6 +240,23 @@ export const MUTANTS: Record<string, Mutant> = {
   'ignores-config-prefix-deletes': {
     caughtBy: ['deletes a prefix and nothing beside it', 'deletes a repository with its refs, grants and commit index'],
     patch: (driver) => rewriteOps(driver, (op) => (op.op === 'deleteConfigPrefix' ? [] : op)),
+  },
+  'commit-index-ignored': {
+    caughtBy: ['lists and queries the commit index a ref update wrote', 'keeps a large commit index write whole'],
+    patch: (driver) => rewriteOps(driver, (op) => (op.op === 'setConfig' && op.key.startsWith(KEYSPACE.commitIndex) ? [] : op)),
+  },
+  'commit-index-beside-refs': {
+    caughtBy: ['writes no commit-index rows when the ref update is refused'],
+    global: () => {
+      // The rows in a write of their own, before the refs: not atomic with them.
+      const proto = Operations.prototype as unknown as Record<string, (...args: unknown[]) => Promise<void>>;
+      const updateRefs = proto.updateRefs;
+      proto.updateRefs = async function (this: Operations, repositoryId: unknown, updates: unknown, opts?: unknown) {
+        const options = opts as { commits?: unknown[] } | undefined;
+        if (options?.commits?.length) await (this as unknown as Record<string, (...a: unknown[]) => Promise<void>>).indexCommits(repositoryId, options.commits);
+        return updateRefs.call(this, repositoryId, updates);
+      };
+    },
   },
   'config-deletes-ignored': {
     caughtBy: ['lists and deletes config'],

@@ -10,7 +10,7 @@ import type { ObjectEncoding, ObjectType } from '../../types.js';
 import { OBJECT_TYPES } from '../../types.js';
 import type { RecordKind, StoreRecord } from '../records.js';
 
-const KIND_BYTE: Record<RecordKind, number> = { object: 1, repository: 2, ref: 3, user: 4, event: 5, config: 6 };
+const KIND_BYTE: Record<RecordKind, number> = { object: 1, repository: 2, ref: 3, user: 4, event: 5, config: 6, commit: 7 };
 const KIND_OF = new Map(Object.entries(KIND_BYTE).map(([k, v]) => [v, k as RecordKind]));
 export const FRAME_HEADER = 8;
 
@@ -105,5 +105,7 @@ export function describeRecord(record: StoreRecord): string {
       return `event ${record.event.id}`;
     case 'config':
       return `config ${record.key}`;
+    case 'commit':
+      return `commit ${record.row.id} of repository ${record.repositoryId}`;
   }
 }

@@ -55,5 +55,5 @@ export interface ArchiveManifest {
 }
 
 export function emptyCounts(): Record<RecordKind, number> {
-  return { object: 0, repository: 0, ref: 0, user: 0, event: 0, config: 0 };
+  return { object: 0, repository: 0, ref: 0, user: 0, event: 0, config: 0, commit: 0 };
 }

@@ -5,7 +5,7 @@
  * write, so a killed import resumes after the last batch it wrote.
  */
 import type { ProgressListener } from '../../../git/progress.js';
-import type { WriteOp } from '../../driver.js';
+import type { StoreWriteOp } from '../../commit-index/index.js';
 import { KEYSPACE } from '../../keyspace.js';
 import type { DataStore } from '../../store.js';
 import { checkpointOp, readCheckpoint, recordOp, writeBatch } from '../record-ops.js';
@@ -50,7 +50,7 @@ export async function importArchive(target: DataStore, path: string, options: Im
   const key = importCheckpointKey(header.archiveId);
   const resumedAfter = (await readCheckpoint<ImportCheckpoint>(target, key))?.applied ?? 0;
   const summary: ImportSummary = { archiveId: header.archiveId, records: manifest.records, counts: manifest.counts, written: 0, resumedAfter, eventsAlreadyPresent: 0 };
-  let batch: WriteOp[] = [];
+  let batch: StoreWriteOp[] = [];
   let last = resumedAfter;
   const flush = async (done = false) => {
     const checkpoint: ImportCheckpoint = done ? { applied: last, completedAt: new Date().toISOString() } : { applied: last };

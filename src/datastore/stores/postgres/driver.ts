@@ -7,6 +7,7 @@
 import pg from 'pg';
 import type { PoolClient } from 'pg';
 import type { ChangeFeed, ChangeListener, DriverStats, DriverTransaction, StoreDriver, WriteOp } from '../../driver.js';
+import type { CommitIndexOp } from '../../commit-index/types.js';
 import { ClosedError, ConfigError, UnsupportedError } from '../../errors.js';
 import type { Capabilities, TransactionOptions } from '../../types.js';
 import type { ChangeLog, HasChangeLog } from '../../change-log.js';
@@ -27,7 +28,7 @@ import { PgTransaction } from './transaction.js';
 import { OpWriter, writeStatements } from './writer.js';
 
 /** Ops that are one statement on their own, so need no BEGIN/COMMIT round trips. */
-function isSingleStatement(ops: WriteOp[]): boolean {
+function isSingleStatement(ops: Array<WriteOp | CommitIndexOp>): boolean {
   if (ops.length !== 1) return false;
   const op = ops[0];
   switch (op.op) {
@@ -173,7 +174,7 @@ export class PostgresDriver extends PgReader implements StoreDriver, ChangeFeed,
   }
 
   /** Applies every op or none, in one transaction; re-runs it after a serialization failure or deadlock. */
-  async write(ops: WriteOp[]): Promise<void> {
+  async write(ops: Array<WriteOp | CommitIndexOp>): Promise<void> {
     const pool = this.openPool;
     if (ops.length === 0) return;
     if (isSingleStatement(ops)) {

@@ -5,6 +5,7 @@
  */
 import type { DriverReader, EventCountQuery, EventQuery, KeyRange, RepositoryQuery, UserQuery } from '../../driver.js';
 import type { AuditEvent, ObjectEntry, ObjectStat, Ref, Repository, User } from '../../types.js';
+import { PgCommitIndex } from './commit-index.js';
 import type { Executor } from './executor.js';
 import { LARGE_ENTRY_BYTES, LARGE_PARTS_SQL, readLargeEntry, type LargeParts } from './large-read.js';
 import { addPrefixRange } from './prefix.js';
@@ -79,6 +80,11 @@ function pageClause(values: unknown[], offset: number, limit: number): string {
 }
 
 export class PgReader implements DriverReader {
+  /** The commit index in its own tables (commit-index.ts). */
+  get commitIndex(): PgCommitIndex {
+    return new PgCommitIndex(this.exec);
+  }
+
   /** `copyReads`: read large entries by binary COPY (see large-read.ts). */
   constructor(
     protected exec: Executor,

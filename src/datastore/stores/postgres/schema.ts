@@ -155,6 +155,27 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 5,
+    name: 'the commit index: commits filled, repository_commits',
+    statements(d) {
+      const c = d.textCollation;
+      return [
+        // Latin1 byte strings of the changed paths (files and their directories), for path queries.
+        `ALTER TABLE commits ADD COLUMN IF NOT EXISTS paths TEXT[] NOT NULL DEFAULT '{}'`,
+        `CREATE INDEX IF NOT EXISTS commits_paths ON commits USING GIN (paths)`,
+        // Per repository ordering lives in repository_commits; a global time index would never be used.
+        `DROP INDEX IF EXISTS commits_committed_at`,
+        `CREATE TABLE IF NOT EXISTS repository_commits (
+          repository_id TEXT${c} NOT NULL REFERENCES repositories (id) ON DELETE CASCADE,
+          commit_id TEXT${c} NOT NULL,
+          committed_at BIGINT NOT NULL,
+          PRIMARY KEY (repository_id, commit_id)
+        )`,
+        `CREATE INDEX IF NOT EXISTS repository_commits_time ON repository_commits (repository_id, committed_at DESC, commit_id)`,
+      ];
+    },
+  },
+  {
+    version: 6,
     name: 'change log for incremental migration (trigger-filled, only while a follower is registered)',
     statements: (d) => (d.notifications ? changeLogStatements() : []),
   },

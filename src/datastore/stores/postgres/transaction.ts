@@ -7,6 +7,7 @@
  */
 import type { PoolClient } from 'pg';
 import type { DriverTransaction, WriteOp } from '../../driver.js';
+import type { CommitIndexOp } from '../../commit-index/types.js';
 import { ClosedError, InvalidArgumentError } from '../../errors.js';
 import type { IsolationLevel, TransactionOptions } from '../../types.js';
 import type { StoreContext } from './context.js';
@@ -56,7 +57,7 @@ export class PgTransaction extends PgReader implements DriverTransaction {
     if (this.state !== 'active') throw new ClosedError('transaction has already ended');
   }
 
-  async write(ops: WriteOp[]): Promise<void> {
+  async write(ops: Array<WriteOp | CommitIndexOp>): Promise<void> {
     this.check();
     if (this.readOnly) throw new InvalidArgumentError('this transaction is read-only; begin one without readOnly to write');
     await this.exec.query('SAVEPOINT govc_write');

@@ -5,6 +5,8 @@
  */
 import type { ClientBase } from 'pg';
 import type { WriteOp } from '../../driver.js';
+import { isCommitIndexOp, type CommitIndexOp } from '../../commit-index/types.js';
+import { writeCommitIndex } from './commit-index.js';
 import { checkPut, recordError } from '../../conflicts.js';
 import { compareStrings } from '../../filters.js';
 import { planRefUpdates } from '../../refs.js';
@@ -28,6 +30,7 @@ export function writeStatements(d: Dialect) {
     lockRepository: 'SELECT 1 FROM repositories WHERE id = $1 FOR KEY SHARE',
     lockRefs: 'SELECT name, type, target FROM refs WHERE repository_id = $1 AND name = ANY($2::text[]) ORDER BY name FOR UPDATE',
     insertRef: 'INSERT INTO refs (repository_id, name, type, target, updated_at) VALUES ($1, $2, $3, $4, now())',
+    insertRefs: 'INSERT INTO refs (repository_id, name, type, target, updated_at) SELECT $1, x.name, x.type, x.target, now() FROM unnest($2::text[], $3::text[], $4::text[]) AS x(name, type, target)',
     upsertRef: d.upsert('refs', ['repository_id', 'name', 'type', 'target', 'updated_at'], ['repository_id', 'name']),
     deleteRef: 'DELETE FROM refs WHERE repository_id = $1 AND name = $2',
     insertRepository: `INSERT INTO repositories (${REPOSITORY_COLUMNS.join(', ')}) VALUES (${params(REPOSITORY_COLUMNS)})`,
@@ -65,33 +68,39 @@ export class OpWriter {
     private readonly maxObjectSize: number,
   ) {}
 
-  async apply(ops: readonly WriteOp[]): Promise<void> {
+  async apply(ops: ReadonlyArray<WriteOp | CommitIndexOp>): Promise<void> {
     for (let i = 0; i < ops.length; ) {
       // Consecutive object puts of one kind (keep or replace) go in one statement (or one COPY).
       const first = ops[i];
+      if (isCommitIndexOp(first)) {
+        await writeCommitIndex(this.exec, first);
+        i++;
+        continue;
+      }
       if (first.op === 'putObject') {
         const replace = first.replace === true;
         const group: ObjectEntry[] = [];
         for (; i < ops.length; i++) {
           const op = ops[i];
-          if (op.op !== 'putObject' || (op.replace === true) !== replace) break;
+          if (isCommitIndexOp(op) || op.op !== 'putObject' || (op.replace === true) !== replace) break;
           group.push(op.entry);
         }
         await this.putEntries(group, replace);
         continue;
       }
       // Consecutive events go in one statement too (a restore or migration appends thousands).
-      if (first.op === 'appendEvent' && ops[i + 1]?.op === 'appendEvent') {
+      const next = ops[i + 1];
+      if (first.op === 'appendEvent' && next !== undefined && !isCommitIndexOp(next) && next.op === 'appendEvent') {
         const events: AuditEvent[] = [];
         for (; i < ops.length && events.length < EVENT_CHUNK; i++) {
           const op = ops[i];
-          if (op.op !== 'appendEvent') break;
+          if (isCommitIndexOp(op) || op.op !== 'appendEvent') break;
           events.push(op.event);
         }
         await this.appendEvents(events);
         continue;
       }
-      await this.applyOne(ops[i++]);
+      await this.applyOne(ops[i++] as WriteOp);
     }
   }
 
@@ -161,14 +170,17 @@ export class OpWriter {
     const { rows } = await exec.query<RefRow>(sql.lockRefs, [repositoryId, names]);
     const current = new Map<string, Ref | undefined>(rows.map((r) => [r.name, toRef(r)]));
     const changes = planRefUpdates(repositoryId, updates, current);
+    const created: { names: string[]; types: string[]; targets: string[] } = { names: [], types: [], targets: [] };
     for (let i = 0; i < changes.length; i++) {
       const { name, ref } = changes[i];
       const before = current.get(name);
       if (ref === null) {
         if (before) await exec.query(sql.deleteRef, [repositoryId, name]);
       } else if (updates[i].old === null) {
-        // Must not exist: a plain INSERT, so a concurrent creator makes this fail (unique violation -> ConflictError).
-        await exec.query(sql.insertRef, [repositoryId, name, ref.type, ref.target]);
+        // Must not exist: plain INSERTs (all in one statement below), so a concurrent creator makes this fail (unique violation -> ConflictError).
+        created.names.push(name);
+        created.types.push(ref.type);
+        created.targets.push(ref.target);
       } else {
         await exec.query(sql.upsertRef, [repositoryId, name, ref.type, ref.target, new Date().toISOString()]);
       }
@@ -176,6 +188,8 @@ export class OpWriter {
       const next = ref?.target ?? null;
       if (old !== next || before?.type !== ref?.type) this.notices.push({ kind: 'ref', repositoryId, name, old, new: next });
     }
+    if (created.names.length === 1) await exec.query(sql.insertRef, [repositoryId, created.names[0], created.types[0], created.targets[0]]);
+    else if (created.names.length > 1) await exec.query(sql.insertRefs, [repositoryId, created.names, created.types, created.targets]);
   }
 
   private async putRecord(

@@ -1,17 +1,19 @@
 /**
  * Where the commit index lives in a store's config key space, per repository:
- *   <root>c/<id>                         the commit's row (JSON)
+ *   <root>c/<id>                         the commit's row (rows.ts)
  *   <root>t/<newest-first time>/<id>     every commit, by committer date
  *   <root>a/<email>/<time>/<id>          by author email (lower-cased)
- *   <root>n/<name>/<time>/<id>           by author name (lower-cased)
+ *   <root>n/<name>/<time>/<id>           by author name (lower-cased), when it is not the email
  *   <root>p/<path>/<time>/<id>           by changed path (files and their directories)
  *   <root>u/<email>                      one contributor (JSON)
- *   <root>stats                          totals (JSON)
+ * Postings have the value `1`. Indexes written before rows were compact have
+ * JSON-object rows, a name posting for every commit and a `stats` key (no
+ * longer read: counts come from the c/ and u/ keys); they are read as they are.
  * Times are inverted and zero-padded so ascending keys are newest first.
  * Names and paths are byte-escaped so `/` inside them cannot end a segment.
  */
 import { createHash } from 'node:crypto';
-import { KEYSPACE } from '../../datastore/keyspace.js';
+import { KEYSPACE } from '../keyspace.js';
 
 const MAX_TIME = 9_999_999_999;
 
@@ -45,7 +47,7 @@ export const keys = {
   byPath: (root: string, path: string | Uint8Array) => `${root}p/${escapeSegment(path)}/`,
   contributor: (root: string, email: string) => `${root}u/${escapeSegment(email.toLowerCase())}`,
   contributors: (root: string) => `${root}u/`,
-  stats: (root: string) => `${root}stats`,
+  rows: (root: string) => `${root}c/`,
   /** A posting under an index prefix. */
   posting: (prefix: string, time: number, id: string) => `${prefix}${timeKey(time)}/${id}`,
 };
