@@ -6,6 +6,7 @@
 import type { BenchResult } from '../suite/result.js';
 import type { ChartSpec } from './svg.js';
 
+// Bars on a log scale need stack: null (a stacked bar starts at 0, which a log scale cannot show).
 const FONT = { config: { font: 'Helvetica, Arial, sans-serif', view: { stroke: '#ddd' } } };
 const measured = (rows: BenchResult[]) => rows.filter((r) => r.p50Ms !== null && r.p99Ms !== null && !r.skipped);
 
@@ -22,9 +23,9 @@ export function targetBars(rows: BenchResult[], title: string): ChartSpec {
       width: 140,
       height: 160,
       layer: [
-        { mark: 'bar', encoding: { x: { field: 'store', type: 'nominal', title: null }, y: { field: 'p99', type: 'quantitative', scale: { type: 'log' }, title: 'p99 ms (log)' }, color: { field: 'store', type: 'nominal', legend: null } } },
+        { mark: 'bar', encoding: { x: { field: 'store', type: 'nominal', title: null }, y: { field: 'p99', type: 'quantitative', scale: { type: 'log' }, stack: null, title: 'p99 ms (log)' }, color: { field: 'store', type: 'nominal', legend: null } } },
         { mark: { type: 'tick', color: 'black', thickness: 2 }, encoding: { x: { field: 'store', type: 'nominal' }, y: { field: 'p50', type: 'quantitative' } } },
-        { mark: { type: 'rule', color: 'red', strokeDash: [4, 2], strokeWidth: 2 }, encoding: { y: { aggregate: 'max', field: 'target', type: 'quantitative' } } },
+        { mark: { type: 'rule', color: 'red', strokeDash: [4, 2], strokeWidth: 2 }, encoding: { y: { aggregate: 'max', field: 'target', type: 'quantitative', scale: { type: 'log' } } } },
       ],
     },
     resolve: { scale: { y: 'independent' } },
@@ -44,7 +45,7 @@ export function latencyBars(rows: BenchResult[], title: string): ChartSpec {
       width: 140,
       height: 160,
       mark: 'bar',
-      encoding: { x: { field: 'store', type: 'nominal', title: null }, y: { field: 'p50', type: 'quantitative', scale: { type: 'log' }, title: 'p50 ms (log)' }, color: { field: 'store', type: 'nominal', legend: null } },
+      encoding: { x: { field: 'store', type: 'nominal', title: null }, y: { field: 'p50', type: 'quantitative', scale: { type: 'log' }, stack: null, title: 'p50 ms (log)' }, color: { field: 'store', type: 'nominal', legend: null } },
     },
     resolve: { scale: { y: 'independent' } },
   } as ChartSpec;
