@@ -2,14 +2,15 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { writeReport, compareRuns, formatComparison } from '../bench/report/index.js';
-import { runScale, SCALE_RUNS } from '../bench/scale/run-scale.js';
+import { SCALE_RUNS } from '../bench/scale/names.js';
 import { GROUPS, type SuiteJson } from '../bench/suite/result.js';
-import { runSuite, selection, SUITE_BENCHMARKS } from '../bench/suite/run-suite.js';
+import { selection, SUITE_BENCHMARKS } from '../bench/suite/names.js';
 import { parseSizes, PRESETS } from '../bench/suite/sizes.js';
 import { openHealthyStore, redactUri, reportingUnavailable } from './datastore-commands.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
+/** Repeatable, not split: a --set value may hold commas (workers=1,4,16). */
+const repeat = (value: string, previous: string[] = []) => [...previous, value];
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const commandLine = () => ['govc', ...process.argv.slice(2)].join(' ');
 
@@ -40,6 +41,7 @@ async function run(options: RunOptions, command: Command): Promise<void> {
   } catch (err) {
     command.error(`error: ${(err as Error).message}`);
   }
+  const { runSuite } = await import('../bench/suite/run-suite.js');
   const doc = await runSuite({
     stores: options.stores,
     sizes: sizes!,
@@ -50,6 +52,11 @@ async function run(options: RunOptions, command: Command): Promise<void> {
     log,
   });
   emit(doc, options, 'results.json');
+  const failed = doc.results.filter((r) => r.failed);
+  if (failed.length) {
+    log(`govc: ${failed.length} benchmark${failed.length === 1 ? '' : 's'} failed: ${[...new Set(failed.map((r) => `${r.store} ${r.group}: ${r.failed}`))].join('; ')}`);
+    process.exitCode = 1;
+  }
 }
 
 interface ReportOptions {
@@ -76,6 +83,7 @@ async function report(options: ReportOptions, command: Command): Promise<void> {
   if (options.compare) {
     if (options.compare.length !== 2) command.error('error: --compare takes two files: --compare old.json new.json');
     const [oldDoc, newDoc] = options.compare.map(readSuite);
+    const { compareRuns, formatComparison } = await import('../bench/report/compare.js');
     const cmp = compareRuns(oldDoc, newDoc, threshold);
     process.stdout.write(formatComparison(cmp, options.compare[0], options.compare[1]));
     if (cmp.regressions > 0) process.exitCode = 1;
@@ -83,6 +91,8 @@ async function report(options: ReportOptions, command: Command): Promise<void> {
   }
   if (!options.input) command.error('error: give --input results.json (or --compare old.json new.json)');
   const inputs = options.input!.split(',').map((p) => readSuite(p.trim()));
+  // The charting packages load only for the report, not for every govc command.
+  const { writeReport } = await import('../bench/report/index.js');
   const written = await writeReport(inputs, options.out, commandLine());
   log(`govc: wrote ${written.join(', ')}`);
 }
@@ -99,8 +109,9 @@ interface ScaleOptions {
 }
 
 async function scale(options: ScaleOptions): Promise<void> {
+  const { runScale } = await import('../bench/scale/run-scale.js');
   const doc = await runScale({ ...options, command: commandLine(), log, open: async (uri) => (await openHealthyStore(uri)).store, redact: redactUri });
-  emit(doc, options, 'scale.json');
+  emit(doc, options, options.only ? `scale-${options.only.join('-')}.json` : 'scale.json');
 }
 
 export function registerBenchCommand(program: Command): void {
@@ -111,7 +122,7 @@ export function registerBenchCommand(program: Command): void {
     .requiredOption('--stores <uris>', 'store URIs, comma-separated or repeated, e.g. sqlite://./b.db,postgres://postgres@127.0.0.1/test', collect)
     .option('--only <names>', `groups (${GROUPS.filter((g) => g !== 'scale').join(', ')}) or benchmarks, comma-separated`, collect)
     .option('--size <preset>', `sizes: ${Object.entries(PRESETS).map(([k, v]) => `${k} (${v.objects} objects, ${v.commits} commits, ${v.branches} branches)`).join(', ')}`, 'moderate')
-    .option('--set <name=value>', 'override one size, e.g. commits=100000 or workers=1,4,16,64 (repeatable)', collect)
+    .option('--set <name=value>', 'override one size, e.g. commits=100000 or workers=1,4,16,64 (repeatable)', repeat)
     .option('--json', 'print the JSON to stdout (also with --out)')
     .option('--out <dir>', 'write DIR/results.json')
     .addHelpText('after', `\nBenchmarks: ${SUITE_BENCHMARKS.join(', ')}.\nThe suite writes objects, events and repositories into each store and deletes its repositories at the end: point it at scratch stores.`)

@@ -24,7 +24,7 @@ export interface Comparison {
 const ratio = (a: number | null, b: number | null) => (a === null || b === null || b === 0 ? null : a / b);
 
 export function compareRuns(oldDoc: SuiteJson, newDoc: SuiteJson, threshold: number): Comparison {
-  const byKey = (rs: BenchResult[]) => new Map(rs.filter((r) => !r.skipped).map((r) => [rowKey(r), r]));
+  const byKey = (rs: BenchResult[]) => new Map(rs.filter((r) => !r.skipped && !r.failed).map((r) => [rowKey(r), r]));
   const olds = byKey(oldDoc.results);
   const news = byKey(newDoc.results);
   const rows: ComparedRow[] = [];

@@ -34,7 +34,7 @@ function table(rows: BenchResult[]): string[] {
       num(r.p50Ms),
       num(r.p99Ms),
       r.targetMs === null ? '-' : `< ${r.targetMs}`,
-      r.skipped ? 'skipped' : verdict(r) === 'OVER' ? '**OVER**' : verdict(r),
+      r.failed ? '**FAILED**' : r.skipped ? 'skipped' : verdict(r) === 'OVER' ? '**OVER**' : verdict(r),
       ...(rows.some((x) => x.errors) ? [String(r.errors ?? 0)] : []),
       ...(rows.some((x) => x.goal) ? [r.goal ?? '', r.holds === undefined ? '' : r.holds ? 'yes' : '**no**'] : []),
     ];
@@ -46,7 +46,7 @@ function table(rows: BenchResult[]): string[] {
 function notes(rows: BenchResult[]): string[] {
   const seen = new Map<string, string>();
   for (const r of rows) if (r.note && !seen.has(r.name)) seen.set(r.name, r.note.replace(/; first failure: .*/, ''));
-  const skipped = rows.filter((r) => r.skipped).map((r) => `- ${r.store} ${r.name} skipped: ${r.skipped}`);
+  const skipped = rows.filter((r) => r.skipped || r.failed).map((r) => (r.failed ? `- ${r.store} ${r.name} **failed**: ${r.failed}` : `- ${r.store} ${r.name} skipped: ${r.skipped}`));
   return [...[...seen].map(([name, note]) => `- **${name}**: ${note}`), ...skipped];
 }
 

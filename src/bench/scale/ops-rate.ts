@@ -29,13 +29,13 @@ async function measure(uri: string, mode: ParallelMode, workers: number, seconds
     const rate = (probe.samples.length * 1000) / probe.wallMs;
     const perWorker = Math.max(1_000, Math.round((rate * seconds) / workers));
     log(`  ${store.type} ${mode} x${workers}: ~${Math.round(rate)}/s in the probe; ${perWorker} reads per worker`);
-    const { samples, wallMs } = await runParallel(mode, target, 'read', workers, perWorker, ids);
+    const { samples, wallMs, errors } = await runParallel(mode, target, 'read', workers, perWorker, ids);
     const row = rowFromSamples(
       { group: 'scale', name: `scale_ops_read_${store.type}`, store: store.type, targetMs: null, workers, mode, goal: GOAL, note: `getObject of ${SIZE}-byte blobs (${OBJECTS} stored), ${workers} ${mode === 'threads' ? 'worker threads' : 'in flight in one thread'}, ${samples.length.toLocaleString('en-US')} reads in ${(wallMs / 1000).toFixed(1)} s; ops/s = reads / wall time` },
       samples,
       (samples.length * 1000) / wallMs,
     );
-    return { ...row, holds: (row.opsPerSec ?? 0) >= TARGET };
+    return { ...row, errors, holds: errors === 0 && (row.opsPerSec ?? 0) >= TARGET };
   } finally {
     await store.close();
   }

@@ -12,7 +12,9 @@ import { scaleObjects } from './objects.js';
 import { scaleOpsRate } from './ops-rate.js';
 import { scaleRepositories } from './repositories.js';
 
-export const SCALE_RUNS = ['objects', 'repositories', 'connections', 'ops'] as const;
+import { SCALE_RUNS } from './names.js';
+
+export { SCALE_RUNS };
 
 export interface ScaleRun {
   store?: string;

@@ -8,6 +8,7 @@ import { diffTrees } from '../../git/history/diff.js';
 import { logCommits } from '../../git/history/log.js';
 import { ObjectReader } from '../../git/store/object-reader.js';
 import { Timings } from '../timings.js';
+import { GROUP_BENCHMARKS } from './names.js';
 import type { BenchmarkGroup } from './context.js';
 import { withRepositories } from './context.js';
 import { generateHistory } from './generate-history.js';
@@ -19,7 +20,7 @@ import type { BenchResult } from './result.js';
 const WALKS = 3;
 const LISTS = 5;
 const DIFFS = 10;
-const FF_CHECKS = 200;
+const FF_CHECKS_MAX = 200;
 /** A fast-forward check walks at most this far back: branches in real use are near their base. */
 const FF_DISTANCE = 100;
 
@@ -27,7 +28,7 @@ class HistoryBenchError extends Error {}
 
 export const historyGroup: BenchmarkGroup = {
   group: 'history',
-  names: ['history_generate', 'commit_traversal', 'branch_create', 'branch_list', 'fast_forward_check', 'branch_delete', 'tree_diff_distant'],
+  names: GROUP_BENCHMARKS.history,
   async run(ctx, wanted) {
     const type = ctx.store.type;
     const rows: BenchResult[] = [];
@@ -69,8 +70,9 @@ export const historyGroup: BenchmarkGroup = {
         }
       }
       if (wanted('fast_forward_check')) {
-        const t = new Timings(FF_CHECKS);
-        for (let i = 0; i < FF_CHECKS; i++) {
+        const checks = Math.min(FF_CHECKS_MAX, branches * 2);
+        const t = new Timings(checks);
+        for (let i = 0; i < checks; i++) {
           const to = FF_DISTANCE + Math.floor(Math.random() * (line.length - FF_DISTANCE));
           const from = to - 1 - Math.floor(Math.random() * Math.min(FF_DISTANCE, to));
           const forward = i % 2 === 0;

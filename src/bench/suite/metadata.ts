@@ -9,6 +9,7 @@ import { newEventId } from '../../datastore/ids.js';
 import { queryCommits, repositoryStats } from '../../git/query/query-store.js';
 import { updateCommitIndex } from '../../git/query/commit-index.js';
 import { Timings } from '../timings.js';
+import { GROUP_BENCHMARKS } from './names.js';
 import type { BenchmarkGroup } from './context.js';
 import { withRepositories } from './context.js';
 import { AUTHORS, generateHistory } from './generate-history.js';
@@ -53,7 +54,7 @@ const pick = <T>(xs: readonly T[]) => xs[Math.floor(Math.random() * xs.length)];
 
 export const metadataGroup: BenchmarkGroup = {
   group: 'metadata',
-  names: ['metadata_query', 'user_events_across_repos', 'event_counts_time_range', 'repository_stats', 'commits_by_author_range'],
+  names: GROUP_BENCHMARKS.metadata,
   async run(ctx, wanted) {
     const store = () => ctx.store;
     const type = ctx.store.type;

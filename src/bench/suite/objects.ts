@@ -7,6 +7,7 @@ import { BlobSource } from '../blobs.js';
 import { IdList } from '../id-list.js';
 import { BATCH_SIZE, planTargetMs, shuffled } from '../ops.js';
 import { Timings } from '../timings.js';
+import { GROUP_BENCHMARKS } from './names.js';
 import type { BenchmarkGroup, SuiteContext } from './context.js';
 import { rowFromTimings, skippedRow, yieldNow } from './measure.js';
 import type { BenchResult } from './result.js';
@@ -28,7 +29,7 @@ async function readAll(ctx: SuiteContext, ids: IdList, size: number, t: Timings)
 
 export const objectsGroup: BenchmarkGroup = {
   group: 'objects',
-  names: ['object_write', 'object_read_cold', 'object_read_warm', 'object_scan_prefix', 'batch_write_1000'],
+  names: GROUP_BENCHMARKS.objects,
   async run(ctx, wanted) {
     const { objects, objectBytes, batches } = ctx.sizes;
     const type = ctx.store.type;

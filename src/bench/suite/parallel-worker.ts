@@ -17,6 +17,9 @@ export interface WorkerTask {
 
 export interface WorkerDone {
   samples: Float64Array;
+  /** Operations that threw (e.g. SQLITE_BUSY with many writers), with the first message. */
+  errors: number;
+  firstError?: string;
 }
 
 const task = workerData as WorkerTask;
@@ -26,19 +29,27 @@ const blobs = new BlobSource(task.size);
 parentPort!.postMessage('ready');
 parentPort!.once('message', async () => {
   try {
+    let errors = 0;
+    let firstError: string | undefined;
     for (let i = 0; i < task.count; i++) {
-      if (task.op === 'write') {
-        const data = blobs.next();
-        data.writeUInt32BE(task.seed, data.length - 4); // distinct across workers; the counter keeps them distinct within one
-        await t.time(() => store.putObject({ type: 'blob', data }));
-      } else {
-        const id = task.ids[i % task.ids.length];
-        const found = await t.time(() => store.getObject(id));
-        if (!found) throw new Error(`worker could not read ${id}`);
+      try {
+        if (task.op === 'write') {
+          const data = blobs.next();
+          data.writeUInt32BE(task.seed, data.length - 4); // distinct across workers; the counter keeps them distinct within one
+          await t.time(() => store.putObject({ type: 'blob', data }));
+        } else {
+          const id = task.ids[i % task.ids.length];
+          const found = await t.time(() => store.getObject(id));
+          if (!found) throw new Error(`worker could not read ${id}`);
+        }
+      } catch (err) {
+        // Counted, not fatal: the row reports how many operations failed at this N.
+        errors++;
+        firstError ??= (err as Error).message;
       }
     }
     await store.close();
-    const done: WorkerDone = { samples: t.sorted() };
+    const done: WorkerDone = { samples: t.sorted(), errors, firstError };
     parentPort!.postMessage(done);
   } catch (err) {
     await store.close().catch(() => undefined);

@@ -11,6 +11,7 @@ import { BlobSource } from '../blobs.js';
 import { shuffled } from '../ops.js';
 import { Timings } from '../timings.js';
 import type { DataStore } from '../../datastore/store.js';
+import { GROUP_BENCHMARKS } from './names.js';
 import type { BenchmarkGroup } from './context.js';
 import { rowFromSamples } from './measure.js';
 import type { BenchResult } from './result.js';
@@ -40,17 +41,25 @@ export interface ParallelTarget {
 
 export type ParallelMode = 'threads' | 'async';
 
+export interface ParallelOutcome {
+  /** Latencies of the operations that succeeded, ascending. */
+  samples: Float64Array;
+  wallMs: number;
+  errors: number;
+  firstError?: string;
+}
+
 /** threads for embedded stores several processes may open, async (N in flight on one handle) for the rest. */
 export function parallelMode(store: DataStore): ParallelMode {
   return THREAD_STORES.has(store.type) && store.capabilities.multiProcess ? 'threads' : 'async';
 }
 
 /** Runs `workers` x `perWorker` operations; reads cycle through `ids`. */
-export function runParallel(mode: ParallelMode, target: ParallelTarget, op: Op, workers: number, perWorker: number, ids: string[]): Promise<{ samples: Float64Array; wallMs: number }> {
+export function runParallel(mode: ParallelMode, target: ParallelTarget, op: Op, workers: number, perWorker: number, ids: string[]): Promise<ParallelOutcome> {
   return mode === 'threads' ? inThreads(target, op, workers, perWorker, ids) : inFlight(target, op, workers, perWorker, ids);
 }
 
-async function inThreads(target: ParallelTarget, op: Op, workers: number, perWorker: number, ids: string[]): Promise<{ samples: Float64Array; wallMs: number }> {
+async function inThreads(target: ParallelTarget, op: Op, workers: number, perWorker: number, ids: string[]): Promise<ParallelOutcome> {
   const started = Array.from({ length: workers }, (_, w) => {
     const task: WorkerTask = { uri: target.uri, op, count: perWorker, size: target.objectBytes, ids: ids.length ? rotate(ids, w * perWorker) : [], seed: (Date.now() & 0xffff) * 256 + w };
     const worker = new Worker(WORKER, { workerData: task });
@@ -58,9 +67,9 @@ async function inThreads(target: ParallelTarget, op: Op, workers: number, perWor
       worker.once('message', () => resolve());
       worker.once('error', reject);
     });
-    const done = new Promise<Float64Array>((resolve, reject) => {
+    const done = new Promise<WorkerDone>((resolve, reject) => {
       ready.then(() =>
-        worker.once('message', (m: WorkerDone | { error: string }) => ('error' in m ? reject(new Error(m.error)) : resolve(m.samples))),
+        worker.once('message', (m: WorkerDone | { error: string }) => ('error' in m ? reject(new Error(m.error)) : resolve(m))),
       );
       worker.once('error', reject);
     });
@@ -70,8 +79,13 @@ async function inThreads(target: ParallelTarget, op: Op, workers: number, perWor
     await Promise.all(started.map((s) => s.ready));
     const t0 = performance.now();
     for (const s of started) s.worker.postMessage('go');
-    const parts = await Promise.all(started.map((s) => s.done));
-    return { samples: merge(parts), wallMs: performance.now() - t0 };
+    // allSettled: terminating a worker inside a native sqlite call aborts the process, so every worker finishes first.
+    const settled = await Promise.allSettled(started.map((s) => s.done));
+    const wallMs = performance.now() - t0;
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason;
+    const parts = settled.map((s) => (s as PromiseFulfilledResult<WorkerDone>).value);
+    return { samples: merge(parts.map((p) => p.samples)), wallMs, errors: parts.reduce((n, p) => n + p.errors, 0), firstError: parts.find((p) => p.firstError)?.firstError };
   } finally {
     await Promise.all(started.map((s) => s.worker.terminate()));
   }
@@ -82,30 +96,37 @@ function rotate<T>(xs: T[], by: number): T[] {
   return xs.slice(k).concat(xs.slice(0, k));
 }
 
-async function inFlight(target: ParallelTarget, op: Op, workers: number, perWorker: number, ids: string[]): Promise<{ samples: Float64Array; wallMs: number }> {
+async function inFlight(target: ParallelTarget, op: Op, workers: number, perWorker: number, ids: string[]): Promise<ParallelOutcome> {
   const blobs = new BlobSource(target.objectBytes);
   const timings = Array.from({ length: workers }, () => new Timings(perWorker));
+  let errors = 0;
+  let firstError: string | undefined;
   const t0 = performance.now();
   await Promise.all(
     timings.map(async (t, w) => {
       for (let i = 0; i < perWorker; i++) {
-        if (op === 'write') {
-          const data = blobs.next();
-          await t.time(() => target.store.putObject({ type: 'blob', data }));
-        } else {
-          const id = ids[(w * perWorker + i) % ids.length];
-          if (!(await t.time(() => target.store.getObject(id)))) throw new Error(`parallel read of ${id} found nothing`);
+        try {
+          if (op === 'write') {
+            const data = blobs.next();
+            await t.time(() => target.store.putObject({ type: 'blob', data }));
+          } else {
+            const id = ids[(w * perWorker + i) % ids.length];
+            if (!(await t.time(() => target.store.getObject(id)))) throw new Error(`parallel read of ${id} found nothing`);
+          }
+        } catch (err) {
+          errors++;
+          firstError ??= (err as Error).message;
         }
       }
     }),
   );
   const wallMs = performance.now() - t0;
-  return { samples: merge(timings.map((t) => t.sorted())), wallMs };
+  return { samples: merge(timings.map((t) => t.sorted())), wallMs, errors, firstError };
 }
 
 export const parallelGroup: BenchmarkGroup = {
   group: 'parallel',
-  names: ['parallel_write', 'parallel_read'],
+  names: GROUP_BENCHMARKS.parallel,
   async run(ctx, wanted) {
     const type = ctx.store.type;
     const mode = parallelMode(ctx.store);
@@ -123,9 +144,8 @@ export const parallelGroup: BenchmarkGroup = {
       for (const workers of ctx.sizes.workers) {
         const perWorker = Math.max(1, Math.floor(total / workers));
         ctx.log(`  ${name} x${workers} (${mode})`);
-        const { samples, wallMs } = await runParallel(mode, { uri: ctx.uri, store: ctx.store, objectBytes: ctx.sizes.objectBytes }, op, workers, perWorker, readIds);
-        rows.push(
-          rowFromSamples(
+        const { samples, wallMs, errors, firstError } = await runParallel(mode, { uri: ctx.uri, store: ctx.store, objectBytes: ctx.sizes.objectBytes }, op, workers, perWorker, readIds);
+        const row = rowFromSamples(
             {
               group: 'parallel',
               name,
@@ -133,12 +153,12 @@ export const parallelGroup: BenchmarkGroup = {
               targetMs: op === 'write' ? 1 : 5,
               workers,
               mode,
-              note: `${op === 'write' ? 'putObject of a new' : 'getObject of a stored'} ${ctx.sizes.objectBytes}-byte blob; ${workers} workers x ${perWorker} ops; ops/s = all ops / wall time`,
+              note: `${op === 'write' ? 'putObject of a new' : 'getObject of a stored'} ${ctx.sizes.objectBytes}-byte blob; ${workers} workers x ${perWorker} ops; ops/s = successful ops / wall time`,
             },
             samples,
             (samples.length * 1000) / wallMs,
-          ),
-        );
+          );
+        rows.push({ ...row, errors, ...(firstError ? { note: `${row.note}; ${errors} failed, first: ${firstError}` } : {}) });
       }
     }
     return rows;

@@ -28,8 +28,10 @@ export interface BenchResult {
   mode?: string;
   /** Facts a reader needs: sizes, what one operation is, what was checked. */
   note?: string;
-  /** Why this benchmark was not measured on this store. */
+  /** Why this benchmark was not measured on this store (it cannot do it). */
   skipped?: string;
+  /** The error that stopped this benchmark's group on this store. */
+  failed?: string;
   /** A scale goal of the plan this row checks (e.g. "100,000 ops/s aggregate"), and whether this run met it. */
   goal?: string;
   holds?: boolean;

@@ -7,26 +7,13 @@ import { historyGroup } from './history.js';
 import { metadataGroup } from './metadata.js';
 import { objectsGroup } from './objects.js';
 import { parallelGroup } from './parallel.js';
-import { GROUPS, SUITE_FORMAT, type BenchResult, type SuiteJson } from './result.js';
+import { selection } from './names.js';
+import { SUITE_FORMAT, type BenchResult, type SuiteJson } from './result.js';
 import { serverGroup } from './server.js';
 import type { SuiteSizes } from './sizes.js';
 
 /** The groups `govc bench` runs by default, in order (the scale runs are separate: `govc bench scale`). */
 export const SUITE_GROUPS: readonly BenchmarkGroup[] = [objectsGroup, metadataGroup, parallelGroup, historyGroup, serverGroup];
-
-/** Every benchmark name of the default groups. */
-export const SUITE_BENCHMARKS: readonly string[] = SUITE_GROUPS.flatMap((g) => g.names);
-
-/** `--only` names: groups or single benchmarks; anything else is an error saying what exists. */
-export function selection(only: string[] | undefined): (group: BenchmarkGroup, name: string) => boolean {
-  if (!only || only.length === 0) return () => true;
-  for (const o of only) {
-    if (!(GROUPS as readonly string[]).includes(o) && !SUITE_BENCHMARKS.includes(o)) {
-      throw new RangeError(`--only ${o}: no such group or benchmark; groups: ${GROUPS.filter((g) => g !== 'scale').join(', ')}; benchmarks: ${SUITE_BENCHMARKS.join(', ')}`);
-    }
-  }
-  return (group, name) => only.includes(group.group) || only.includes(name);
-}
 
 export function machine(): SuiteJson['machine'] {
   return {
@@ -75,7 +62,14 @@ export async function runSuite(run: SuiteRun): Promise<SuiteJson> {
         if (!group.names.some((n) => wanted(group, n))) continue;
         run.log(`${store.type}: ${group.group}`);
         const t0 = performance.now();
-        results.push(...(await group.run(ctx, (name) => wanted(group, name))));
+        try {
+          results.push(...(await group.run(ctx, (name) => wanted(group, name))));
+        } catch (err) {
+          // One failing group must not lose a long run's other results; the rows say it failed and the command exits 1.
+          const message = (err as Error).message;
+          run.log(`${store.type}: ${group.group} FAILED: ${message}`);
+          for (const name of group.names.filter((n) => wanted(group, n))) results.push({ group: group.group, name, store: store.type, count: 0, opsPerSec: null, p50Ms: null, p99Ms: null, targetMs: null, failed: message });
+        }
         run.log(`${store.type}: ${group.group} took ${((performance.now() - t0) / 1000).toFixed(1)} s`);
       }
     } finally {

@@ -8,6 +8,7 @@
  */
 import { loadServerConfig } from '../../server/config.js';
 import { startServer } from '../../server/server.js';
+import { GROUP_BENCHMARKS } from './names.js';
 import type { BenchmarkGroup } from './context.js';
 import { withRepositories } from './context.js';
 import { generateHistory } from './generate-history.js';
@@ -21,7 +22,7 @@ const MAX_PARALLEL_CLONES = 16;
 
 export const serverGroup: BenchmarkGroup = {
   group: 'server',
-  names: ['http_rest_read', 'http_info_refs', 'http_small_clone'],
+  names: GROUP_BENCHMARKS.server,
   async run(ctx, wanted) {
     const type = ctx.store.type;
     const rows: BenchResult[] = [];

@@ -27,8 +27,8 @@ export interface SuiteSizes {
 }
 
 export const PRESETS: Record<string, SuiteSizes> = {
-  tiny: { objects: 200, objectBytes: 256, batches: 2, events: 400, parallelOps: 64, workers: [1, 4], commits: 300, branches: 50, connections: [1, 4], loadSeconds: 0.5, clones: 2 },
-  moderate: { objects: 5_000, objectBytes: 1024, batches: 10, events: 10_000, parallelOps: 2_000, workers: [1, 4, 16, 64], commits: 20_000, branches: 2_000, connections: [1, 8, 32, 128], loadSeconds: 3, clones: 8 },
+  tiny: { objects: 200, objectBytes: 256, batches: 2, events: 300, parallelOps: 32, workers: [1, 2], commits: 150, branches: 20, connections: [1, 2], loadSeconds: 0.3, clones: 1 },
+  moderate: { objects: 3_000, objectBytes: 1024, batches: 10, events: 5_000, parallelOps: 1_000, workers: [1, 4, 16, 64], commits: 10_000, branches: 1_000, connections: [1, 8, 32, 128], loadSeconds: 2, clones: 4 },
   full: { objects: 20_000, objectBytes: 1024, batches: 50, events: 50_000, parallelOps: 10_000, workers: [1, 4, 16, 64], commits: 100_000, branches: 10_000, connections: [1, 8, 32, 128, 256], loadSeconds: 5, clones: 16 },
 };
 
