@@ -112,6 +112,7 @@ async function scale(options: ScaleOptions): Promise<void> {
   const { runScale } = await import('../bench/scale/run-scale.js');
   const doc = await runScale({ ...options, command: commandLine(), log, open: async (uri) => (await openHealthyStore(uri)).store, redact: redactUri });
   emit(doc, options, options.only ? `scale-${options.only.join('-')}.json` : 'scale.json');
+  if (doc.results.some((r) => r.failed)) process.exitCode = 1;
 }
 
 export function registerBenchCommand(program: Command): void {

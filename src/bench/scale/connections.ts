@@ -66,7 +66,7 @@ export async function scaleConnections(connections: number, seconds: number, log
   await generateHistory(store, name, 50);
   await store.close();
   const config = join(dir, 'govc.yaml');
-  writeFileSync(config, [`datastore: ${uri}`, 'server:', '  port: 0', `  max_connections: ${connections + 2000}`, '  timeouts: {headers: 600s, idle: 600s, keep_alive: 600s}', ''].join('\n'));
+  writeFileSync(config, [`datastore: {type: sqlite, connection: ${JSON.stringify(join(dir, 'store.db'))}}`, 'server:', '  port: 0', `  max_connections: ${connections + 2000}`, '  timeouts: {headers: 600s, idle: 600s, keep_alive: 600s}', ''].join('\n'));
   const { child, url } = await startServe(config);
   const rows: BenchResult[] = [];
   const goal = `${connections.toLocaleString('en-US')} concurrent connections while clones and REST calls keep working`;

@@ -42,17 +42,26 @@ export async function runScale(run: ScaleRun): Promise<SuiteJson> {
   const uri = run.store ?? `sqlite://${join(scratch!, 'scale.db')}`;
   const results: BenchResult[] = [];
   const tag = runTag();
+  /** One failing run must not lose the others: its row says it failed, and the command exits 1. */
+  const attempt = async (name: string, fn: () => Promise<BenchResult[]>) => {
+    try {
+      results.push(...(await fn()));
+    } catch (err) {
+      run.log(`scale: ${name} FAILED: ${(err as Error).message}`);
+      results.push({ group: 'scale', name: `scale_${name}`, store: '-', count: 0, opsPerSec: null, p50Ms: null, p99Ms: null, targetMs: null, failed: (err as Error).message });
+    }
+  };
   try {
     if (only.includes('objects') || only.includes('repositories')) {
       const store = await run.open(uri);
       try {
         if (only.includes('objects')) {
           run.log(`scale: ${objects} objects in one repository on ${store.type}`);
-          results.push(...(await scaleObjects(store, objects, tag, run.log)));
+          await attempt('objects', () => scaleObjects(store, objects, tag, run.log));
         }
         if (only.includes('repositories')) {
           run.log(`scale: ${repositories} repositories on ${store.type}`);
-          results.push(...(await scaleRepositories(store, repositories, tag, run.log)));
+          await attempt('repositories', () => scaleRepositories(store, repositories, tag, run.log));
         }
       } finally {
         await store.close();
@@ -60,11 +69,11 @@ export async function runScale(run: ScaleRun): Promise<SuiteJson> {
     }
     if (only.includes('connections')) {
       run.log(`scale: ${connections} concurrent connections to govc serve`);
-      results.push(...(await scaleConnections(connections, seconds, run.log)));
+      await attempt('connections', () => scaleConnections(connections, seconds, run.log));
     }
     if (only.includes('ops')) {
       run.log('scale: aggregate reads per second on the fastest read path');
-      results.push(...(await scaleOpsRate(seconds, run.log)));
+      await attempt('ops', () => scaleOpsRate(seconds, run.log));
     }
   } finally {
     if (scratch) rmSync(scratch, { recursive: true, force: true });
