@@ -34,6 +34,11 @@ export class Timings {
     return result;
   }
 
+  /** The samples so far, ascending (a copy). */
+  sorted(): Float64Array {
+    return this.samples.slice(0, this.n).sort();
+  }
+
   summary(): TimingSummary {
     const sorted = this.samples.slice(0, this.n).sort();
     let totalMs = 0;

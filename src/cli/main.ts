@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The govc command. Each group of subcommands lives in its own file. */
 import { Command } from 'commander';
+import { registerBenchCommand } from './bench-command.js';
 import { registerDatastoreCommands } from './datastore-commands.js';
 import { registerRepoCommands } from './repo-commands.js';
 import { registerServeCommand } from './serve-command.js';
@@ -14,5 +15,6 @@ const program = new Command('govc')
 registerServeCommand(program);
 registerDatastoreCommands(program);
 registerRepoCommands(program);
+registerBenchCommand(program);
 
 await runMain(program);
