@@ -27,8 +27,8 @@ const cacheUri = (path: string, prefix: string) =>
   `sqlite://${path}?${new URLSearchParams({ 'cache.type': 'redis', 'cache.connection': cluster.url, 'cache.cluster': 'true', 'cache.prefix': prefix, 'cache.ttl': '1h' })}`;
 
 describeCompliance('sqlite + redis cluster cache', {
-  manyObjects: 3_000,
-  largeObjectBytes: 4 * 1024 ** 2,
+  manyObjects: 2_000,
+  largeObjectBytes: 2 * 1024 ** 2,
   freshConfig: async () => cacheUri(join(root, `c-${++n}.db`), `cc${n}`),
 });
 
