@@ -1,7 +1,7 @@
 /** `govc datastore rotate-key`: re-encrypts values stored under older keys with the current one; resumable. */
 import type { Command } from 'commander';
 import { ConfigError } from '../datastore/errors.js';
-import { findEncryptionLayers, rotateLayer, type RotationProgress } from '../datastore/layers/encryption/rotate.js';
+import { findEncryptionLayers, PLAINTEXT, rotateLayer, type RotationProgress } from '../datastore/layers/encryption/rotate.js';
 import { parseIntegerOption } from './datastore-commands.js';
 import { storeOptions, withStore, type StoreFlags } from './store-option.js';
 
@@ -27,15 +27,21 @@ async function rotateKey(options: RotateCliOptions): Promise<void> {
     }
     if (options.json) process.stdout.write(JSON.stringify(results) + '\n');
     else {
-      for (const r of results) {
-        process.stdout.write(
-          r.phase === 'done'
-            ? `all values under key ${r.keyId}: ${r.rewritten} rewritten; ${r.eventsUnderOldKeys} audit events stay under older keys (events are append-only), so keep those keys in the key file while you keep the events\n`
-            : `stopped in ${r.phase} after ${r.rewritten} rewritten; run again to resume\n`,
-        );
-      }
+      for (const r of results) process.stdout.write(r.phase === 'done' ? finishedReport(r) : `stopped in ${r.phase} after ${r.rewritten} rewritten; run again to resume\n`);
     }
   });
+}
+
+/** What a finished pass leaves under which key, so the operator knows which keys the key file must keep. */
+function finishedReport(r: RotationProgress): string {
+  const lines = [`every value but audit events is under key ${r.keyId}: ${r.rewritten} rewritten`];
+  const left = Object.entries(r.remaining);
+  if (left.length === 0) lines.push('no value is left under another key');
+  for (const [key, count] of left) {
+    lines.push(key === PLAINTEXT ? `${count} audit events stay unencrypted (written before encryption; events are append-only)` : `${count} audit events stay under key ${key} (events are append-only): keep ${key} in the key file while you keep them`);
+  }
+  if (r.droppable?.length) lines.push(`no value needs key ${r.droppable.join(', ')}: it can be removed from the key file`);
+  return lines.join('\n') + '\n';
 }
 
 export function registerRotateKeyCommand(datastore: Command): void {

@@ -31,7 +31,7 @@ export type HybridRole = (typeof HYBRID_ROLES)[number];
 export type HybridRoles = Record<HybridRole, StoreConfig>;
 
 /** URI schemes that name the same type under its standard scheme. */
-const SCHEME_TYPES: Record<string, string> = { postgresql: 'postgres', rediss: 'redis' };
+const SCHEME_TYPES: Record<string, string> = { postgresql: 'postgres', rediss: 'redis', 'mongodb+srv': 'mongodb' };
 
 /**
  * `memory://`, `sqlite://./data/govc.db?journal_mode=WAL`, `postgres://user@host/db`.
@@ -89,6 +89,7 @@ function parsePlainUri(uri: string, networkTypes: ReadonlySet<string>): StoreCon
   const scheme = m[1].toLowerCase();
   const type = SCHEME_TYPES[scheme] ?? scheme;
   if (networkTypes.has(type)) {
+    if (/^[^/]*\/\/[^/?]*,/.test(uri.trim())) return splitMultiHostUri(type, uri.trim());
     const url = parseUrl(uri.trim());
     const options: Record<string, unknown> = {};
     for (const [k, v] of url.searchParams) options[k] = v;
@@ -102,6 +103,17 @@ function parsePlainUri(uri: string, networkTypes: ReadonlySet<string>): StoreCon
   const options: Record<string, unknown> = {};
   if (q >= 0) for (const [k, v] of new URLSearchParams(rest.slice(q + 1))) options[k] = v;
   return { type, connection: path, options };
+}
+
+/**
+ * `mongodb://a:27017,b:27017/db?replica_set=rs0`: several hosts are no URL to
+ * node's parser, so the query is split off by hand; the driver reads the rest.
+ */
+function splitMultiHostUri(type: string, uri: string): StoreConfig {
+  const q = uri.indexOf('?');
+  const options: Record<string, unknown> = {};
+  if (q >= 0) for (const [k, v] of new URLSearchParams(uri.slice(q + 1))) options[k] = v;
+  return { type, connection: q < 0 ? uri : uri.slice(0, q), options };
 }
 
 /** The URI with its password masked, for messages. */

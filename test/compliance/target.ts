@@ -19,4 +19,17 @@ export interface ComplianceTarget {
   manyObjects?: number;
   /** Size in bytes of the large-object case (default 64 MiB). */
   largeObjectBytes?: number;
+  /**
+   * Fraction (0, 1] of the work in the heavy contention and crash cases
+   * (writers, increments, record updaters, acknowledged writes before the
+   * kill), for a server too slow to run them at full size in CI (default 1).
+   * The 32-way compare-and-swap race keeps its 32 racers and 20 rounds
+   * whatever this says.
+   */
+  loadScale?: number;
+}
+
+/** `full` scaled by the target's loadScale, never below `min`. */
+export function scaled(target: ComplianceTarget, full: number, min: number): number {
+  return Math.max(min, Math.round(full * (target.loadScale ?? 1)));
 }

@@ -15,7 +15,7 @@ import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import { createStore, type DataStore } from '../../src/datastore/index.js';
 import { wholeEntry } from '../../src/datastore/objects/encoding.js';
-import { findEncryptionLayers, rotateLayer, ROTATION_KEY } from '../../src/datastore/layers/encryption/rotate.js';
+import { findEncryptionLayers, rotateLayer, ROTATION_KEY, type RotationProgress } from '../../src/datastore/layers/encryption/rotate.js';
 import { rejectsWithCode } from '../compliance/context.js';
 import { startStandaloneRedis } from '../../support/redis-servers.js';
 import { ensurePostgres, schemaFactory, withAdmin } from '../stores/fixtures/pg-support.js';
@@ -171,45 +171,70 @@ describe('encryption: tampered values and keys', () => {
     await rejectsWithCode(createStore(`memory://?encryption.type=rot13&encryption.key_file=${key}`), 'CONFIG', /aes-256-gcm/);
   });
 
-  it('rotates every value to the current key, resuming an interrupted run; events keep their key', async () => {
-    const [k1, k2] = [newKey(), newKey()];
-    const file = keyFile(`k1:${k1}`);
+  it('rotates every value to the current key, resuming an interrupted run; events stay readable under retired keys, counted per key', async () => {
+    const [k0, k1, k2, k3] = [newKey(), newKey(), newKey(), newKey()];
+    const file = keyFile(`k0:${k0}`);
     const path = join(root, 'rotate', 'govc.db');
     const uri = `sqlite://${path}?encryption.type=aes-256-gcm&encryption.key_file=${file}`;
     let store = await createStore(uri);
     const ids: string[] = [];
     for (let i = 0; i < 7; i++) ids.push(await store.putObject({ type: 'blob', data: Buffer.from(`rotated object ${i}`) }));
     for (let i = 0; i < 5; i++) await store.createRepository({ name: `r${i}`, description: `repo ${i}` });
+    for (let i = 0; i < 2; i++) await store.logEvent({ action: 'under.k0', details: { i } });
+    await store.close();
+    writeFileSync(file, `k1:${k1}\nk0:${k0}\n`);
+    store = await createStore(uri);
     await store.createUser({ username: 'u', email: 'u@example.com', displayName: 'User' });
     for (let i = 0; i < 5; i++) await store.setConfig(`c${i}`, `config ${i}`);
-    await store.logEvent({ action: 'before.rotation', details: { i: 1 } });
+    await store.logEvent({ action: 'under.k1', details: { i: 9 } });
     await store.close();
 
-    writeFileSync(file, `k2:${k2}\nk1:${k1}\n`);
+    // k3 is retired but never used: the report says it can go.
+    writeFileSync(file, `k2:${k2}\nk1:${k1}\nk0:${k0}\nk3:${k3}\n`);
     store = await createStore(uri);
     const [layer] = findEncryptionLayers(store.driver);
     const partial = await rotateLayer(layer, { batch: 3, maxBatches: 2 });
     assert.equal(partial.phase, 'objects');
     assert.equal(partial.rewritten, 6);
     assert.equal(JSON.parse((await layer.below.getConfig(ROTATION_KEY))!).after, partial.after);
+    await store.logEvent({ action: 'under.k2', details: {} });
     await store.close();
 
     // The rest through the CLI, which resumes from the saved progress.
-    const cli = spawnSync(process.execPath, [MAIN, 'datastore', 'rotate-key', '--store', uri, '--batch', '3', '--json'], { encoding: 'utf8' });
+    const cli = spawnSync(process.execPath, [MAIN, 'datastore', 'rotate-key', '--store', uri, '--batch', '2', '--json'], { encoding: 'utf8' });
     assert.equal(cli.status, 0, cli.stderr);
-    const [done] = JSON.parse(cli.stdout) as Array<{ phase: string; rewritten: number; eventsUnderOldKeys: number }>;
+    const [done] = JSON.parse(cli.stdout) as RotationProgress[];
     assert.equal(done.phase, 'done');
     assert.equal(done.rewritten, 7 + 5 + 1 + 5);
-    assert.equal(done.eventsUnderOldKeys, 1);
+    assert.deepEqual(done.remaining, { k0: 2, k1: 1 });
+    assert.deepEqual(done.droppable, ['k3']);
 
-    writeFileSync(file, `k2:${k2}\n`);
+    // A run after a finished pass makes a new pass: nothing to rewrite, the same counts, said in words.
+    const again = spawnSync(process.execPath, [MAIN, 'datastore', 'rotate-key', '--store', uri], { encoding: 'utf8' });
+    assert.equal(again.status, 0, again.stderr);
+    assert.match(again.stdout, /under key k2: 0 rewritten/);
+    assert.match(again.stdout, /2 audit events stay under key k0 .*keep k0 in the key file/);
+    assert.match(again.stdout, /1 audit events stay under key k1 /);
+    assert.match(again.stdout, /no value needs key k3: it can be removed/);
+
+    // Retired keys kept for decryption only: every event reads back; dropping k1 loses only its event.
+    writeFileSync(file, `k2:${k2}\nk1:${k1}\nk0:${k0}\n`);
+    store = await createStore(uri);
+    try {
+      const events = (await store.queryEvents({})).items.map((e) => JSON.stringify([e.action, e.details])).sort();
+      assert.deepEqual(events, [['under.k0', { i: 0 }], ['under.k0', { i: 1 }], ['under.k1', { i: 9 }], ['under.k2', {}]].map((e) => JSON.stringify(e)));
+    } finally {
+      await store.close();
+    }
+    writeFileSync(file, `k2:${k2}\nk0:${k0}\n`);
     store = await createStore(uri);
     try {
       for (const [i, id] of ids.entries()) assert.equal(Buffer.from((await store.getObject(id))!.data).toString(), `rotated object ${i}`);
       assert.equal((await store.getRepositoryByName('r3'))?.description, 'repo 3');
       assert.equal((await store.getUserByUsername('u'))?.displayName, 'User');
       assert.equal(await store.getConfig('c4'), 'config 4');
-      await rejectsWithCode(store.queryEvents({ action: 'before.rotation' }), 'INVALID_DATA', /key id k1, which key file .* does not hold/);
+      assert.equal((await store.queryEvents({ action: 'under.k0' })).items.length, 2);
+      await rejectsWithCode(store.queryEvents({ action: 'under.k1' }), 'INVALID_DATA', /key id k1, which key file .* does not hold/);
     } finally {
       await store.close();
     }

@@ -2,21 +2,19 @@
  * What is MongoDB-specific in the mongodb store, on FerretDB 1.24: the
  * commit log under a large pool and after an abandoned commit, what the
  * server offers (detected, and UnsupportedError where it lacks it), the
- * change feed across processes' stores, GridFS for large entries, TLS, the
- * options' errors, and each analytics pipeline pinned against TypeScript.
+ * change feed across processes' stores, GridFS for large entries, the
+ * options' errors and URI forms, and each analytics pipeline pinned against
+ * TypeScript. TLS and authentication: mongodb-security.test.ts.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { hashObject, type ChangeEvent } from '../../src/datastore/index.js';
+import { after, describe, it } from 'node:test';
+import { createStore, hashObject, type ChangeEvent } from '../../src/datastore/index.js';
+import { parseStoreUri } from '../../src/datastore/config.js';
 import type { MongoDriver } from '../../src/datastore/stores/mongodb/index.js';
 import { CommitLog } from '../../src/datastore/stores/mongodb/commit-log.js';
 import { rejectsWithCode } from '../compliance/context.js';
-import { startFerretDB, type FerretDBServer } from '../../support/ferretdb-servers.js';
+import { startFerretDB } from '../../support/ferretdb-servers.js';
 import { withStore as withAnyStore } from '../support/with-store.js';
 import { zeroId } from '../../src/datastore/hash.js';
 
@@ -131,29 +129,15 @@ describe('mongodb GridFS and options', () => {
     await rejectsWithCode(withStore(freshUri('?pool=3'), async () => undefined), 'CONFIG', /unknown mongodb option pool/);
     await rejectsWithCode(withStore(`mongodb://127.0.0.1:1/x?server_selection_timeout=300`, async () => undefined), 'CONNECTION', /cannot reach MongoDB/);
   });
-});
 
-describe('mongodb over TLS', () => {
-  let tls: FerretDBServer;
-  let dir: string;
-  before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'govc-ferret-tls-'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
-    tls = await startFerretDB({ tls: { cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') } });
-  });
-  after(async () => {
-    await tls.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  it('connects with tls_ca_file and refuses an untrusted certificate', async () => {
-    const base = `mongodb://127.0.0.1:${tls.port}/tls${process.pid}`;
-    await withStore(`${base}?tls_ca_file=${encodeURIComponent(join(dir, 'cert.pem'))}`, async (store) => {
-      const id = await store.putObject({ type: 'blob', data: Buffer.from('over tls') });
-      assert.equal(Buffer.from((await store.getObject(id))!.data).toString(), 'over tls');
-    });
-    await rejectsWithCode(withStore(`${base}?tls=true&server_selection_timeout=1500`, async () => undefined), 'CONNECTION');
+  it('takes a mongodb+srv:// URI as it is to the driver (here its SRV lookup fails), and several hosts in one URI', async () => {
+    // No DNS here serves SRV records: the driver's lookup of _mongodb._tcp.<host> is what fails, so the URI reached it whole.
+    const srv = await rejectsWithCode(createStore('mongodb+srv://user:secret@cluster0.govc-test.invalid/app?pool_size=2&authSource=admin'), 'CONNECTION', /cannot look up the DNS records of mongodb\+srv:\/\/\*\*\*@cluster0\.govc-test\.invalid\/app/);
+    assert.match(srv.message, /_mongodb\._tcp\.cluster0\.govc-test\.invalid/);
+    assert.deepEqual(parseStoreUri('mongodb+srv://h.example.com/app?pool_size=2', new Set(['mongodb'])), { type: 'mongodb', connection: 'mongodb+srv://h.example.com/app', options: { pool_size: '2' } });
+    assert.deepEqual(parseStoreUri('mongodb://a:27017,b:27018/app?replicaSet=rs0', new Set(['mongodb'])), { type: 'mongodb', connection: 'mongodb://a:27017,b:27018/app', options: { replicaSet: 'rs0' } });
+    // Both hosts reach the driver, which drops this FerretDB (a standalone server cannot be one of several seeds) and says so.
+    await rejectsWithCode(createStore(`mongodb://127.0.0.1:${server.port},127.0.0.1:1/m${process.pid}?server_selection_timeout=1500`), 'CONNECTION', /cannot reach MongoDB at mongodb:\/\/127\.0\.0\.1:\d+,127\.0\.0\.1:1\//);
   });
 });
 

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { blob, blobId, makeRepository, type SuiteContext } from '../context.js';
+import { scaled } from '../target.js';
 
 const RACERS = 32;
 const ROUNDS = 20;
@@ -34,8 +35,8 @@ export function concurrencyCases(ctx: SuiteContext): void {
       const value = (n: number) => blobId(`counter ${n}`);
       await store.updateRefs(repo, [{ name: 'refs/counter', old: null, new: value(0) }]);
       const decode = new Map(Array.from({ length: 200 }, (_, n) => [value(n), n]));
-      const workers = 16;
-      const perWorker = 8;
+      const workers = scaled(ctx.target, 16, 4);
+      const perWorker = scaled(ctx.target, 8, 2);
       await Promise.all(
         Array.from({ length: workers }, async () => {
           for (let done = 0; done < perWorker; ) {
@@ -57,7 +58,8 @@ export function concurrencyCases(ctx: SuiteContext): void {
   it('serves concurrent writes and reads of objects, refs and metadata consistently', async () => {
     await ctx.withStore(async (store) => {
       const repo = await makeRepository(store);
-      const writers = Array.from({ length: 40 }, async (_, i) => {
+      const count = scaled(ctx.target, 40, 8);
+      const writers = Array.from({ length: count }, async (_, i) => {
         const id = await store.putObject(blob(`concurrent ${i}`));
         await store.updateRefs(repo, [{ name: `refs/heads/w${i}`, old: null, new: id }]);
         await store.createUser({ username: `user${i}`, email: `user${i}@example.com` });
@@ -70,9 +72,9 @@ export function concurrencyCases(ctx: SuiteContext): void {
       assert.equal(new Set(await Promise.all(same)).size, 1);
       const reads = await Promise.all(ids.map((id) => store.getObject(id)));
       reads.forEach((o, i) => assert.equal(Buffer.from(o!.data).toString(), `concurrent ${i}`));
-      assert.equal((await store.listRefsPage(repo, { limit: 100 })).items.length, 40);
-      assert.equal((await store.listUsers({ limit: 100 })).items.length, 40);
-      assert.equal(await store.countEvents({ action: 'concurrent' }), 40);
+      assert.equal((await store.listRefsPage(repo, { limit: 100 })).items.length, count);
+      assert.equal((await store.listUsers({ limit: 100 })).items.length, count);
+      assert.equal(await store.countEvents({ action: 'concurrent' }), count);
       // concurrent creates of one username: exactly one wins
       const dupes = await Promise.allSettled(
         Array.from({ length: 10 }, (_, i) => store.createUser({ username: 'dupe', email: `dupe${i}@example.com` })),

@@ -4,8 +4,7 @@ import { it } from 'node:test';
 import { KEYSPACE } from '../../../src/datastore/keyspace.js';
 import type { DataStore } from '../../../src/datastore/index.js';
 import { rejectsWithCode, type SuiteContext } from '../context.js';
-
-const RACERS = 32;
+import { scaled } from '../target.js';
 
 async function configUnder(store: DataStore, prefix: string): Promise<string[]> {
   const keys: string[] = [];
@@ -14,6 +13,7 @@ async function configUnder(store: DataStore, prefix: string): Promise<string[]> 
 }
 
 export function recordCases(ctx: SuiteContext): void {
+  const RACERS = scaled(ctx.target, 32, 16);
   it(`keeps every field when ${RACERS} updaters race on one repository and one user`, async () => {
     await ctx.withStore(async (store) => {
       const repo = await store.createRepository({ name: 'raced' });

@@ -6,6 +6,7 @@ import { it } from 'node:test';
 import type { DataStore } from '../../../src/datastore/index.js';
 import { dumpStore, loadStore } from '../../../src/datastore/migration/records.js';
 import { blob, blobId, makeRepository, rejectsWithCode, type SuiteContext } from '../context.js';
+import { scaled } from '../target.js';
 
 const CRASH_WRITER = fileURLToPath(new URL('../crash-writer.js', import.meta.url));
 
@@ -24,6 +25,7 @@ export function reliabilityCases(ctx: SuiteContext): void {
     if (!caps.durable) return t.skip('store does not claim durability across a process crash');
     const config = await ctx.target.freshConfig();
     const acked: Array<{ i: number; id: string }> = [];
+    const kill = scaled(ctx.target, 150, 30);
     const child = spawn(process.execPath, [CRASH_WRITER, JSON.stringify(config), ...(ctx.target.inTransaction ? ['in-transaction'] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
@@ -38,7 +40,7 @@ export function reliabilityCases(ctx: SuiteContext): void {
           buffered = buffered.slice(nl + 1);
           acked.push({ i: Number(i), id });
         }
-        if (acked.length >= 150) {
+        if (acked.length >= kill) {
           clearTimeout(timer);
           child.kill('SIGKILL');
           resolve();

@@ -111,11 +111,17 @@ export function transactionCases(ctx: SuiteContext): void {
         assert.equal((await store.getRef(repo, 'refs/heads/main'))?.target, C);
         assert.equal(await store.getConfig('written-by-tx'), undefined);
       } else {
-        // the outside writer was held back (or refused): the transaction wins, the other gets CONFLICT
-        await tx.commit();
-        assert.equal(await outside, 'CONFLICT');
-        assert.equal((await store.getRef(repo, 'refs/heads/main'))?.target, B);
-        assert.equal(await store.getConfig('written-by-tx'), 'yes');
+        // The outside writer was held back, refused, or is only slow (a loaded server): exactly one of the two wins.
+        const committed = await tx.commit().then(
+          () => true,
+          (err: { code?: string }) => {
+            if (err.code !== 'CONFLICT') throw err;
+            return false;
+          },
+        );
+        assert.equal(await outside, committed ? 'CONFLICT' : 'applied');
+        assert.equal((await store.getRef(repo, 'refs/heads/main'))?.target, committed ? B : C);
+        assert.equal(await store.getConfig('written-by-tx'), committed ? 'yes' : undefined);
       }
     });
   });

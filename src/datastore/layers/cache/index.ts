@@ -6,6 +6,8 @@ import type { OptionReader } from '../../options.js';
 import { CacheLayer } from './cache-layer.js';
 import { RedisTier } from './redis-tier.js';
 import { MemoryTier, type CacheTier } from './tier.js';
+import { PREFIX_PATTERN } from '../../stores/redis/keys.js';
+import { parseSeedNodes } from '../../stores/redis/settings.js';
 
 export { CacheLayer } from './cache-layer.js';
 
@@ -20,9 +22,18 @@ export function createCacheLayer(inner: StoreDriver, config: LayerConfig, option
     if (!config.connection) {
       throw new ConfigError('cache.connection is required for a redis cache: the server URL, e.g. redis://cache.example.com:6379', { key: 'cache.connection' });
     }
+    const prefix = options.string('prefix', 'govc-cache');
+    if (!PREFIX_PATTERN.test(prefix)) {
+      throw new ConfigError(`cache option prefix must be 1-64 characters of letters, digits, . _ : -; got ${JSON.stringify(prefix)}`, { key: 'cache.prefix' });
+    }
+    const cluster = options.bool('cluster', false);
     tier = new RedisTier({
       url: config.connection,
-      prefix: options.string('prefix', 'govc-cache'),
+      prefix,
+      cluster,
+      seedNodes: parseSeedNodes(options.string('nodes', ''), 'cache.nodes'),
+      // A Cluster spreads each namespace over this many slots; standalone Redis reads a namespace in one script.
+      shards: options.int('shards', cluster ? 16 : 1, 1, 1024),
       connectTimeoutMs: options.durationMs('connect_timeout', 5000),
       maxRetries: options.int('max_retries', 1, 0, 100),
       poolSize: options.int('pool_size', 1, 1, 64),

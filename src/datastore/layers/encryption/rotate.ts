@@ -3,8 +3,11 @@
  * its current key (the first in the keyring), batch by batch: objects,
  * repositories, users, config. Progress is kept in the store under
  * KEYSPACE.layer after every batch, so an interrupted rotation resumes where
- * it stopped. Audit events are append-only (no write op rewrites one): they
- * are counted, not rewritten, and their keys must stay in the keyring.
+ * it stopped; a run after a finished pass starts a new one (it finds values
+ * written since by a process still on the old key file). Audit events are
+ * append-only on every store, by design (an audit log that can be rewritten
+ * proves nothing): they are counted per key, not rewritten, so the report
+ * says which retired keys the key file must keep and which it can drop.
  * Repositories and users are rewritten with ifVersion (their version kept:
  * the content is the same), so a concurrent update is never overwritten.
  */
@@ -27,9 +30,14 @@ export interface RotationProgress {
   /** The last id, name or key done in this phase. */
   after?: string;
   rewritten: number;
-  /** Audit events under other keys (counted in the events phase). */
-  eventsUnderOldKeys: number;
+  /** Values left under a key other than the current one, by key id ('plaintext': never encrypted), counted in the events phase. */
+  remaining: Record<string, number>;
+  /** When done: keys in the keyring, other than the current one, that no value counted needs (they can leave the key file). */
+  droppable?: string[];
 }
+
+/** What an unencrypted value is counted under in RotationProgress.remaining. */
+export const PLAINTEXT = 'plaintext';
 
 export interface RotateOptions {
   batch?: number;
@@ -56,8 +64,9 @@ export async function rotateLayer(layer: EncryptionLayer, options: RotateOptions
 
   const saved = await below.getConfig(ROTATION_KEY);
   const previous = saved ? (JSON.parse(saved) as RotationProgress) : undefined;
-  const progress: RotationProgress =
-    previous && previous.keyId === current ? previous : { keyId: current, phase: 'objects', rewritten: 0, eventsUnderOldKeys: 0 };
+  const fresh: RotationProgress = { keyId: current, phase: 'objects', rewritten: 0, remaining: {} };
+  // Progress saved before per-key counts (an older version) restarts its pass: the counts would be wrong.
+  const progress = previous && previous.keyId === current && previous.phase !== 'done' && previous.remaining ? previous : fresh;
   const save = (ops: WriteOp[]) => below.write([...ops, { op: 'setConfig', key: ROTATION_KEY, value: JSON.stringify(progress) }]);
 
   /** One batch of the current phase: the ops that rewrite it and the last key seen (undefined: phase done). */
@@ -97,7 +106,11 @@ export async function rotateLayer(layer: EncryptionLayer, options: RotateOptions
       case 'events': {
         const [timestamp, id] = after ? JSON.parse(after) : [undefined, undefined];
         const list = await below.queryEvents({ order: 'asc', offset: 0, limit: batch, ...(id ? { after: { timestamp, id } } : {}) });
-        progress.eventsUnderOldKeys += list.filter((e) => !fieldsCurrent([e.details])).length;
+        for (const e of list) {
+          const stored = codec.storedBytes(e.details);
+          const key = stored === undefined ? PLAINTEXT : (sealedKeyId(stored) ?? PLAINTEXT);
+          if (key !== current) progress.remaining[key] = (progress.remaining[key] ?? 0) + 1;
+        }
         const last = list.at(-1);
         return { ops: [], last: last && JSON.stringify([last.timestamp.getTime(), last.id]) };
       }
@@ -108,20 +121,22 @@ export async function rotateLayer(layer: EncryptionLayer, options: RotateOptions
 
   for (let batches = 0; progress.phase !== 'done'; batches++) {
     if (options.maxBatches !== undefined && batches >= options.maxBatches) break;
-    const before = { ...progress };
+    const before = { ...progress, remaining: { ...progress.remaining } };
     for (let attempt = 1; ; attempt++) {
       const { ops, last } = await step();
       progress.rewritten += ops.length;
       if (last === undefined) {
         progress.phase = PHASES[PHASES.indexOf(progress.phase) + 1];
         delete progress.after;
+        if (progress.phase === 'done') progress.droppable = [...layer.cipher.keyring.byId.keys()].filter((id) => id !== current && !progress.remaining[id]);
       } else progress.after = last;
       try {
         await save(ops);
         break;
       } catch (err) {
         // A record changed between our read and rewrite (its version moved): read the batch again.
-        Object.assign(progress, before);
+        Object.assign(progress, before, { remaining: { ...before.remaining } });
+        delete progress.droppable;
         if (before.after === undefined) delete progress.after;
         if (!(err instanceof ConflictError) || attempt >= 5) throw err;
       }

@@ -5,6 +5,8 @@ import { APPLY, DELETE_OBJECTS, LIST_REFS, PUT_OBJECTS } from './lua.js';
 import type { RedisSettings } from './settings.js';
 
 export type Client = Redis | Cluster;
+/** What opening a connection needs (a cache tier has no store settings). */
+export type ConnectionSettings = Pick<RedisSettings, 'url' | 'cluster' | 'seedNodes' | 'connectTimeoutMs'>;
 
 /** The scripts, defined as commands (EVALSHA with a fallback to EVAL). */
 export interface Scripts {
@@ -22,12 +24,12 @@ function defineScripts(client: Client): void {
   client.defineCommand('govcListRefs', { numberOfKeys: 2, lua: LIST_REFS });
 }
 
-export function describe(settings: RedisSettings): string {
+export function describe(settings: ConnectionSettings): string {
   const u = new URL(settings.url);
   return `${settings.cluster ? 'redis cluster' : 'redis'} at ${u.host}`;
 }
 
-function baseOptions(settings: RedisSettings): RedisOptions {
+function baseOptions(settings: ConnectionSettings): RedisOptions {
   const u = new URL(settings.url);
   const db = u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0;
   if (!Number.isInteger(db) || db < 0) throw new ConfigError(`redis URI path must be a database number like /0; got ${u.pathname}`, { key: 'connection' });
@@ -47,7 +49,7 @@ function baseOptions(settings: RedisSettings): RedisOptions {
   };
 }
 
-export function makeClient(settings: RedisSettings): Client {
+export function makeClient(settings: ConnectionSettings): Client {
   const u = new URL(settings.url);
   const options = baseOptions(settings);
   let client: Client;
@@ -73,7 +75,7 @@ export function makeClient(settings: RedisSettings): Client {
   return client;
 }
 
-export async function connect(client: Client, settings: RedisSettings): Promise<void> {
+export async function connect(client: Client, settings: ConnectionSettings): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${settings.connectTimeoutMs} ms`)), settings.connectTimeoutMs + 1000);

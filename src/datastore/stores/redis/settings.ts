@@ -22,6 +22,19 @@ export interface RedisSettings {
   auditStreamMaxLen: number;
 }
 
+/** A Cluster's seed nodes: `host:port` pairs separated by commas (the `nodes` option). */
+export function parseSeedNodes(text: string, key = 'nodes'): RedisSettings['seedNodes'] {
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s) => {
+      const m = /^([^:\s]+):(\d{1,5})$/.exec(s);
+      if (!m) throw new ConfigError(`redis option ${key} must list host:port pairs separated by commas; got ${JSON.stringify(s)}`, { key });
+      return { host: m[1], port: Number(m[2]) };
+    });
+}
+
 export function readSettings(config: StoreConfig, options: OptionReader): RedisSettings {
   const url = config.connection || 'redis://127.0.0.1:6379';
   if (!/^rediss?:\/\//i.test(url)) {
@@ -31,16 +44,7 @@ export function readSettings(config: StoreConfig, options: OptionReader): RedisS
   if (!PREFIX_PATTERN.test(prefix)) {
     throw new ConfigError(`redis option prefix must be 1-64 characters of letters, digits, . _ : -; got ${JSON.stringify(prefix)}`, { key: 'prefix' });
   }
-  const seeds = options.string('nodes', '');
-  const seedNodes = seeds
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .map((s) => {
-      const m = /^([^:\s]+):(\d{1,5})$/.exec(s);
-      if (!m) throw new ConfigError(`redis option nodes must list host:port pairs separated by commas; got ${JSON.stringify(s)}`, { key: 'nodes' });
-      return { host: m[1], port: Number(m[2]) };
-    });
+  const seedNodes = parseSeedNodes(options.string('nodes', ''));
   return {
     url,
     cluster: options.bool('cluster', false),
