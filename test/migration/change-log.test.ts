@@ -53,7 +53,7 @@ async function changeEverything(store: DataStore): Promise<{ copied: CopySummary
   };
 }
 
-const nothing = { object: 0, repository: 0, ref: 0, user: 0, event: 0, config: 0 };
+const nothing = { object: 0, commit: 0, repository: 0, ref: 0, user: 0, event: 0, config: 0 };
 
 for (const type of ['postgres', 'redis'] as const) {
   describe(`incremental migration through the ${type} change log`, () => {

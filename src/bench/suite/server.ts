@@ -30,7 +30,7 @@ export const serverGroup: BenchmarkGroup = {
       const name = `${ctx.tag}-served`;
       const h = await generateHistory(ctx.store, name, SERVED_COMMITS);
       created.push(h.repositoryId);
-      const config = { ...loadServerConfig({ store: ctx.uri, port: 0 }), maxConnections: 4096 };
+      const config = { ...loadServerConfig({}, ctx.uri, { port: '0' }), maxConnections: 4096 };
       const server = await startServer(config, { store: ctx.store, log: () => undefined });
       try {
         const { connections, loadSeconds } = ctx.sizes;

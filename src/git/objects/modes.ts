@@ -1,4 +1,12 @@
 /** Tree entry modes. Trees store them as octal text without leading zeros ("40000"). */
+export const MODE = {
+  tree: '40000',
+  file: '100644',
+  executable: '100755',
+  symlink: '120000',
+  gitlink: '160000',
+} as const;
+
 export type EntryKind = 'tree' | 'file' | 'executable' | 'symlink' | 'gitlink';
 
 /** What an entry is, from its mode (lenient like git: any 100xxx is a file, 0100644 too). */
