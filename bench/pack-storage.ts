@@ -607,6 +607,8 @@ async function main(): Promise<void> {
       } catch (err) {
         results.push({ store: kind, uri: '', errors: { bench: errText(err) } });
       }
+      // Each store's figures as soon as it is done: a run stopped part-way keeps what it measured.
+      log(`${kind} result: ${JSON.stringify(results[results.length - 1])}`);
     }
     report(ctx, results, performance.now() - started, { history: history.reused, big: big.reused });
   } finally {
