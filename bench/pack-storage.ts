@@ -42,6 +42,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gitEnv } from '../test/server/helpers.js';
 import { startStandaloneRedis, type StandaloneRedis } from '../test/support/redis-servers.js';
+import { arg, flag, num } from './pack-storage/args.js';
 import { addCommits, cached, generateBig, generateHistory, packInfo, type PackInfo } from './pack-storage/generate.js';
 import { diskBytes, fileBytes, postgresQuery, postgresTableBytes, procStatusBytes, redisInfo, redisRewriteAof, sampleRss, sqliteTableBytes } from './pack-storage/measure.js';
 import { gitDaemon, govcServe, httpBackend, type Daemon, type GovcServer } from './pack-storage/servers.js';
@@ -50,19 +51,6 @@ const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const STORES = ['sqlite', 'postgres', 'lmdb', 'rocksdb', 'redis'] as const;
 type StoreKind = (typeof STORES)[number];
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const v = process.argv[i + 1];
-  if (v === undefined || v.startsWith('--')) throw new Error(`--${name} needs a value`);
-  return v;
-}
-function num(name: string, fallback: number, min = 1): number {
-  const v = Number(arg(name, String(fallback)));
-  if (!Number.isInteger(v) || v < min) throw new Error(`--${name} must be an integer >= ${min}`);
-  return v;
-}
-const flag = (name: string) => process.argv.includes(`--${name}`);
 
 const OPTS = {
   commits: num('commits', 20_000, 10),

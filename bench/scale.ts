@@ -24,6 +24,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gitEnv } from '../test/server/helpers.js';
+import { arg, flag, num } from './pack-storage/args.js';
 import { cached, packInfo } from './pack-storage/generate.js';
 import { diskBytes, postgresQuery, postgresTableBytes, procStatusBytes, sampleRss } from './pack-storage/measure.js';
 import { gitDaemon, govcServe } from './pack-storage/servers.js';
@@ -33,19 +34,6 @@ const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const STORES = ['sqlite', 'postgres', 'lmdb', 'rocksdb'] as const;
 type StoreKind = (typeof STORES)[number];
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const v = process.argv[i + 1];
-  if (v === undefined || v.startsWith('--')) throw new Error(`--${name} needs a value`);
-  return v;
-}
-const num = (name: string, fallback: number) => {
-  const v = Number(arg(name, String(fallback)));
-  if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} must be a positive integer`);
-  return v;
-};
-const flag = (name: string) => process.argv.includes(`--${name}`);
 const OPTS = {
   commits: num('commits', 200_000),
   files: num('files', 5000),
