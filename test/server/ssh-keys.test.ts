@@ -7,11 +7,13 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmodSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseServerYaml } from '../../src/server/config.js';
 import { parseGitCommand, shellWords } from '../../src/server/ssh/command.js';
+import { loadOrCreateHostKey } from '../../src/server/ssh/host-key.js';
 import { api, createUser, startGovc, tempDir } from './helpers.js';
 import { addKey, makeKey, sshEnv, startGovcWithSsh, type GovcWithSsh } from './ssh-helpers.js';
 
@@ -34,6 +36,18 @@ describe('server.ssh config', () => {
     assert.throws(() => parseServerYaml('server:\n  ssh: {prot: 22}\n', 't'), /unknown server\.ssh option prot/);
     assert.throws(() => parseServerYaml('server:\n  ssh: {port: 70000}\n', 't'), /server\.ssh option port must be an integer from 0 to 65535/);
     assert.throws(() => parseServerYaml('server:\n  ssh: true\n', 't'), /server\.ssh must be a mapping/);
+  });
+});
+
+describe('SSH host key generation', () => {
+  // ssh2's generator makes a malformed ed25519 key about once in 300; a server must never write one.
+  it('writes only keys that load, over 2,000 first starts', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'govc-host-keys-'));
+    try {
+      for (let i = 0; i < 2000; i++) loadOrCreateHostKey(join(dir, `key${i}`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -49,8 +49,17 @@ function readKeyFile(path: string): string {
   return readFileSync(path, 'utf8');
 }
 
+/** ssh2's generator writes a malformed ed25519 key about once in 300 (ssh-keygen refuses it too): keep only one that parses. */
+function generateHostKeyPair(): { private: string; public: string } {
+  for (let attempt = 1; ; attempt++) {
+    const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'govc host key' });
+    if (!(ssh2.utils.parseKey(pair.private) instanceof Error)) return pair;
+    if (attempt === 20) throw new Error('could not generate a well-formed ed25519 host key in 20 attempts');
+  }
+}
+
 function createHostKey(path: string): void {
-  const { private: privateKey, public: publicKey } = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'govc host key' });
+  const { private: privateKey, public: publicKey } = generateHostKeyPair();
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const aside = `${path}.${process.pid}.tmp`;
   writeFileSync(aside, privateKey, { mode: 0o600, flag: 'wx' });
