@@ -39,8 +39,10 @@ import { execFile, execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { gitEnv } from '../support/git.js';
 import { startStandaloneRedis, type StandaloneRedis } from '../support/redis-servers.js';
+import { arg, flag, num } from './pack-storage/args.js';
 import { addCommits, cached, generateBig, generateHistory, packInfo, type PackInfo } from './pack-storage/generate.js';
 import { diskBytes, fileBytes, postgresQuery, postgresTableBytes, procStatusBytes, redisInfo, redisRewriteAof, sampleRss, sqliteTableBytes } from './pack-storage/measure.js';
 import { gitDaemon, govcServe, httpBackend, type Daemon, type GovcServer } from './pack-storage/servers.js';
@@ -49,19 +51,6 @@ import { CLI } from '../support/govc.js';
 const STORES = ['sqlite', 'postgres', 'lmdb', 'rocksdb', 'redis'] as const;
 type StoreKind = (typeof STORES)[number];
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const v = process.argv[i + 1];
-  if (v === undefined || v.startsWith('--')) throw new Error(`--${name} needs a value`);
-  return v;
-}
-function num(name: string, fallback: number, min = 1): number {
-  const v = Number(arg(name, String(fallback)));
-  if (!Number.isInteger(v) || v < min) throw new Error(`--${name} must be an integer >= ${min}`);
-  return v;
-}
-const flag = (name: string) => process.argv.includes(`--${name}`);
 
 const OPTS = {
   commits: num('commits', 20_000, 10),
@@ -606,6 +595,8 @@ async function main(): Promise<void> {
       } catch (err) {
         results.push({ store: kind, uri: '', errors: { bench: errText(err) } });
       }
+      // Each store's figures as soon as it is done: a run stopped part-way keeps what it measured.
+      log(`${kind} result: ${JSON.stringify(results[results.length - 1])}`);
     }
     report(ctx, results, performance.now() - started, { history: history.reused, big: big.reused });
   } finally {

@@ -43,7 +43,7 @@ const WORDS = ('value count index buffer result config store object entry commit
   'length parse write read update merge branch tag ref name path options error stream chunk header packet ' +
   'request response server client cache limit timeout retry batch query filter order page cursor').split(' ');
 
-function codeLine(r: Rand): string {
+export function codeLine(r: Rand): string {
   const indent = '  '.repeat(r.int(4));
   switch (r.int(6)) {
     case 0: return `${indent}const ${r.pick(WORDS)}${r.int(100)} = ${r.pick(WORDS)}.${r.pick(WORDS)}(${r.pick(WORDS)}, ${r.int(10000)});`;
@@ -56,7 +56,7 @@ function codeLine(r: Rand): string {
 }
 
 /** Binary-ish bytes: random runs, zero/small-int runs and ASCII, about half compressible. */
-function binaryish(r: Rand, size: number): Buffer {
+export function binaryish(r: Rand, size: number): Buffer {
   const out = Buffer.alloc(size);
   for (let at = 0; at < size; at += 64) {
     const kind = r.int(10);
@@ -69,7 +69,7 @@ function binaryish(r: Rand, size: number): Buffer {
 }
 
 /** Feeds chunks to `git fast-import` with backpressure. */
-async function fastImport(repo: string, env: NodeJS.ProcessEnv, produce: (write: (s: string | Buffer) => Promise<void>) => Promise<void>): Promise<void> {
+export async function fastImport(repo: string, env: NodeJS.ProcessEnv, produce: (write: (s: string | Buffer) => Promise<void>) => Promise<void>): Promise<void> {
   const child = spawn('git', ['-c', 'fastimport.unpackLimit=0', 'fast-import', '--quiet', '--done'], { cwd: repo, env, stdio: ['pipe', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
@@ -88,7 +88,7 @@ async function fastImport(repo: string, env: NodeJS.ProcessEnv, produce: (write:
   if (code !== 0) throw new Error(`git fast-import exited ${code}: ${stderr}`);
 }
 
-const data = (s: string | Buffer) => `data ${Buffer.byteLength(s)}\n`;
+export const data = (s: string | Buffer) => `data ${Buffer.byteLength(s)}\n`;
 
 export interface HistoryParams {
   commits: number;
@@ -280,7 +280,7 @@ export async function generateBig(repo: string, env: NodeJS.ProcessEnv, mb: numb
   git(repo, env, ['gc', '-q']);
 }
 
-function git(cwd: string, env: NodeJS.ProcessEnv, args: string[]): string {
+export function git(cwd: string, env: NodeJS.ProcessEnv, args: string[]): string {
   return execFileSync('git', args, { cwd, env, maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
 }
 

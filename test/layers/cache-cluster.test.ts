@@ -1,6 +1,6 @@
 /**
  * The Redis cache tier on a Redis Cluster (6 nodes, 3 masters, from
- * test/support/redis-servers.ts): the compliance suite through it (reduced
+ * support/redis-servers.ts): the compliance suite through it (reduced
  * scale: the store below is SQLite, which runs the suite at full size), a
  * write in one process retiring values for another, and each namespace's
  * values spread over more than one master.

@@ -1,6 +1,6 @@
 /**
  * The mongodb store on a real MongoDB-wire server, FerretDB 1.24 over
- * PostgreSQL (see test/support/ferretdb-servers.ts): the whole compliance
+ * PostgreSQL (see support/ferretdb-servers.ts): the whole compliance
  * suite on the default connection pool (8), on one FerretDB, each case in its
  * own database. In CI the heavy contention and crash cases run at half their
  * work (FerretDB serves a few hundred commits a second at best) and 2,000

@@ -8,9 +8,8 @@
  * entries are spooled to a temp file first.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -21,6 +20,7 @@ import type { GitObject, ObjectFormat } from '../../datastore/types.js';
 import { createDelta } from './delta-encode.js';
 import { encodeEntryHeader, encodeOfsDeltaHeader } from './entry-header.js';
 import { ByteLru } from '../../datastore/lru-cache.js';
+import { GuardedWritable } from './guarded-writable.js';
 import { ObjectDeflater } from './object-deflater.js';
 import { writePackIndex, type IndexEntry } from './pack-index.js';
 
@@ -54,27 +54,27 @@ export interface WrittenPack {
   bytes: number;
 }
 
-/** Writes to `out` with backpressure, hashing and counting every byte (the pack's trailer is that hash). */
+/** Writes to `out` with backpressure, hashing and counting every byte (the pack's trailer is that hash); the first error of `out` is thrown by the next write. */
 export class HashingSink {
   readonly hash: Hash;
   bytes = 0;
-  constructor(
-    private readonly out: Writable,
-    format: ObjectFormat,
-  ) {
+  private readonly out: GuardedWritable;
+  constructor(out: Writable, format: ObjectFormat) {
+    this.out = new GuardedWritable(out);
     this.hash = createHash(format);
   }
   async write(chunk: Buffer): Promise<void> {
     this.hash.update(chunk);
     this.bytes += chunk.length;
-    if (!this.out.write(chunk)) await once(this.out, 'drain');
+    await this.out.write(chunk);
   }
 
   /** Writes the trailer, the hash of everything before it; returns it. */
   async finish(): Promise<Buffer> {
     const checksum = this.hash.digest();
     this.bytes += checksum.length;
-    if (!this.out.write(checksum)) await once(this.out, 'drain');
+    await this.out.write(checksum);
+    this.out.release();
     return checksum;
   }
 }
@@ -173,7 +173,7 @@ async function spoolThenWrite(objects: AsyncIterable<PackInput> | Iterable<PackI
   const dir = await mkdtemp(join(tmpdir(), 'govc-pack-'));
   try {
     const spoolPath = join(dir, 'entries');
-    const spool = createWriteStream(spoolPath);
+    const spool = new GuardedWritable(createWriteStream(spoolPath));
     const format = options.format ?? 'sha1';
     const level = options.level ?? 1;
     const entries: IndexEntry[] = [];
@@ -184,14 +184,13 @@ async function spoolThenWrite(objects: AsyncIterable<PackInput> | Iterable<PackI
         const entry = encoder.encode(obj, offset);
         entries.push({ id: obj.id ?? hashObject(obj.type, obj.data, format), offset, crc32: crc32(entry) });
         offset += entry.length;
-        if (!spool.write(entry)) await once(spool, 'drain');
+        await spool.write(entry);
         options.onObject?.(entries.length);
       }
     } finally {
       encoder.close();
     }
-    spool.end();
-    await once(spool, 'finish');
+    await spool.end();
     const sink = new HashingSink(out, format);
     await sink.write(packHeader(entries.length));
     for await (const chunk of createReadStream(spoolPath)) await sink.write(chunk as Buffer);
@@ -211,25 +210,33 @@ export async function writePackFiles(
   return packToFiles(dir, options.format ?? 'sha1', (out) => writePack(objects, out, options));
 }
 
-/** Runs a pack writer into a temp file in `dir`, then names it `pack-<checksum>.pack` beside its `.idx`. */
+/**
+ * Runs a pack writer into a temp file in `dir`, then names it
+ * `pack-<checksum>.pack` beside its `.idx` (written to a temp name too): a
+ * failed write leaves neither behind, and the first error is the one thrown.
+ */
 export async function packToFiles<T extends { checksum: string; entries: IndexEntry[] }>(
   dir: string,
   format: ObjectFormat,
   produce: (out: Writable) => Promise<T>,
 ): Promise<T & { packPath: string; idxPath: string }> {
   const tmpPath = join(dir, `tmp_pack_${process.pid}_${Date.now()}`);
-  const file = createWriteStream(tmpPath);
+  const tmpIdx = `${tmpPath}.idx`;
+  const file = new GuardedWritable(createWriteStream(tmpPath));
   try {
-    const written = await produce(file);
-    file.end();
-    await once(file, 'finish');
+    const written = await produce(file.out);
+    await file.end();
     const base = join(dir, `pack-${written.checksum}`);
-    await writeFile(`${base}.idx`, writePackIndex(written.entries, Buffer.from(written.checksum, 'hex'), format));
+    const idx = new GuardedWritable(createWriteStream(tmpIdx));
+    await idx.write(writePackIndex(written.entries, Buffer.from(written.checksum, 'hex'), format));
+    await idx.end();
+    await rename(tmpIdx, `${base}.idx`);
     await rename(tmpPath, `${base}.pack`);
     return { ...written, packPath: `${base}.pack`, idxPath: `${base}.idx` };
   } catch (err) {
-    file.destroy();
+    file.out.destroy();
     await rm(tmpPath, { force: true });
+    await rm(tmpIdx, { force: true });
     throw err;
   }
 }

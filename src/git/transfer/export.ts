@@ -3,18 +3,20 @@
  * objects reachable from its refs in one pack with its .idx, packed-refs and
  * HEAD. Two passes over the store: ids first (the pack header needs the
  * count), then the stored entries, copied into the pack as they are
- * (writeStoredPack), in batches.
+ * (writeStoredPack), in batches. Written to a temp directory renamed at the end.
  */
-import { join } from 'node:path';
+import { readdir, rename, rm, rmdir } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { InvalidArgumentError } from '../../datastore/errors.js';
 import type { DataStore } from '../../datastore/store.js';
 import type { Ref } from '../../datastore/types.js';
 import { initBareRepository, writeRefs } from '../disk/write-bare.js';
-import { reachableObjects, type ReachableObject } from '../history/reachable.js';
+import { reachableObjects } from '../history/reachable.js';
 import { packToFiles } from '../pack/pack-writer.js';
 import { ObjectReader } from '../store/object-reader.js';
 import { requireRepository } from '../store/revision.js';
 import type { ProgressListener } from '../progress.js';
-import { writeStoredPack } from './stored-pack.js';
+import { writeStoredPack, type SendObject } from './stored-pack.js';
 
 export interface ExportOptions {
   /** Deltas between versions of a file for objects not stored as deltas (default true; smaller, slower to write). */
@@ -37,24 +39,48 @@ export async function repositoryRefs(store: DataStore, repositoryId: string): Pr
   return [...refs.values()];
 }
 
+/**
+ * Writes the bare repository into a temp directory beside `dir` and renames
+ * it to `dir` when complete: a failed or killed export never leaves a
+ * repository that looks whole; the first error is the one thrown.
+ */
 export async function exportRepository(store: DataStore, name: string, dir: string, options: ExportOptions = {}): Promise<ExportResult> {
   const repository = await requireRepository(store, name);
-  const refs = await repositoryRefs(store, repository.id);
+  const existing = await readdir(dir).catch(() => undefined);
+  if (existing && existing.length > 0) throw new InvalidArgumentError(`${dir} exists and is not empty; export needs a new or empty directory`);
+  const target = resolve(dir);
+  const tmp = join(dirname(target), `.${basename(target)}.govc-export-${process.pid}`);
+  await rm(tmp, { recursive: true, force: true });
+  try {
+    const result = await exportInto(store, repository.id, tmp, options);
+    if (existing) await rmdir(target);
+    await rename(tmp, target);
+    return { ...result, packPath: join(target, relative(tmp, result.packPath)) };
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+async function exportInto(store: DataStore, repositoryId: string, dir: string, options: ExportOptions): Promise<ExportResult> {
+  const refs = await repositoryRefs(store, repositoryId);
   const tips = refs.filter((r) => r.type === 'direct').map((r) => r.target);
   const progress = options.onProgress ?? (() => undefined);
   const reader = new ObjectReader(store);
 
   await initBareRepository(dir, store.objectFormat);
-  const ids: ReachableObject[] = [];
+  // Only what the pack writer needs is kept per object: the id, type and delta hint.
+  const sending: SendObject[] = [];
   for await (const obj of reachableObjects(reader, tips)) {
-    ids.push(obj);
-    if (ids.length % 1000 === 0) progress({ phase: 'counting', done: ids.length, total: 0 });
+    sending.push({ id: obj.id, type: obj.type, name: obj.name?.toString('latin1') });
+    if (sending.length % 1000 === 0) progress({ phase: 'counting', done: sending.length, total: 0 });
   }
-  const sending = ids.map((o) => ({ id: o.id, type: o.type, name: o.name?.toString('latin1') }));
-  const onObject = (done: number) => (done % 1000 === 0 || done === ids.length) && progress({ phase: 'writing', done, total: ids.length });
+  const total = sending.length;
+  progress({ phase: 'counting', done: total, total });
+  const onObject = (done: number) => (done % 1000 === 0 || done === total) && progress({ phase: 'writing', done, total });
   const pack = await packToFiles(join(dir, 'objects', 'pack'), store.objectFormat, (out) =>
     writeStoredPack(store, sending, out, { format: store.objectFormat, ofsDelta: true, deltas: options.deltas ?? true, index: true, onObject }),
   );
   await writeRefs(dir, refs);
-  return { objects: ids.length, refs: refs.length, packPath: pack.packPath };
+  return { objects: total, refs: refs.length, packPath: pack.packPath };
 }

@@ -59,19 +59,25 @@ const MAX_CHAIN = 64;
 
 /** Streams the pack to `out` (not ended: the caller frames and ends it). */
 export async function writeStoredPack(store: DataStore, sending: readonly SendObject[], out: Writable, options: StoredPackOptions): Promise<WrittenStoredPack> {
-  const position = new Map<string, number>();
+  // One map for every object of the pack (a million ids cost ~100 MB a map): -(its place + 1) until written, then its offset (>= 12).
+  const slots = new Map<string, number>();
   const objects: SendObject[] = [];
-  for (const o of sending) if (!position.has(o.id)) position.set(o.id, objects.push(o) - 1);
+  for (const o of sending) if (!slots.has(o.id)) slots.set(o.id, -objects.push(o));
+  const offsetOf = (id: string): number | undefined => {
+    const v = slots.get(id);
+    return v !== undefined && v > 0 ? v : undefined;
+  };
+  const written = (id: string) => (slots.get(id) ?? 0) > 0;
+  let writtenCount = 0;
   const sink = new HashingSink(out, options.format);
   await sink.write(packHeader(objects.length));
-  const offsets = new Map<string, number>();
   const encoder = new EntryEncoder(options.level ?? 1, options.deltas ?? false);
   let reused = 0;
   let rebuilt = 0;
   const index: IndexEntry[] = [];
 
   /** A delta entry that can go out as it is: its base is written, or the client has it. */
-  const reusable = (e: ObjectEntry) => e.encoding === ENCODING.whole || (e.encoding === ENCODING.delta && (offsets.has(e.base!) || options.clientHas?.(e.base!) === true));
+  const reusable = (e: ObjectEntry) => e.encoding === ENCODING.whole || (e.encoding === ENCODING.delta && (written(e.base!) || options.clientHas?.(e.base!) === true));
 
   const write = async (obj: SendObject, entry: ObjectEntry, built?: GitObject) => {
     const offset = sink.bytes;
@@ -82,7 +88,7 @@ export async function writeStoredPack(store: DataStore, sending: readonly SendOb
       reused++;
     } else if (entry.encoding === ENCODING.delta && reusable(entry)) {
       const { deltaSize, zlib } = deltaParts(entry);
-      const baseOffset = offsets.get(entry.base!);
+      const baseOffset = offsetOf(entry.base!);
       const header =
         baseOffset !== undefined && options.ofsDelta ? encodeOfsDeltaHeader(deltaSize, offset - baseOffset) : encodeRefDeltaHeader(deltaSize, entry.base!);
       parts = [header, zlib];
@@ -93,18 +99,19 @@ export async function writeStoredPack(store: DataStore, sending: readonly SendOb
       parts = [encoder.encode({ type: data.type, data: data.data, name: obj.name }, offset)];
       rebuilt++;
     }
-    offsets.set(obj.id, offset);
+    slots.set(obj.id, offset);
+    writtenCount++;
     if (options.index) index.push({ id: obj.id, offset, crc32: parts.reduce((crc, p) => crc32(p, crc), 0) });
     for (const p of parts) await sink.write(p);
-    options.onObject?.(offsets.size);
+    options.onObject?.(writtenCount);
   };
 
   /** Writes `entry` after the bases it needs that this pack sends later (depth first). */
   const writeWithBases = async (obj: SendObject, entry: ObjectEntry, built: Map<string, GitObject>) => {
     const chain: Array<{ obj: SendObject; entry: ObjectEntry }> = [{ obj, entry }];
-    for (let e = entry; e.encoding === ENCODING.delta && !offsets.has(e.base!) && position.has(e.base!); ) {
+    for (let e = entry; e.encoding === ENCODING.delta && !written(e.base!) && slots.has(e.base!); ) {
       if (chain.length > MAX_CHAIN) throw new IntegrityError(`object ${obj.id}: delta chain longer than ${MAX_CHAIN} in the store`);
-      const base = objects[position.get(e.base!)!];
+      const base = objects[-slots.get(e.base!)! - 1];
       const found = (await store.getEntries([base.id])).get(base.id);
       if (!found) throw new IntegrityError(`object ${base.id} is missing from the store`);
       chain.push({ obj: base, entry: found });
@@ -112,7 +119,7 @@ export async function writeStoredPack(store: DataStore, sending: readonly SendOb
     }
     for (let i = chain.length - 1; i >= 0; i--) {
       const c = chain[i];
-      if (offsets.has(c.obj.id)) continue;
+      if (written(c.obj.id)) continue;
       const data = built.get(c.obj.id) ?? (!reusable(c.entry) && c.entry.encoding === ENCODING.delta ? (await store.getObjects([c.obj.id])).get(c.obj.id) : undefined);
       await write(c.obj, c.entry, data);
     }
@@ -123,7 +130,7 @@ export async function writeStoredPack(store: DataStore, sending: readonly SendOb
     let blobLargest = 2 << 20;
     for (let i = 0; i < objects.length; ) {
       const batch = objects[i].type === 'blob' ? Math.max(1, Math.min(MAX_BATCH, Math.floor(BATCH_BYTES / blobLargest))) : MAX_BATCH;
-      const slice = objects.slice(i, i + batch).filter((o) => !offsets.has(o.id));
+      const slice = objects.slice(i, i + batch).filter((o) => !written(o.id));
       i += batch;
       const entries = await store.getEntries(slice.map((o) => o.id));
       let largest = 0;
@@ -132,11 +139,11 @@ export async function writeStoredPack(store: DataStore, sending: readonly SendOb
       // Deltas whose base the client lacks and this pack does not send: built, one read for the batch.
       const lost = slice.filter((o) => {
         const e = entries.get(o.id);
-        return e && e.encoding === ENCODING.delta && !position.has(e.base!) && !options.clientHas?.(e.base!);
+        return e && e.encoding === ENCODING.delta && !slots.has(e.base!) && !options.clientHas?.(e.base!);
       });
       const built = lost.length ? await store.getObjects(lost.map((o) => o.id)) : new Map<string, GitObject>();
       for (const obj of slice) {
-        if (offsets.has(obj.id)) continue;
+        if (written(obj.id)) continue;
         const entry = entries.get(obj.id);
         if (!entry) throw new IntegrityError(`object ${obj.id} is missing from the store`);
         await writeWithBases(obj, entry, built);

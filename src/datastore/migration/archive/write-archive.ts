@@ -36,6 +36,8 @@ export interface ExportSummary {
 function addEntry(pack: tar.Pack, name: string, data: Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
     const entry = pack.entry({ name, size: data.length, mode: 0o644, mtime: new Date() }, (err) => (err ? reject(err) : resolve()));
+    // The entry re-emits the pack's failure: unheard, it would crash the process before the .partial is removed.
+    entry.on('error', reject);
     entry.end(data);
   });
 }
@@ -50,6 +52,10 @@ export async function exportArchive(store: DataStore, path: string, onProgress?:
   const file = createWriteStream(partial);
   const done = pipeline(pack, createGzip({ level: 6 }), file);
   done.catch(() => undefined);
+  // A failed file (a full disk) destroys the pack, whose entry callbacks then may never come: each wait also ends with the pipeline's first error.
+  const failed = done.then(() => new Promise<never>(() => undefined));
+  failed.catch(() => undefined);
+  const add = (name: string, data: Buffer) => Promise.race([addEntry(pack, name, data), failed]);
   const header: ArchiveHeader = {
     format: ARCHIVE_FORMAT,
     version: ARCHIVE_VERSION,
@@ -69,10 +75,10 @@ export async function exportArchive(store: DataStore, path: string, onProgress?:
     manifest.chunks.push({ name, records: frames.length, bytes: data.length, sha256: createHash('sha256').update(data).digest('hex') });
     frames = [];
     bytes = 0;
-    await addEntry(pack, name, data);
+    await add(name, data);
   };
   try {
-    await addEntry(pack, HEADER_NAME, Buffer.from(JSON.stringify(header, null, 2) + '\n'));
+    await add(HEADER_NAME, Buffer.from(JSON.stringify(header, null, 2) + '\n'));
     for await (const record of dumpStore(store)) {
       const frame = encodeRecord(record);
       if (bytes > 0 && bytes + frame.length > CHUNK_BYTES) await flush();
@@ -88,7 +94,7 @@ export async function exportArchive(store: DataStore, path: string, onProgress?:
       }
     }
     await flush();
-    await addEntry(pack, MANIFEST_NAME, Buffer.from(JSON.stringify(manifest, null, 2) + '\n'));
+    await add(MANIFEST_NAME, Buffer.from(JSON.stringify(manifest, null, 2) + '\n'));
     pack.finalize();
     await done;
     await rename(partial, path);
