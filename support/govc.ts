@@ -63,13 +63,19 @@ export async function startGovc(args: string[], options: { cwd?: string; env?: N
   };
 }
 
-/** Runs govc (not serve) to completion; `env` replaces the environment when given. */
-export function runGovc(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+/** Runs a node script to completion; `env` replaces the environment when given; killed after `timeoutMs` (30 s). */
+export function runNodeScript(script: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { cwd: options.cwd, env: options.env, timeout: 30000 }, (err, stdout, stderr) => {
+    const { cwd, env, timeoutMs = 30000 } = options;
+    execFile(process.execPath, [script, ...args], { cwd, env, timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
+}
+
+/** Runs govc (not serve) to completion. */
+export function runGovc(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return runNodeScript(CLI, args, options);
 }
 
 export async function api(

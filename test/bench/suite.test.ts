@@ -5,30 +5,17 @@
  * regression. Nothing here asserts a speed.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { SUITE_BENCHMARKS } from '../../src/bench/suite/names.js';
 import type { SuiteJson } from '../../src/bench/suite/result.js';
 import { parseSizes } from '../../src/bench/suite/sizes.js';
+import { runGovc } from '../../support/govc.js';
 import { svgProblems } from './svg-check.js';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
-
-function govc(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 240_000, killSignal: 'SIGKILL' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+const govc = (...args: string[]) => runGovc(args, { timeoutMs: 240_000 });
 
 describe('govc bench', () => {
   const dir = mkdtempSync(join(tmpdir(), 'govc-bench-suite-'));
@@ -38,7 +25,7 @@ describe('govc bench', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
   before(async () => {
     const r = await govc('bench', '--stores', `memory://,sqlite://${join(dir, 'bench.db')}`, '--size', 'tiny', '--out', join(dir, 'out'));
-    if (r.status !== 0) runError = `exit ${r.status}: ${r.stderr}`;
+    if (r.code !== 0) runError = `exit ${r.code}: ${r.stderr}`;
     else doc = JSON.parse(readFileSync(results, 'utf8'));
   });
 
@@ -67,7 +54,7 @@ describe('govc bench', () => {
     assert.equal(runError, undefined);
     const docs = join(dir, 'docs');
     const r = await govc('bench', 'report', '--input', results, '--out', docs);
-    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.code, 0, r.stderr);
     const md = readFileSync(join(docs, 'benchmarks.md'), 'utf8');
     assert.match(md, /^# govc benchmarks/);
     assert.ok(md.includes(doc.command), 'the Markdown names the command that made the results');
@@ -93,10 +80,10 @@ describe('govc bench', () => {
     const newer = join(dir, 'newer.json');
     writeFileSync(newer, JSON.stringify(slower));
     const same = await govc('bench', 'report', '--compare', results, results);
-    assert.equal(same.status, 0, same.stdout + same.stderr);
+    assert.equal(same.code, 0, same.stdout + same.stderr);
     assert.match(same.stdout, /no regression past the threshold/);
     const r = await govc('bench', 'report', '--compare', results, newer, '--threshold', '2');
-    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
     const flagged = r.stdout.split('\n').filter((l) => l.includes('REGRESSION'));
     assert.deepEqual(flagged.map((l) => l.split(/\s+/)[0]), ['sqlite/objects/object_read_warm']);
     assert.match(r.stdout, /1 regression past the threshold/);
@@ -104,13 +91,13 @@ describe('govc bench', () => {
 
   it('refuses unknown benchmarks, sizes and inputs with a message saying what exists', async () => {
     const only = await govc('bench', '--stores', 'memory://', '--only', 'nosuch');
-    assert.equal(only.status, 1);
+    assert.equal(only.code, 1);
     assert.match(only.stderr, /--only nosuch: no such group or benchmark; groups: objects, metadata/);
     assert.throws(() => parseSizes('huge'), /--size must be one of tiny, moderate, full/);
     assert.throws(() => parseSizes('tiny', ['commits=0']), /--set commits must be at least 1/);
     assert.throws(() => parseSizes('tiny', ['nope=1']), /--set takes name=value with name one of objects/);
     const input = await govc('bench', 'report', '--input', join(dir, 'missing.json'), '--out', join(dir, 'x'));
-    assert.equal(input.status, 1);
+    assert.equal(input.code, 1);
     assert.match(input.stderr, /cannot read .*missing\.json as govc bench JSON/);
   });
 });
