@@ -11,17 +11,9 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { LsmError } from './errors.js';
 import { LOCK } from './files.js';
+import { processRuns } from '../datastore/process-alive.js';
 
 const heldInProcess = new Set<string>();
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export class DirLock {
   private constructor(private readonly path: string, private readonly key: string) {}
@@ -41,7 +33,7 @@ export class DirLock {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
         const [pid, host] = readFileSync(path, 'utf8').trim().split(' ');
         const owner = Number(pid);
-        if (host === hostname() && Number.isInteger(owner) && owner !== process.pid && alive(owner)) {
+        if (host === hostname() && Number.isInteger(owner) && owner !== process.pid && processRuns(owner)) {
           throw new LsmError('LOCKED', `lsm directory ${dir} is locked by process ${owner}; one process at a time may open it`, { dir, pid: owner });
         }
         if (host !== hostname()) {

@@ -12,6 +12,7 @@ import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../datastore/errors.js';
+import { processRuns } from '../datastore/process-alive.js';
 
 export interface ServerTmpDir {
   /** This process's directory: pass it as `tmpDir` to the receive-pack code. */
@@ -30,16 +31,6 @@ export function defaultTmpRoot(): string {
 /** This host's name as it appears in directory names. */
 function hostTag(): string {
   return hostname().replace(/[^A-Za-z0-9._]/g, '_') || 'localhost';
-}
-
-/** Whether a process with this id runs (EPERM: it runs, as someone else). */
-function processRuns(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Directories of servers running in this process. */
