@@ -140,7 +140,7 @@ export class RocksEngine implements KvEngine {
     let r = toRocksRange(range);
     while (remaining > 0) {
       const size = Math.min(remaining, SYNC_SCAN_CHUNK);
-      const { rows, finished } = this.open_.querySync({ ...r, limit: size });
+      const { rows } = this.open_.querySync({ ...r, limit: size });
       this.counters.rangeEntries += rows.length / 2;
       let last: Buffer | undefined;
       for (let i = 0; i < rows.length; i += 2) {
@@ -148,7 +148,8 @@ export class RocksEngine implements KvEngine {
         yield { key: last, value: rows[i + 1] ?? EMPTY };
         remaining--;
       }
-      if (finished || rows.length / 2 < size || !last) return;
+      // `finished` is also true when the chunk's limit was reached: only a short chunk ends the range
+      if (rows.length / 2 < size || !last) return;
       r = { ...r };
       if (range.reverse) {
         delete r.lte;
