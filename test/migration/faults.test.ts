@@ -146,6 +146,6 @@ describe('migration faults', () => {
   it('reports a PostgreSQL target server stopped mid-way, and resumes once it is back', async () => {
     pg = await startPrivatePostgres();
     const server = pg;
-    await serverStops(`postgres${server.url.slice('postgres'.length)}?schema=faults`, () => server.stop(), () => server.start(), /govc: .*(terminat|connect|ECONNREFUSED|shut ?down)/i);
+    await serverStops(`postgres${server.url.slice('postgres'.length)}?schema=faults`, () => server.stop(), () => server.start(), /govc: .*(terminat|connect|cannot reach|ECONNREFUSED|ECONNRESET|shut ?down)/i);
   });
 });
