@@ -16,7 +16,8 @@ import { populate, TestStores } from './stores.js';
 
 const FULL = process.env.GOVC_MIGRATION_FAULTS === 'full';
 const SCALE = FULL ? 150 : 15;
-const MAX_BATCHES_BEFORE_KILL = FULL ? 60 : 12;
+// Small enough that ten kills fit in the batches the short run has, on a fast machine too.
+const MAX_BATCHES_BEFORE_KILL = FULL ? 60 : 4;
 const KILLS = 10;
 
 const stores = new TestStores();
