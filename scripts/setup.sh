@@ -15,6 +15,7 @@ fi
 bash scripts/ensure-postgres.sh
 sh scripts/ensure-redis.sh
 bash scripts/cassandra/fetch.sh
+bash scripts/ferretdb/build.sh >/dev/null   # the MongoDB tests' server, built once here rather than by two test files at once
 bash scripts/install-test-clients.sh
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

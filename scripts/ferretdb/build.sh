@@ -12,9 +12,15 @@ hash="$(cat "$here/main.go" "$here/go.mod" "$here/go.sum" | sha256sum | cut -c1-
 bin="$out/ferretdb-$hash"
 if [ ! -x "$bin" ]; then
   mkdir -p "$out"
-  echo "ferretdb build: building $bin (first time only, about 75 s)" >&2
-  (cd "$here" && go build -trimpath -o "$bin.tmp" .)
-  mv "$bin.tmp" "$bin"
-  find "$out" -maxdepth 1 -name 'ferretdb-*' ! -name "ferretdb-$hash" -delete
+  # Test files run two at a time and each may build: one builds, the other waits and finds the binary.
+  exec 9>"$out/.build.lock"
+  flock 9
+  if [ ! -x "$bin" ]; then
+    echo "ferretdb build: building $bin (first time only, about 75 s)" >&2
+    (cd "$here" && go build -trimpath -o "$bin.tmp.$$" .)
+    mv "$bin.tmp.$$" "$bin"
+    find "$out" -maxdepth 1 -name 'ferretdb-*' ! -name "ferretdb-$hash" -delete
+  fi
+  flock -u 9
 fi
 echo "$bin"
