@@ -14,6 +14,7 @@
  *     limits: {max_pack_size: 2GB, max_json_body: 1MB, ...}     (see limits.ts)
  *     expose: {health: admin, metrics: admin}
  *     ssh: {enabled: true, port: 2222, host_key: ./data/ssh_host_ed25519_key}  (see ssh/config.ts)
+ *     pack_cache: {enabled: true, max_age: 5m, max_size: 1GB}              (see pack-cache-config.ts)
  */
 import { parse as parseYaml } from 'yaml';
 import { parseStoreConfig, readConfigText, type StoreConfig } from '../datastore/config.js';
@@ -22,6 +23,7 @@ import { OptionReader } from '../datastore/options.js';
 import { DEFAULT_LIMITS, parseLimits, type ServerLimits } from './limits.js';
 import { DEFAULT_SSH, parseSshConfig, type SshConfig } from './ssh/config.js';
 import { defaultTmpRoot } from './tmp-dirs.js';
+import { DEFAULT_PACK_CACHE, parsePackCache, type PackCacheConfig } from './pack-cache-config.js';
 
 export interface ServerConfig {
   /** A store URI or a parsed `datastore:` block. */
@@ -42,6 +44,8 @@ export interface ServerConfig {
   expose: { health: Audience; metrics: Audience };
   /** Git over SSH beside HTTP (off unless enabled). */
   ssh: SshConfig;
+  /** Packs made for clones, kept for identical clones. */
+  packCache: PackCacheConfig;
 }
 
 /** Who may see something: server administrators, any signed-in user, or anyone at all. */
@@ -85,6 +89,7 @@ export const DEFAULTS: Omit<ServerConfig, 'datastore'> = {
   limits: DEFAULT_LIMITS,
   expose: { health: 'admin', metrics: 'admin' },
   ssh: DEFAULT_SSH,
+  packCache: DEFAULT_PACK_CACHE,
 };
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -121,7 +126,7 @@ export function parseServerYaml(text: string, source: string): Partial<ServerCon
   if (doc.server !== undefined) {
     const s = doc.server;
     if (!isRecord(s)) throw new ConfigError('server must be a mapping, e.g. {host: 127.0.0.1, port: 8080}', { key: 'server' });
-    refuseUnknown(s, 'server', ['host', 'port', 'auth', 'shutdown_timeout_ms', 'tmp_dir', 'timeouts', 'max_connections', 'limits', 'expose', 'ssh']);
+    refuseUnknown(s, 'server', ['host', 'port', 'auth', 'shutdown_timeout_ms', 'tmp_dir', 'timeouts', 'max_connections', 'limits', 'expose', 'ssh', 'pack_cache']);
     if (s.host !== undefined) {
       if (typeof s.host !== 'string' || s.host === '') throw new ConfigError('server.host must be a host name or address', { key: 'server.host' });
       out.host = s.host;
@@ -152,6 +157,7 @@ export function parseServerYaml(text: string, source: string): Partial<ServerCon
     if (s.limits !== undefined) out.limits = parseLimits(mapping(s.limits, 'server.limits', '{max_pack_size: 2GB}'));
     if (s.expose !== undefined) out.expose = parseExpose(mapping(s.expose, 'server.expose', '{health: admin, metrics: anyone}'));
     if (s.ssh !== undefined) out.ssh = parseSshConfig(s.ssh);
+    if (s.pack_cache !== undefined) out.packCache = parsePackCache(mapping(s.pack_cache, 'server.pack_cache', '{enabled: true, max_age: 5m, max_size: 1GB}'));
   }
   return out;
 }

@@ -9,6 +9,7 @@ import { forbidden, notFound, unauthorized } from './http-error.js';
 import { bodyStream, readJson, type BodyGuard, type BodyLimit } from './http-util.js';
 import { limitMessage, type ServerLimits } from './limits.js';
 import type { ServerMetrics } from './metrics.js';
+import type { PackCacheOptions } from '../git/protocol/pack-cache.js';
 
 export interface ServerState {
   store: DataStore;
@@ -18,6 +19,8 @@ export interface ServerState {
   limits: ServerLimits;
   /** This server process's own temporary directory: pass it as `tmpDir` when receiving a pack. */
   tmpDir: string;
+  /** Where clones' packs are kept (server.pack_cache), unless it is off. */
+  packCache?: PackCacheOptions;
 }
 
 /**

@@ -10,6 +10,7 @@
  * a generous server.timeouts.request bounds a whole upload, so a large push
  * on a slow link still goes through.
  */
+import { packCacheOptions } from './pack-cache-config.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createStore } from '../datastore/builtin.js';
@@ -52,7 +53,8 @@ export async function startServer(config: ServerConfig, options: { store?: DataS
     await tmp.release();
     throw err;
   }
-  const state: ServerState = { store, config, metrics: new ServerMetrics(store), limits: config.limits, tmpDir: tmp.path };
+  const packCache = packCacheOptions(config.packCache, config.tmpDir);
+  const state: ServerState = { store, config, metrics: new ServerMetrics(store), limits: config.limits, tmpDir: tmp.path, ...(packCache ? { packCache } : {}) };
   const inFlight = new Set<Promise<void>>();
   let closing = false;
 

@@ -3,11 +3,13 @@
  * (minus what a filter or a shallow boundary leaves out), as a pack streamed
  * from stored entries, on side-band when the client asked for it.
  */
+import type { Writable } from 'node:stream';
 import type { DataStore } from '../../datastore/store.js';
 import { writeStoredPack } from '../transfer/stored-pack.js';
 import { FLUSH } from './pkt-line.js';
 import type { RepoRefs } from './refs.js';
 import type { GitOutput } from './sideband.js';
+import { cloneKey, sendCachedPack, type CacheUse, type PackCacheOptions } from './pack-cache.js';
 import type { ObjectToSend, SendListOptions, Walker } from './walk.js';
 
 export interface SendOptions extends SendListOptions {
@@ -16,6 +18,8 @@ export interface SendOptions extends SendListOptions {
   ofsDelta: boolean;
   /** The client takes a thin pack: deltas on objects it has. */
   thinPack: boolean;
+  /** Where clones' packs are kept for identical clones (absent: none are kept). */
+  cache?: { options: PackCacheOptions; repositoryId: string };
 }
 
 export interface UploadPackResult {
@@ -26,6 +30,8 @@ export interface UploadPackResult {
   /** `filter` and `deepen` as asked, for logs and metrics. */
   filter?: string;
   shallow?: boolean;
+  /** How the pack cache answered, when it was asked. */
+  cache?: CacheUse;
 }
 
 /** Annotated tags the client did not ask for but whose objects it receives (include-tag). */
@@ -51,15 +57,39 @@ export async function sendPack(
   out: GitOutput,
   options: SendOptions,
 ): Promise<UploadPackResult> {
+  const asked = { filter: options.filter?.spec, shallow: options.shallow !== undefined && options.shallow.size > 0 };
+  const make = (sink: Writable) => makePack(store, walker, refs, wants, common, out, sink, options);
+  let result: UploadPackResult;
+  if (options.cache && common.length === 0) {
+    const key = cloneKey({
+      repositoryId: options.cache.repositoryId,
+      format: store.objectFormat,
+      wants,
+      ofsDelta: options.ofsDelta,
+      includeTag: options.includeTag,
+      tags: refs.refs.filter((r) => r.peeled).map((r) => `${r.id} ${r.peeled}`),
+      filter: options.filter?.spec,
+      shallow: options.shallow,
+    });
+    const sent = await sendCachedPack(options.cache.options, key, out, make);
+    result = { objects: sent.count, bytes: sent.bytes, reused: sent.reused, cache: sent.use, ...asked };
+  } else {
+    const sink = out.packSink();
+    const written = await make(sink);
+    await new Promise<void>((resolve, reject) => sink.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    result = { objects: written.count, bytes: written.bytes, reused: written.reused, ...asked };
+  }
+  if (out.multiplexed) await out.write(FLUSH);
+  return result;
+}
+
+/** Walks what to send and writes its pack to `sink` (not ended here). */
+async function makePack(store: DataStore, walker: Walker, refs: RepoRefs, wants: readonly string[], common: readonly string[], out: GitOutput, sink: Writable, options: SendOptions) {
   await out.progress('Enumerating objects...\n');
   const sending = await walker.objectsToSend(wants, common, options);
   if (options.includeTag) sending.push(...includeTags(refs, sending));
   await out.progress(`Enumerating objects: ${sending.length}, done.\n`);
-  const sink = out.packSink();
   const clientHas = options.thinPack ? (id: string) => walker.clientHas.has(id) : undefined;
   // Objects built afresh get ofs-deltas between versions of one path, when the client takes them.
-  const written = await writeStoredPack(store, sending, sink, { format: store.objectFormat, ofsDelta: options.ofsDelta, clientHas, deltas: options.ofsDelta });
-  await new Promise<void>((resolve, reject) => sink.end((err?: Error | null) => (err ? reject(err) : resolve())));
-  if (out.multiplexed) await out.write(FLUSH);
-  return { objects: written.count, bytes: written.bytes, reused: written.reused, filter: options.filter?.spec, shallow: options.shallow !== undefined && options.shallow.size > 0 };
+  return writeStoredPack(store, sending, sink, { format: store.objectFormat, ofsDelta: options.ofsDelta, clientHas, deltas: options.ofsDelta });
 }

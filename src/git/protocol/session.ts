@@ -6,6 +6,7 @@
 import type { DataStore } from '../../datastore/store.js';
 import type { Repository } from '../../datastore/types.js';
 import { DEFAULT_PROTOCOL_LIMITS, type ProtocolLimits } from './limits.js';
+import type { PackCacheOptions } from './pack-cache.js';
 
 /** What the caller may do: fetch (read), push (write), force-push (admin). */
 export type Access = 'read' | 'write' | 'admin';
@@ -22,6 +23,8 @@ export interface ProtocolSession {
   fsckObjects?: boolean;
   /** The text an error is answered with (the HTTP layer knows its own errors). Default: a store error's message. */
   describeError?: (err: unknown) => string;
+  /** Where clones' packs are kept for identical clones; none when absent. */
+  packCache?: PackCacheOptions;
 }
 
 export interface Transport {
@@ -43,3 +46,8 @@ export function limitsOf(session: ProtocolSession): ProtocolLimits {
   return session.limits ?? DEFAULT_PROTOCOL_LIMITS;
 }
 
+
+/** The pack cache as sendPack takes it: the session's, for its repository. */
+export function packCacheOf(session: ProtocolSession): { options: PackCacheOptions; repositoryId: string } | undefined {
+  return session.packCache && { options: session.packCache, repositoryId: session.repo.id };
+}

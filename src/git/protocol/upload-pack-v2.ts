@@ -14,7 +14,7 @@ import { checkCounts, checkWants, commonCommits } from './negotiation.js';
 import { FLUSH, DELIM, pkt, PktReader } from './pkt-line.js';
 import { readRefs, type RepoRefs } from './refs.js';
 import { sendPack, type UploadPackResult } from './send-pack.js';
-import { limitsOf, type ProtocolSession, type Transport } from './session.js';
+import { limitsOf, packCacheOf, type ProtocolSession, type Transport } from './session.js';
 import { deepens, emptyDeepen, readDeepenLine, shallowInfo } from './shallow.js';
 import type { GitOutput } from './sideband.js';
 import { Walker } from './walk.js';
@@ -134,6 +134,7 @@ async function fetch(session: ProtocolSession, refs: RepoRefs, args: string[], o
     includeTag: options.has('include-tag'),
     ofsDelta: options.has('ofs-delta'),
     thinPack: options.has('thin-pack'),
+    cache: packCacheOf(session),
     shallow,
     filter,
   });

@@ -21,6 +21,7 @@ function session(ctx: RequestContext, repo: Repository, level: Level): ProtocolS
     access: level === 'admin' ? 'admin' : level === 'write' ? 'write' : 'read',
     limits: protocolLimits(ctx.state.limits),
     tmpDir: ctx.state.tmpDir,
+    packCache: ctx.state.packCache,
     describeError: (err) => statusOf(err).message,
   };
 }

@@ -28,6 +28,7 @@ export async function runGitService(state: ServerState, exec: GitExec, log: (lin
     access: level === 'admin' ? 'admin' : level === 'write' ? 'write' : 'read',
     limits: protocolLimits(state.limits),
     tmpDir: state.tmpDir,
+    packCache: state.packCache,
     describeError: (err) => statusOf(err).message,
   };
   const { maxPackSize, maxRequestBody } = state.limits;
