@@ -7,6 +7,8 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { startGovc, type Govc } from '../../support/govc.js';
 
 export function freePort(): Promise<number> {
@@ -126,9 +128,16 @@ export interface GovcServer {
   stop(): Promise<void>;
 }
 
-/** `govc serve --store <uri> --init-admin bench` (the admin exists already on a restart: its token is kept from the first start). */
-export async function govcServe(store: string, cwd: string, token?: string): Promise<GovcServer> {
-  const govc: Govc = await startGovc(['--store', store, '--init-admin', 'bench'], { cwd });
+/**
+ * `govc serve --store <uri> --init-admin bench` (the admin exists already on a
+ * restart: its token is kept from the first start). The clone pack cache is
+ * off unless `packCache`: repeated clones in a bench measure the store and
+ * the engine, not the cache's file.
+ */
+export async function govcServe(store: string, cwd: string, token?: string, options: { packCache?: boolean } = {}): Promise<GovcServer> {
+  const config = join(cwd, `govc-serve-${options.packCache ? 'cached' : 'uncached'}.yaml`);
+  writeFileSync(config, `server: {pack_cache: {enabled: ${options.packCache === true}}}\n`);
+  const govc: Govc = await startGovc(['--store', store, '-c', config, '--init-admin', 'bench'], { cwd });
   const t = govc.adminToken || token;
   if (!t) {
     await govc.stop();
