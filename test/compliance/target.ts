@@ -27,8 +27,6 @@ export interface ComplianceTarget {
    * whatever this says.
    */
   loadScale?: number;
-  /** Cases skipped on this target for a known, unfixed gap: the reason is shown as the skip message. */
-  knownGaps?: { largeCommitIndexWrite?: string };
 }
 
 /** `full` scaled by the target's loadScale, never below `min`. */

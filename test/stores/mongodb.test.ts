@@ -25,7 +25,4 @@ describeCompliance('mongodb', {
   manyObjects: FULL ? 20_000 : 2_000,
   largeObjectBytes: 20 * 1024 * 1024,
   loadScale: FULL ? 1 : 0.5,
-  // Found at stop 24, not yet diagnosed: on FerretDB 1.24 this write (about 12,500 config keys in one
-  // commit-log write) never returns and leaves FerretDB's PostgreSQL pool full of idle connections.
-  knownGaps: { largeCommitIndexWrite: 'known gap: a 2,500-row commit index in one write hangs FerretDB 1.24 (see the comment)' },
 });

@@ -82,7 +82,7 @@ export function commitIndexCases(ctx: SuiteContext): void {
     });
   });
 
-  it('keeps a large commit index write whole, and drops an index with its repository and alone', { skip: ctx.target.knownGaps?.largeCommitIndexWrite ?? false }, async () => {
+  it('keeps a large commit index write whole, and drops an index with its repository and alone', async () => {
     await ctx.withStore(async (store: DataStore) => {
       const big = await makeRepository(store, 'idx-big');
       const other = await makeRepository(store, 'idx-big-other');

@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ignoreDuplicate, isDuplicateKey, type Collections, type LogDoc, type Mutation, type RecordMutation } from './collections.js';
 import { CURRENT, versionId, type RecordDoc } from './records.js';
 import { deleteObjects } from './objects.js';
+import { byKeys } from './by-key.js';
 
 /** A reader applies an unapplied head entry itself once it is this old (its writer has probably died). */
 const STALE_MS = 1000;
@@ -154,8 +155,12 @@ export class CommitLog {
       events.length > 0 && this.c.events.insertMany(events, { ordered: false }).catch(ignoreDuplicate),
       objects.length > 0 && deleteObjects(this.c, objects),
     ]);
-    // One update per id: equality filters are what FerretDB hands to PostgreSQL ($in would read every version).
-    if (superseded.length > 0) await this.c.records.bulkWrite(superseded.map((id) => ({ updateOne: { filter: { _id: id }, update: { $set: { sup: n } } } })));
+    // Only current versions are superseded: that equality narrows what FerretDB reads for an $in batch.
+    await byKeys(
+      superseded,
+      async (id) => [await this.c.records.updateOne({ _id: id }, { $set: { sup: n } })],
+      async (ids) => [await this.c.records.updateMany({ sup: CURRENT, _id: ids }, { $set: { sup: n } })],
+    );
     await this.c.log.updateOne({ _id: n }, { $set: { done: true } });
     if (this.hint?.seq === n) this.hint.done = true;
   }

@@ -55,6 +55,9 @@ export function planObjects(ops: WriteOp[]): { objects: ObjectPlan; rest: WriteO
   return { objects, rest };
 }
 
+/** Records per listing page in a plan: each page makes FerretDB 1.24 read and sort every row of the kind. */
+const LIST_PAGE = 5000;
+
 const slot = (c: RecordKind, g: string, k: string) => `${c}${JSON.stringify([g, k])}`;
 
 export class Planner {
@@ -81,6 +84,19 @@ export class Planner {
     const key = slot(c, g, k);
     if (!this.read.has(key)) this.read.set(key, await this.snap.record(c, g, k));
     return this.read.get(key);
+  }
+
+  /** Reads the snapshot's versions of many records in a few queries, not one each (see by-key.ts). */
+  private async prefetch(c: RecordKind, g: string, keys: Iterable<string>): Promise<void> {
+    const missing = [...new Set(keys)].filter((k) => !this.read.has(slot(c, g, k)));
+    const found = await this.snap.records(c, g, missing);
+    for (const k of missing) this.read.set(slot(c, g, k), undefined);
+    this.remember(found);
+  }
+
+  /** Versions a listing returned: the plan need not read them again. */
+  private remember(docs: RecordDoc[]): void {
+    for (const doc of docs) this.read.set(slot(doc.c, doc.g, doc.k), doc);
   }
 
   private set(p: Pending): void {
@@ -120,6 +136,7 @@ export class Planner {
           throw recordError({ kind: 'refs-repo-missing', id: op.repositoryId });
         }
         const current = new Map<string, Ref | undefined>();
+        await this.prefetch('r', op.repositoryId, op.updates.map((u) => u.name));
         for (const u of op.updates) {
           current.set(u.name, await this.ref(op.repositoryId, u.name));
           const key = slot('r', op.repositoryId, u.name);
@@ -173,13 +190,14 @@ export class Planner {
     this.queried.add('r');
     const seen = new Set<string>();
     for (let after: string | undefined; ; ) {
-      const page = await this.snap.listRefs(repositoryId, { prefix: '', after, limit: 1000 });
+      const page = await this.snap.refRecords(repositoryId, { prefix: '', after, limit: LIST_PAGE });
+      this.remember(page);
       for (const r of page) {
-        seen.add(r.name);
-        yield r.name;
+        seen.add(r.k);
+        yield r.k;
       }
-      if (page.length < 1000) break;
-      after = page[page.length - 1].name;
+      if (page.length < LIST_PAGE) break;
+      after = page[page.length - 1].k;
     }
     for (const p of [...this.pending.values()]) if (p.c === 'r' && p.g === repositoryId && !seen.has(p.k)) yield p.k;
   }
@@ -189,13 +207,14 @@ export class Planner {
     this.queried.add('c');
     const seen = new Set<string>();
     for (let after: string | undefined; ; ) {
-      const page = await this.snap.listConfig({ prefix, after, limit: 1000 });
-      for (const [key] of page) {
+      const page = await this.snap.configRecords({ prefix, after, limit: LIST_PAGE });
+      this.remember(page);
+      for (const { k: key } of page) {
         seen.add(key);
         if (!this.pending.has(slot('c', '', key))) yield key;
       }
-      if (page.length < 1000) break;
-      after = page[page.length - 1][0];
+      if (page.length < LIST_PAGE) break;
+      after = page[page.length - 1].k;
     }
     for (const p of [...this.pending.values()]) if (p.c === 'c' && p.v !== null && p.k.startsWith(prefix) && !seen.has(p.k)) yield p.k;
     for (const p of [...this.pending.values()]) if (p.c === 'c' && p.v !== null && p.k.startsWith(prefix) && seen.has(p.k)) yield p.k;
@@ -255,6 +274,14 @@ export class Planner {
   /** The mutations for the commit after the snapshot: each change names the version it supersedes. */
   async mutations(deletedObjects: string[]): Promise<Plan> {
     const out: Mutation[] = [];
+    // Each change names the version it supersedes: read them all, a kind and group at a time.
+    const groups = new Map<string, Pending[]>();
+    for (const p of this.pending.values()) {
+      const group = slot(p.c, p.g, '');
+      if (!groups.has(group)) groups.set(group, []);
+      groups.get(group)!.push(p);
+    }
+    for (const group of groups.values()) await this.prefetch(group[0].c, group[0].g, group.map((p) => p.k));
     for (const p of this.pending.values()) {
       const prev = (await this.stored(p.c, p.g, p.k))?._id ?? null;
       if (prev === null && p.v === null) continue;

@@ -5,6 +5,7 @@
 import type { Filter } from 'mongodb';
 import type { EventCountQuery, EventQuery, KeyRange, RepositoryQuery, UserQuery } from '../../driver.js';
 import type { AuditEvent, JsonObject, Ref, Repository, User } from '../../types.js';
+import { byKeys } from './by-key.js';
 import type { Collections, EventDoc } from './collections.js';
 import {
   decodeRef,
@@ -45,6 +46,18 @@ export class Snapshot {
     return (await this.c.records.findOne({ c, g, k, ...visibleAt(this.seq) })) ?? undefined;
   }
 
+  /** The versions this snapshot sees of many records of one kind and group (absent ones are left out). */
+  async records(c: RecordKind, g: string, keys: string[]): Promise<RecordDoc[]> {
+    return byKeys(
+      keys,
+      async (k) => {
+        const doc = await this.record(c, g, k);
+        return doc ? [doc] : [];
+      },
+      (ks) => this.c.records.find({ c, g, k: ks, ...visibleAt(this.seq) }).toArray(),
+    );
+  }
+
   async find(filter: Filter<RecordDoc>, sort: Record<string, 1 | -1>, skip: number, limit: number): Promise<RecordDoc[]> {
     if (limit <= 0) return [];
     return this.c.records.find({ ...filter, ...visibleAt(this.seq) }, { sort, skip, limit }).toArray();
@@ -55,9 +68,13 @@ export class Snapshot {
     return doc && decodeRef(name, doc.v);
   }
 
+  /** A repository's ref versions in name order. */
+  refRecords(repositoryId: string, range: KeyRange): Promise<RecordDoc[]> {
+    return this.find({ c: 'r', g: repositoryId, kx: keyRange(range.prefix, range.after) }, { kx: 1 }, 0, range.limit);
+  }
+
   async listRefs(repositoryId: string, range: KeyRange): Promise<Ref[]> {
-    const docs = await this.find({ c: 'r', g: repositoryId, kx: keyRange(range.prefix, range.after) }, { kx: 1 }, 0, range.limit);
-    return docs.map((d) => decodeRef(d.k, d.v));
+    return (await this.refRecords(repositoryId, range)).map((d) => decodeRef(d.k, d.v));
   }
 
   async getRepository(id: string): Promise<Repository | undefined> {
@@ -98,9 +115,13 @@ export class Snapshot {
     return doc ? (JSON.parse(doc.v) as string) : undefined;
   }
 
+  /** Config versions in key order. */
+  configRecords(range: KeyRange): Promise<RecordDoc[]> {
+    return this.find({ c: 'c', g: '', kx: keyRange(range.prefix, range.after) }, { kx: 1 }, 0, range.limit);
+  }
+
   async listConfig(range: KeyRange): Promise<Array<[string, string]>> {
-    const docs = await this.find({ c: 'c', g: '', kx: keyRange(range.prefix, range.after) }, { kx: 1 }, 0, range.limit);
-    return docs.map((d) => [d.k, JSON.parse(d.v) as string]);
+    return (await this.configRecords(range)).map((d) => [d.k, JSON.parse(d.v) as string]);
   }
 
   // ---- audit events: insert-once, visible from the commit that appended them ----
