@@ -10,7 +10,6 @@
  * a generous server.timeouts.request bounds a whole upload, so a large push
  * on a slow link still goes through.
  */
-import { packCacheOptions } from './pack-cache-config.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createStore } from '../datastore/builtin.js';
@@ -23,6 +22,7 @@ import { RequestContext, type ServerState } from './context.js';
 import { HttpError, statusOf } from './http-error.js';
 import { closeAfterUnreadBody, decodeParam, sendJson, sendText } from './http-util.js';
 import { ServerMetrics } from './metrics.js';
+import { packCacheOptions } from './pack-cache-config.js';
 import { match } from './routes.js';
 import { startSshServer, type RunningSsh } from './ssh/server.js';
 import { prepareTmpDir } from './tmp-dirs.js';

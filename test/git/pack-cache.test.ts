@@ -44,7 +44,7 @@ function client(): { out: GitOutput; bytes: () => Buffer } {
   return { out: new GitOutput(sink), bytes: () => Buffer.concat(chunks) };
 }
 
-/** A maker that writes `pack` in pieces, waiting `delayMs` between them, and counts its runs; `failAfter` pieces it throws. */
+/** A maker that writes `pack` in pieces and ends the sink, as sendPack's does, waiting `delayMs` between them, and counts its runs; `failAfter` pieces it throws. */
 function maker(pack: Buffer, opts: { delayMs?: number; failAfter?: number } = {}) {
   let runs = 0;
   const make = async (sink: Writable): Promise<PackWritten> => {
@@ -55,6 +55,7 @@ function maker(pack: Buffer, opts: { delayMs?: number; failAfter?: number } = {}
       if (!sink.write(pack.subarray(i, i + piece))) await new Promise((r) => sink.once('drain', r));
       if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs));
     }
+    await new Promise((r) => sink.end(r));
     return { count: pack.readUInt32BE(8), bytes: pack.length, reused: 7 };
   };
   return { make, runs: () => runs };

@@ -6,13 +6,13 @@
  * `server.pack_cache.enabled: false` turns it off.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { git, gitEnv, gitOk } from '../../support/git.js';
 import { startGovc, type Govc } from '../../support/govc.js';
 import { tempDir } from '../../support/temp-dir.js';
-import { createRepo, makeRepo, repoUrl } from '../support/server.js';
+import { pushedRepo } from '../support/server.js';
 
 const HIT = 'a pack made for an identical clone';
 const tmp = tempDir('govc-pack-cache-serve-');
@@ -41,12 +41,8 @@ describe('clone pack cache (govc serve, real git)', () => {
   it('serves an identical clone from the cache, a clone after a push afresh, and shallow clones apart', async () => {
     const { govc, tmpDir } = await serve();
     try {
-      await createRepo(govc.url, govc.adminToken, 'demo');
-      const url = repoUrl(govc.url, 'demo', 'admin', govc.adminToken);
       const src = join(tmp.path, 'src');
-      mkdirSync(src);
-      await makeRepo(src, env, 5);
-      await gitOk(src, env, ['push', url, 'main']);
+      const url = await pushedRepo(govc, 'demo', src, env, 5);
 
       assert.doesNotMatch(await clone(url, join(tmp.path, 'c1')), new RegExp(HIT));
       assert.ok(existsSync(join(tmpDir, 'pack-cache')), 'the cache lives in tmp_dir');
@@ -76,12 +72,7 @@ describe('clone pack cache (govc serve, real git)', () => {
   it('is off with server.pack_cache.enabled: false', async () => {
     const { govc, tmpDir } = await serve('  pack_cache: {enabled: false}\n');
     try {
-      await createRepo(govc.url, govc.adminToken, 'demo');
-      const url = repoUrl(govc.url, 'demo', 'admin', govc.adminToken);
-      const src = join(tmp.path, 'src-off');
-      mkdirSync(src);
-      await makeRepo(src, env, 2);
-      await gitOk(src, env, ['push', url, 'main']);
+      const url = await pushedRepo(govc, 'demo', join(tmp.path, 'src-off'), env, 2);
       await clone(url, join(tmp.path, 'off1'));
       assert.doesNotMatch(await clone(url, join(tmp.path, 'off2')), new RegExp(HIT));
       assert.ok(!existsSync(join(tmpDir, 'pack-cache')));

@@ -4,14 +4,14 @@
  * tables), then `govc repo commits` and `repo stats`; a refused push adds no rows.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { schemaFactory } from '../stores/fixtures/pg-support.js';
 import { git, gitEnv, gitOk } from '../../support/git.js';
 import { runGovc, startGovc } from '../../support/govc.js';
 import { tempDir } from '../../support/temp-dir.js';
-import { createRepo, makeRepo, repoUrl } from '../support/server.js';
+import { pushedRepo } from '../support/server.js';
 
 const pg = schemaFactory('postgres');
 after(() => pg.cleanup());
@@ -41,12 +41,8 @@ for (const [kind, storeUri] of stores) {
       const uri = await storeUri(tmp.path);
       const govc = await startGovc(['--store', uri, '--init-admin', 'admin']);
       try {
-        await createRepo(govc.url, govc.adminToken, 'demo');
-        const url = repoUrl(govc.url, 'demo', 'admin', govc.adminToken);
         const src = join(tmp.path, 'src');
-        mkdirSync(src);
-        await makeRepo(src, env, 3);
-        await gitOk(src, env, ['push', url, 'main']);
+        const url = await pushedRepo(govc, 'demo', src, env, 3);
         const log = (await gitOk(src, env, ['log', '--format=%H', 'main'])).trim().split('\n');
         assert.deepEqual((await indexed(uri, 'demo')).sort(), [...log].sort());
         const stats = await runGovc(['repo', 'stats', 'demo', '--store', uri, '--json']);

@@ -1,5 +1,5 @@
 /** For the tests that talk to `govc serve`: repository URLs, users and repositories made through the REST API, a small local repository, metrics samples. */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gitOk } from '../../support/git.js';
 import { api } from '../../support/govc.js';
@@ -34,6 +34,20 @@ export async function makeRepo(dir: string, env: NodeJS.ProcessEnv, n = 3): Prom
     await gitOk(dir, env, ['add', '-A']);
     await gitOk(dir, env, ['commit', '-q', '-m', `commit ${i}`]);
   }
+}
+
+/**
+ * A public repository `name` on the server whose main is `n` commits made in
+ * a new local repository at `dir`, pushed by the administrator `admin`;
+ * returns the repository's URL with the administrator's credentials.
+ */
+export async function pushedRepo(govc: { url: string; adminToken: string }, name: string, dir: string, env: NodeJS.ProcessEnv, n = 3): Promise<string> {
+  await createRepo(govc.url, govc.adminToken, name);
+  const url = repoUrl(govc.url, name, 'admin', govc.adminToken);
+  mkdirSync(dir);
+  await makeRepo(dir, env, n);
+  await gitOk(dir, env, ['push', url, 'main']);
+  return url;
 }
 
 /**

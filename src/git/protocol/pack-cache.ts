@@ -75,7 +75,7 @@ export function cloneKey(req: CloneRequest): string {
 
 /**
  * Answers a clone from the cache, or makes its pack with `make` (which
- * writes it to the sink it is given; the sink is ended here) and keeps it. A failure to keep the
+ * writes it to the sink it is given and ends it) and keeps it. A failure to keep the
  * pack never fails the clone: the pack still goes to the client.
  */
 export async function sendCachedPack(cache: PackCacheOptions, key: string, out: GitOutput, make: (sink: Writable) => Promise<PackWritten>): Promise<PackWritten & { use: CacheUse }> {
@@ -123,7 +123,6 @@ async function makeAndKeep(cache: PackCacheOptions, file: fs.FileHandle, paths: 
   try {
     const sink = teeSink(out.packSink(), (chunk) => later(() => file.write(chunk)));
     written = await make(sink);
-    await new Promise<void>((resolve, reject) => sink.end((err?: Error | null) => (err ? reject(err) : resolve())));
     await pending;
   } catch (err) {
     await file.close().catch(() => undefined);
@@ -168,16 +167,14 @@ async function follow(temp: string, final: string, meta: string, out: GitOutput)
   const file = await openIfPresent(temp);
   if (!file) return undefined;
   try {
-    let sent = 0;
     const written = await streamFile(file, out, async (position) => {
-      sent = position;
       const done = await statIfPresent(final);
       if (done) return position >= done.size;
       const growing = await statIfPresent(temp);
       // Renamed between the two looks: finished.
       if (!growing && (await statIfPresent(final))) return false;
       if (!growing || Date.now() - growing.mtimeMs > STALE_MS) {
-        if (sent > 0) throw new ConflictError('the pack being made for an identical clone was not finished; run the clone again');
+        if (position > 0) throw new ConflictError('the pack being made for an identical clone was not finished; run the clone again');
         if (growing) await fs.rm(temp, { force: true });
         throw new AbandonedPack();
       }

@@ -57,33 +57,33 @@ export async function sendPack(
   out: GitOutput,
   options: SendOptions,
 ): Promise<UploadPackResult> {
-  const asked = { filter: options.filter?.spec, shallow: options.shallow !== undefined && options.shallow.size > 0 };
   const make = (sink: Writable) => makePack(store, walker, refs, wants, common, out, sink, options);
-  let result: UploadPackResult;
-  if (options.cache && common.length === 0) {
-    const key = cloneKey({
-      repositoryId: options.cache.repositoryId,
-      format: store.objectFormat,
-      wants,
-      ofsDelta: options.ofsDelta,
-      includeTag: options.includeTag,
-      tags: refs.refs.filter((r) => r.peeled).map((r) => `${r.id} ${r.peeled}`),
-      filter: options.filter?.spec,
-      shallow: options.shallow,
-    });
-    const sent = await sendCachedPack(options.cache.options, key, out, make);
-    result = { objects: sent.count, bytes: sent.bytes, reused: sent.reused, cache: sent.use, ...asked };
-  } else {
-    const sink = out.packSink();
-    const written = await make(sink);
-    await new Promise<void>((resolve, reject) => sink.end((err?: Error | null) => (err ? reject(err) : resolve())));
-    result = { objects: written.count, bytes: written.bytes, reused: written.reused, ...asked };
-  }
+  // Only a clone (no haves) asks for what its wants alone decide.
+  const cache = common.length === 0 ? options.cache : undefined;
+  const key = cache && cloneKey({
+    repositoryId: cache.repositoryId,
+    format: store.objectFormat,
+    wants,
+    ofsDelta: options.ofsDelta,
+    includeTag: options.includeTag,
+    tags: refs.refs.filter((r) => r.peeled).map((r) => `${r.id} ${r.peeled}`),
+    filter: options.filter?.spec,
+    shallow: options.shallow,
+  });
+  const sent = cache && key ? await sendCachedPack(cache.options, key, out, make) : { ...(await make(out.packSink())), use: undefined };
+  const result: UploadPackResult = {
+    objects: sent.count,
+    bytes: sent.bytes,
+    reused: sent.reused,
+    filter: options.filter?.spec,
+    shallow: options.shallow !== undefined && options.shallow.size > 0,
+    ...(sent.use ? { cache: sent.use } : {}),
+  };
   if (out.multiplexed) await out.write(FLUSH);
   return result;
 }
 
-/** Walks what to send and writes its pack to `sink` (not ended here). */
+/** Walks what to send, writes its pack to `sink` and ends it. */
 async function makePack(store: DataStore, walker: Walker, refs: RepoRefs, wants: readonly string[], common: readonly string[], out: GitOutput, sink: Writable, options: SendOptions) {
   await out.progress('Enumerating objects...\n');
   const sending = await walker.objectsToSend(wants, common, options);
@@ -91,5 +91,7 @@ async function makePack(store: DataStore, walker: Walker, refs: RepoRefs, wants:
   await out.progress(`Enumerating objects: ${sending.length}, done.\n`);
   const clientHas = options.thinPack ? (id: string) => walker.clientHas.has(id) : undefined;
   // Objects built afresh get ofs-deltas between versions of one path, when the client takes them.
-  return writeStoredPack(store, sending, sink, { format: store.objectFormat, ofsDelta: options.ofsDelta, clientHas, deltas: options.ofsDelta });
+  const written = await writeStoredPack(store, sending, sink, { format: store.objectFormat, ofsDelta: options.ofsDelta, clientHas, deltas: options.ofsDelta });
+  await new Promise<void>((resolve, reject) => sink.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  return written;
 }

@@ -46,7 +46,6 @@ export function limitsOf(session: ProtocolSession): ProtocolLimits {
   return session.limits ?? DEFAULT_PROTOCOL_LIMITS;
 }
 
-
 /** The pack cache as sendPack takes it: the session's, for its repository. */
 export function packCacheOf(session: ProtocolSession): { options: PackCacheOptions; repositoryId: string } | undefined {
   return session.packCache && { options: session.packCache, repositoryId: session.repo.id };
