@@ -65,6 +65,44 @@ describe('mongodb commit log', () => {
       assert.equal((await store.getRef(repo, 'refs/heads/a'))?.target, blobId('a3'));
     });
   });
+
+  // A document holds 16 MiB; a push's commit index can be far larger than that.
+  it('commits a write larger than one document atomically, in parts, and races it fairly', async () => {
+    const uri = freshUri('?poll_interval=20');
+    await withStore(uri, async (store, driver) => {
+      const c = driver.collections;
+      const repo = (await store.createRepository({ name: 'large' })).id;
+      await store.updateRefs(repo, [{ name: 'refs/heads/main', old: null, new: blobId('l0') }]);
+      const seen: ChangeEvent[] = [];
+      const stop = await store.subscribe((e) => seen.push(e));
+      const mib = (tag: string) => tag.repeat(1024 * 1024);
+      // Two writers race the same compare-and-swap, each with 12 MiB of config beside it: one wins whole.
+      const write = (tag: string) => store.transaction(async (tx) => {
+        for (let i = 0; i < 12; i++) await tx.setConfig(`large/${tag}/${i}`, mib(tag));
+        await tx.updateRefs(repo, [{ name: 'refs/heads/main', old: blobId('l0'), new: blobId(tag) }]);
+      });
+      const results = await Promise.allSettled([write('a'), write('b')]);
+      await stop();
+      const won = results.flatMap((r, i) => (r.status === 'fulfilled' ? ['ab'[i]] : []));
+      assert.equal(won.length, 1, JSON.stringify(results.map((r) => r.status === 'rejected' && String(r.reason))));
+      const [winner, loser] = won[0] === 'a' ? ['a', 'b'] : ['b', 'a'];
+      assert.equal((await store.getRef(repo, 'refs/heads/main'))?.target, blobId(winner));
+      for (let i = 0; i < 12; i++) {
+        assert.equal((await store.getConfig(`large/${winner}/${i}`))?.length, 1024 * 1024);
+        assert.equal(await store.getConfig(`large/${loser}/${i}`), undefined);
+      }
+      const entry = (await c.log.find({ parts: { $gt: 0 } }).toArray()).at(-1)!;
+      assert.ok(entry.parts! >= 3, `12 MiB in parts of at most 4 MiB: ${entry.parts}`);
+      assert.equal(await c.logParts.countDocuments({}), entry.parts, "the loser's parts are gone");
+      for (let i = 0; i < 100 && !seen.some((e) => e.kind === 'ref'); i++) await sleep(20);
+      assert.deepEqual(seen.filter((e) => e.kind === 'ref').map((e) => e.kind === 'ref' && e.new), [blobId(winner)]);
+      // Parts no entry names (a writer killed before taking a sequence) go at the log's trim once old.
+      await c.logParts.insertOne({ _id: 'dead:0', w: 'dead', i: 0, muts: [], at: Date.now() - 2 * 3600_000 });
+      await c.logParts.insertOne({ _id: 'young:0', w: 'young', i: 0, muts: [], at: Date.now() });
+      await new CommitLog(c, 0).trim();
+      assert.deepEqual((await c.logParts.find({ w: { $in: ['dead', 'young'] } }).toArray()).map((p) => p.w), ['young']);
+    });
+  });
 });
 
 describe('mongodb server features', () => {

@@ -7,10 +7,23 @@ export interface LogDoc {
   _id: number;
   /** On entry 0 only: the layout the store was created with. */
   layout?: Layout;
+  /** The commit's mutations; empty when they are kept in `parts` part documents of write `w` (log-parts.ts). */
   muts: Mutation[];
+  w?: string;
+  parts?: number;
   /** Every mutation is in place (readers at this sequence see it all). */
   done: boolean;
   /** Epoch ms, for retention. */
+  at: number;
+}
+
+/** Part `i` of the mutations of write `w`, a commit too large for one log entry. */
+export interface LogPartDoc {
+  _id: string;
+  w: string;
+  i: number;
+  muts: Mutation[];
+  /** Epoch ms, for removing the parts of writes that never took a sequence. */
   at: number;
 }
 
@@ -70,6 +83,7 @@ export interface Layout {
 export interface Collections {
   db: Db;
   log: Collection<LogDoc>;
+  logParts: Collection<LogPartDoc>;
   records: Collection<RecordDoc>;
   events: Collection<EventDoc>;
   bucket: GridFSBucket;
@@ -90,6 +104,7 @@ export function collections(db: Db, layout: Layout, secondaryIndexes: boolean): 
   return {
     db,
     log: db.collection<LogDoc>('log'),
+    logParts: db.collection<LogPartDoc>('log_parts'),
     records: db.collection<RecordDoc>('records'),
     events: db.collection<EventDoc>('events'),
     bucket: new GridFSBucket(db, { bucketName: 'entries' }),

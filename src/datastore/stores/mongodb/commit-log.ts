@@ -14,20 +14,19 @@ import { ignoreDuplicate, isDuplicateKey, type Collections, type LogDoc, type Mu
 import { CURRENT, versionId, type RecordDoc } from './records.js';
 import { deleteObjects } from './objects.js';
 import { byKeys } from './by-key.js';
+import { dropOrphanParts, dropParts, mutationsOf, storeMutations, type StoredMutations } from './log-parts.js';
 
 /** A reader applies an unapplied head entry itself once it is this old (its writer has probably died). */
 const STALE_MS = 1000;
+/** Parts of a large commit that no log entry names after this long are a dead or losing writer's; a writer renews older ones. */
+const ORPHAN_PARTS_MS = 60 * 60 * 1000;
+const stale = (stored: StoredMutations) => stored.at !== undefined && Date.now() - stored.at > ORPHAN_PARTS_MS / 2;
 
 /** A planned write: its mutations, and how it stands after another commit took its place. */
 export interface Plan {
   muts: Mutation[];
   /** Throws ConflictError when `winner` made the plan fail; 'valid' when the plan holds after it. */
   judge(winner: Mutation[]): 'valid' | 'replan';
-}
-
-/** Audit events carry the sequence of the commit that appends them. */
-function stamped(muts: Mutation[], seq: number): Mutation[] {
-  return muts.map((m) => (m.c === 'e' ? { c: 'e', doc: { ...m.doc, s: seq } } : m));
 }
 
 export class CommitLog {
@@ -104,6 +103,7 @@ export class CommitLog {
    */
   async commit(plan: (snapshot: number) => Promise<Plan>): Promise<number | undefined> {
     let planned: Plan | undefined;
+    let stored: StoredMutations | undefined;
     let seq = -1;
     for (let attempt = 0; ; attempt++) {
       if (!planned) {
@@ -112,35 +112,59 @@ export class CommitLog {
         seq = head._id;
         planned = await plan(seq);
         if (planned.muts.length === 0) return undefined;
+        stored = await storeMutations(this.c, planned.muts);
+      } else if (stale(stored!)) {
+        // Parts this old may be taken for a dead writer's by another process's trim: write them again.
+        await dropParts(this.c, stored!);
+        stored = await storeMutations(this.c, planned.muts);
       }
-      const entry: LogDoc = { _id: seq + 1, muts: stamped(planned.muts, seq + 1), done: false, at: Date.now() };
+      const { muts, w, parts } = stored!;
+      const entry: LogDoc = { _id: seq + 1, muts, ...(w ? { w, parts } : {}), done: false, at: Date.now() };
+      // Any error but a taken sequence leaves the parts alone: the insert may have landed unseen (they go as orphans if not).
+      if (await this.take(entry)) {
+        await this.apply(entry, planned.muts);
+        if (++this.commits % 64 === 0) await this.trim().catch(() => undefined);
+        return entry._id;
+      }
+      // Another writer took seq + 1, so our parts are named by no entry: drop them when the plan fails or changes.
       try {
-        await this.c.log.insertOne(entry);
-      } catch (err) {
-        if (!isDuplicateKey(err)) throw err;
         const winner = await this.c.log.findOne({ _id: seq + 1 });
-        const verdict = winner ? planned.judge(winner.muts) : 'replan';
+        const verdict = winner ? planned.judge(await mutationsOf(this.c, winner)) : 'replan';
         await this.settled(seq + 1);
         if (verdict === 'valid') seq++;
-        else planned = undefined;
-        await sleep(Math.random() * Math.min(2 ** attempt, 20));
-        continue;
+        else {
+          await dropParts(this.c, stored!);
+          planned = undefined;
+        }
+      } catch (err) {
+        await dropParts(this.c, stored!).catch(() => undefined);
+        throw err;
       }
-      await this.apply(entry);
-      if (++this.commits % 64 === 0) await this.trim().catch(() => undefined);
-      return entry._id;
+      await sleep(Math.random() * Math.min(2 ** attempt, 20));
+    }
+  }
+
+  /** Inserts `entry`: true when it took its sequence number, false when another writer has it. */
+  private async take(entry: LogDoc): Promise<boolean> {
+    try {
+      await this.c.log.insertOne(entry);
+      return true;
+    } catch (err) {
+      if (isDuplicateKey(err)) return false;
+      throw err;
     }
   }
 
   /** Puts an entry's mutations in place; safe to run any number of times, by anyone. */
-  async apply(entry: LogDoc): Promise<void> {
+  async apply(entry: LogDoc, muts?: Mutation[]): Promise<void> {
     const n = entry._id;
     const versions: RecordDoc[] = [];
     const superseded: string[] = [];
     const events = [];
     const objects: string[] = [];
-    for (const m of entry.muts) {
-      if (m.c === 'e') events.push(m.doc);
+    for (const m of muts ?? (await mutationsOf(this.c, entry))) {
+      // An event is visible to snapshots from the commit that appends it.
+      if (m.c === 'e') events.push({ ...m.doc, s: n });
       else if (m.c === 'o') objects.push(m.k);
       else {
         const r = m as RecordMutation;
@@ -165,16 +189,20 @@ export class CommitLog {
     if (this.hint?.seq === n) this.hint.done = true;
   }
 
-  /** Entries after `after`, applied ones only, in order: what a change feed reads. */
+  /** Entries after `after`, applied ones only, in order, with their mutations: what a change feed reads. */
   async entriesAfter(after: number, limit = 256): Promise<LogDoc[]> {
-    return this.c.log.find({ _id: { $gt: after }, done: true }, { sort: { _id: 1 }, limit }).toArray();
+    const entries = await this.c.log.find({ _id: { $gt: after }, done: true }, { sort: { _id: 1 }, limit }).toArray();
+    for (const entry of entries) entry.muts = await mutationsOf(this.c, entry);
+    return entries;
   }
 
   /** Drops versions superseded, and log entries written, longer ago than the retention. */
   async trim(): Promise<void> {
-    const cutoff = await this.c.log.find({ at: { $lt: Date.now() - this.retentionMs }, done: true }, { sort: { _id: -1 }, limit: 1 }).next();
+    const before = Date.now() - this.retentionMs;
+    const cutoff = await this.c.log.find({ at: { $lt: before }, done: true }, { sort: { _id: -1 }, limit: 1 }).next();
     if (!cutoff) return;
     await this.c.records.deleteMany({ sup: { $lte: cutoff._id } });
     await this.c.log.deleteMany({ _id: { $lt: cutoff._id } });
+    await dropOrphanParts(this.c, Date.now() - ORPHAN_PARTS_MS);
   }
 }
