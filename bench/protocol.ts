@@ -11,7 +11,12 @@
  *    from `govc serve` (SQLite store, `govc repo import`ed) ÷ from `git daemon`
  *    and ÷ from `git http-backend` (interleaved runs, medians)
  *  - a push of `--refs` new branches without --atomic to `govc serve` on
- *    SQLite and on PostgreSQL ÷ the same push to `git daemon`; with --atomic beside
+ *    SQLite and on PostgreSQL ÷ the same push to `git daemon`; with --atomic beside.
+ *    Each also gives the server's CPU seconds during the push (/proc, children
+ *    included for git daemon): over smart HTTP, git's own client spends most
+ *    of the wall time (remote-curl hands `send-pack --stateless-rpc` one
+ *    refspec per ref, matched against every ref: quadratic in the count),
+ *    which git:// to git daemon does not.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, unlinkSync, writeFileSync, readFileSync } from 'node:fs';
@@ -22,6 +27,7 @@ import { cached, generateHistory, packInfo } from './pack-storage/generate.js';
 import { postgresQuery } from './pack-storage/measure.js';
 import { gitDaemon, govcServe, httpBackend } from './pack-storage/servers.js';
 import { CLI } from '../support/govc.js';
+import { addKey, makeKey, sshEnv, startGovcWithSsh } from '../support/ssh.js';
 
 
 function arg(name: string, fallback: string): string {
@@ -41,6 +47,31 @@ const OPTS = {
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+/**
+ * CPU seconds used by a process, its live descendants, and the children each
+ * has reaped (Linux /proc; 100 ticks a second). `git daemon` is a wrapper
+ * whose child `git-daemon` forks a process per connection.
+ */
+function cpuSeconds(pid: number): number {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return 0; // exited meanwhile: counted by its parent once reaped
+  }
+  const f = stat.replace(/^.*\) /, '').split(' ');
+  const own = (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100;
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  return own + children.reduce((sum, child) => sum + cpuSeconds(child), 0);
+}
+
+/** Wall time of `fn`, and the CPU seconds process `pid` spent meanwhile. */
+async function withCpu(pid: number, fn: () => Promise<number>): Promise<{ ms: number; cpu: number }> {
+  const before = cpuSeconds(pid);
+  const ms = await fn();
+  return { ms, cpu: cpuSeconds(pid) - before };
+}
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd?: string): Promise<number> {
   const start = performance.now();
@@ -62,7 +93,7 @@ async function main(): Promise<void> {
       return gitDaemon(served, env);
     });
     stops.push(() => daemon.stop());
-    await pushes(work, env, served, daemon.url, stops, out);
+    await pushes(work, env, served, daemon, stops, out);
     process.stdout.write(`${out.join('\n')}\n`);
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
@@ -100,6 +131,7 @@ async function clones(work: string, env: NodeJS.ProcessEnv, served: string, stop
       ['git http-backend', `${backend.url}/repo.git`],
     ];
     for (const [label, args] of [
+      ['git clone --bare (full, for reference)', []],
       ['git clone --bare --depth 1', ['--depth', '1']],
       ['git clone --bare --filter=blob:none', ['--filter=blob:none']],
     ] as Array<[string, string[]]>) {
@@ -121,7 +153,7 @@ async function clones(work: string, env: NodeJS.ProcessEnv, served: string, stop
   }
 }
 
-async function pushes(work: string, env: NodeJS.ProcessEnv, served: string, daemonUrl: string, stops: Array<() => Promise<void>>, out: string[]): Promise<void> {
+async function pushes(work: string, env: NodeJS.ProcessEnv, served: string, { url: daemonUrl, pid: daemonPid }: { url: string; pid: number }, stops: Array<() => Promise<void>>, out: string[]): Promise<void> {
   {
     // Many refs: a small repository whose `--refs` branches all point at its commits.
     const local = join(work, 'many');
@@ -132,13 +164,13 @@ async function pushes(work: string, env: NodeJS.ProcessEnv, served: string, daem
     execFileSync('git', ['update-ref', '--stdin'], { cwd: local, env, input: lines });
     const pushTo = (url: string, atomic: boolean) => run('git', ['push', '-q', ...(atomic ? ['--atomic'] : []), url, 'refs/heads/many/*:refs/heads/many/*'], env, local);
 
-    const baseline: number[] = [];
+    const baseline: Array<{ ms: number; cpu: number }> = [];
     for (const atomic of [false, true]) {
       const bare = join(served, `push-${atomic}.git`);
       execFileSync('git', ['init', '-q', '--bare', bare], { env });
-      baseline.push(await pushTo(`${daemonUrl}/push-${atomic}.git`, atomic));
+      baseline.push(await withCpu(daemonPid, () => pushTo(`${daemonUrl}/push-${atomic}.git`, atomic)));
     }
-    out.push(`push of ${OPTS.refs} new refs to git daemon: ${secs(baseline[0])} (--atomic ${secs(baseline[1])})`);
+    out.push(`push of ${OPTS.refs} new refs to git daemon: ${secs(baseline[0].ms)}, server CPU ${baseline[0].cpu.toFixed(2)} s (--atomic ${secs(baseline[1].ms)}, CPU ${baseline[1].cpu.toFixed(2)} s)`);
     log(out[out.length - 1]);
     const schema = `bench_protocol_${process.pid}`;
     const sep = OPTS.postgresUrl.includes('?') ? '&' : '?';
@@ -149,16 +181,36 @@ async function pushes(work: string, env: NodeJS.ProcessEnv, served: string, daem
       ['PostgreSQL', `${OPTS.postgresUrl}${sep}schema=${schema}`],
     ]) {
       const server = await govcServe(uri, work);
-      const times: number[] = [];
+      const times: Array<{ ms: number; cpu: number }> = [];
       for (const atomic of [false, true]) {
         const repo = `refs-${atomic}`;
         const r = await fetch(`${server.url}/api/v1/repositories`, { method: 'POST', headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: repo }) });
         if (r.status !== 201) throw new Error(`creating ${repo}: ${r.status}`);
-        times.push(await pushTo(server.repoUrl(repo), atomic));
+        times.push(await withCpu(server.pid, () => pushTo(server.repoUrl(repo), atomic)));
       }
       await server.stop();
-      out.push(`push of ${OPTS.refs} new refs to govc serve (${name}) without --atomic: ${secs(times[0])} (÷ git daemon ${(times[0] / baseline[0]).toFixed(2)}); with --atomic ${secs(times[1])}`);
+      const [plain, atomic] = times;
+      out.push(
+        `push of ${OPTS.refs} new refs to govc serve (${name}) without --atomic: ${secs(plain.ms)} (÷ git daemon ${(plain.ms / baseline[0].ms).toFixed(2)}), server CPU ${plain.cpu.toFixed(2)} s (÷ daemon ${(plain.cpu / baseline[0].cpu).toFixed(2)}); ` +
+          `with --atomic ${secs(atomic.ms)}, server CPU ${atomic.cpu.toFixed(2)} s`,
+      );
       log(out[out.length - 1]);
+    }
+
+    // The same push over SSH: git's own send-pack gets the pattern refspec, as with git daemon.
+    const govc = await startGovcWithSsh(work, ['--store', `sqlite://${join(work, 'refs-ssh.db')}`, '--init-admin', 'bench']);
+    try {
+      const key = await makeKey(work, 'bench_key');
+      const added = await addKey(govc.url, govc.adminToken, 'bench', key.publicKey);
+      if (added.status !== 201) throw new Error(`adding the bench key: ${added.status} ${JSON.stringify(added.body)}`);
+      const r = await fetch(`${govc.url}/api/v1/repositories`, { method: 'POST', headers: { authorization: `Bearer ${govc.adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'refs-ssh' }) });
+      if (r.status !== 201) throw new Error(`creating refs-ssh: ${r.status}`);
+      const ssh = sshEnv(env, work, govc, key.path);
+      const t = await withCpu(govc.child.pid!, () => run('git', ['push', '-q', `${govc.sshUrl}/refs-ssh.git`, 'refs/heads/many/*:refs/heads/many/*'], ssh, local));
+      out.push(`push of ${OPTS.refs} new refs to govc serve (SQLite) over SSH without --atomic: ${secs(t.ms)} (÷ git daemon ${(t.ms / baseline[0].ms).toFixed(2)}), server CPU ${t.cpu.toFixed(2)} s`);
+      log(out[out.length - 1]);
+    } finally {
+      await govc.stop();
     }
   }
 }
