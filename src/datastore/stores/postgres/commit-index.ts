@@ -27,6 +27,9 @@ export const COMMIT_INDEX_SQL = {
     SELECT $1, x.id, x.t FROM unnest($2::text[], $3::bigint[]) AS x(id, t)
     ON CONFLICT DO NOTHING`,
   dropIndex: 'DELETE FROM repository_commits WHERE repository_id = $1',
+  deleteMembers: 'DELETE FROM repository_commits WHERE repository_id = $1 AND commit_id = ANY($2::text[])',
+  // a commit's row is shared by the repositories that reach it: it goes with the last of them
+  deleteUnreached: 'DELETE FROM commits c WHERE c.id = ANY($1::text[]) AND NOT EXISTS (SELECT 1 FROM repository_commits rc WHERE rc.commit_id = c.id)',
   indexed: 'SELECT commit_id FROM repository_commits WHERE repository_id = $1 AND commit_id = ANY($2::text[])',
   count: `SELECT count(*) AS commits, count(DISTINCT c.metadata->>'e') AS contributors
     FROM repository_commits rc JOIN commits c ON c.id = rc.commit_id WHERE rc.repository_id = $1`,
@@ -57,6 +60,15 @@ export async function writeCommitIndex(exec: Executor, op: CommitIndexOp): Promi
     return;
   }
   if (op.commits.length === 0) return;
+  if (op.op === 'deleteCommits') {
+    // contributors are counted from the rows that remain
+    for (let i = 0; i < op.commits.length; i += CHUNK) {
+      const ids = op.commits.slice(i, i + CHUNK).map((r) => r.id);
+      await exec.query(COMMIT_INDEX_SQL.deleteMembers, [op.repositoryId, ids]);
+      await exec.query(COMMIT_INDEX_SQL.deleteUnreached, [ids]);
+    }
+    return;
+  }
   const repo = await exec.query(COMMIT_INDEX_SQL.repositoryExists, [op.repositoryId]);
   if (!repo.rowCount) throw new NotFoundError(`repository ${op.repositoryId} does not exist; its commit index cannot be written`, { id: op.repositoryId });
   for (let i = 0; i < op.commits.length; i += CHUNK) {
