@@ -15,7 +15,9 @@ export type LoggedChange =
   | { kind: 'ref'; repositoryId: string; name: string }
   | { kind: 'user'; id: string }
   | { kind: 'event'; id: string; timestamp: number }
-  | { kind: 'config'; key: string };
+  | { kind: 'config'; key: string }
+  /** A row of a repository's commit index (a store that keeps it natively logs these; others log its config keys). */
+  | { kind: 'commit'; repositoryId: string; id: string };
 
 export interface ChangeLogPage {
   changes: LoggedChange[];

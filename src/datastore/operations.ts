@@ -413,6 +413,12 @@ export abstract class Operations {
     }
   }
 
+  /** The rows of those of `ids` the repository's commit index holds (migration through a change log). */
+  async getIndexedRows(repositoryId: string, ids: string[]): Promise<CommitIndexRow[]> {
+    this.checkRepositoryId(repositoryId);
+    return ids.length === 0 ? [] : this.read(ids.length, (r) => commitIndexOf(r).getRows(repositoryId, ids));
+  }
+
   /** Every row of the commit index, by id (backup and migration). */
   async *listIndexedRows(repositoryId: string): AsyncGenerator<CommitIndexRow> {
     this.checkRepositoryId(repositoryId);

@@ -15,6 +15,7 @@ import { copyStore, type CopySummary } from '../../src/datastore/migration/copy.
 import { verifyStores } from '../../src/datastore/migration/verify.js';
 import { startGovc } from './cli.js';
 import { populate, TestStores } from './stores.js';
+import { history } from '../support/commit-rows.js';
 
 const stores = new TestStores();
 after(() => stores.cleanup());
@@ -33,7 +34,9 @@ async function changeEverything(store: DataStore): Promise<{ copied: CopySummary
   await store.putObjects([{ type: 'blob', data: Buffer.from(`another ${Math.random()}\n`) }]);
   const unreferenced = await store.putObject({ type: 'blob', data: Buffer.from('deleted again before the run\n') });
   await store.deleteObject(unreferenced);
-  await store.updateRefs(a.id, [{ name: 'refs/heads/main', new: blob }]); // moved
+  await store.updateRefs(a.id, [{ name: 'refs/heads/main', new: blob }], { commits: history(2, `log-${Math.random()}-`, 1_800_000_000) }); // moved, with 2 rows (newer than the others)
+  const [gone] = await store.queryIndexedCommits(a.id, { limit: 1, until: 1_700_000_000 + 1 }); // the oldest row of a
+  await store.pruneCommitIndex(a.id, (id) => id !== gone.id);
   await store.updateRefs(a.id, [{ name: 'refs/tags/v1', new: null }]); // deleted
   await store.updateRepository(a.id, { description: 'changed' });
   await store.deleteRepository(b.id); // and its refs with it
@@ -47,9 +50,9 @@ async function changeEverything(store: DataStore): Promise<{ copied: CopySummary
   await store.setConfig('log.new', 'yes');
   await store.deleteConfig('log.setting');
   return {
-    copied: { object: 2, commit: 0, repository: 2, ref: 2, user: 1, event: 2, config: 1 },
-    // the unreferenced blob is in neither, so nothing to delete; the tag, repository b, the user, the config key
-    deleted: 4,
+    copied: { object: 2, commit: 2, repository: 2, ref: 2, user: 1, event: 2, config: 1 },
+    // the unreferenced blob is in neither, so nothing to delete; the tag, repository b, the user, the config key, a's pruned row
+    deleted: 5,
   };
 }
 

@@ -116,6 +116,12 @@ export class KeyspaceCommitIndex implements CommitIndexReader {
     return page.map(([, value]) => JSON.parse(value) as Contributor);
   }
 
+  async getRows(repositoryId: string, ids: string[]): Promise<CommitIndexRow[]> {
+    const root = indexRoot(repositoryId);
+    const rows = await Promise.all(ids.map((id) => this.row(root, id)));
+    return rows.filter((r): r is CommitIndexRow => r !== undefined);
+  }
+
   async listRows(repositoryId: string, range: { after?: string; limit: number }): Promise<CommitIndexRow[]> {
     const root = indexRoot(repositoryId);
     const page = await this.reader.listConfig({ prefix: keys.rows(root), after: range.after === undefined ? undefined : keys.row(root, range.after), limit: range.limit });

@@ -73,6 +73,8 @@ export interface CommitIndexReader {
   countCommits(repositoryId: string): Promise<{ commits: number; contributors: number }>;
   /** By lower-cased email ascending, strictly after `after`. */
   listContributors(repositoryId: string, range: { after?: string; limit: number }): Promise<Contributor[]>;
+  /** The whole rows of those of `ids` the index holds (migration through a change log). */
+  getRows(repositoryId: string, ids: string[]): Promise<CommitIndexRow[]>;
   /** Whole rows (with paths) by id ascending, strictly after `after`: for backup and migration. */
   listRows(repositoryId: string, range: { after?: string; limit: number }): Promise<CommitIndexRow[]>;
 }

@@ -16,6 +16,7 @@
 import { createHash } from 'node:crypto';
 import type { ProgressListener } from '../../git/progress.js';
 import { changeLogOf, type ChangeLog } from '../change-log.js';
+import { checkCommitRow, type CommitIndexRow, type StoreWriteOp } from '../commit-index/index.js';
 import type { WriteOp } from '../driver.js';
 import { KEYSPACE } from '../keyspace.js';
 import type { DataStore } from '../store.js';
@@ -157,14 +158,14 @@ class CopyRun {
     return this.options.stop?.() === true;
   }
 
-  private async write(kind: RecordKind, ops: WriteOp[], checkpoint: string, position: Position): Promise<void> {
+  private async write(kind: RecordKind, ops: StoreWriteOp[], checkpoint: string, position: Position): Promise<void> {
     if (this.stopped()) throw new StoppedRun();
     this.summary.eventsAlreadyPresent += await writeBatch(this.target, ops, checkpointOp(`${this.prefix}${checkpoint}`, position));
     this.options.onBatch?.(kind);
   }
 
   /** A delete that mirrors the source (incremental runs only). */
-  private remove(ops: WriteOp[], op: WriteOp): void {
+  private remove(ops: StoreWriteOp[], op: StoreWriteOp): void {
     ops.push(op);
     this.summary.deleted++;
   }
@@ -210,7 +211,7 @@ class CopyRun {
   private async repositories(): Promise<void> {
     const at = this.options.incremental ? {} : await this.position('repositories');
     if (at.done) return;
-    let ops: WriteOp[] = [];
+    let ops: StoreWriteOp[] = [];
     let done = 0;
     let lastDone = at.after;
     const maybeFlush = async (force = false) => {
@@ -239,12 +240,51 @@ class CopyRun {
           }
           await maybeFlush();
         }
+        await this.commitRows(id, m.right?.id === id, ops, maybeFlush);
       }
       lastDone = m.key;
       this.progress('repositories', ++done);
       await maybeFlush();
     }
     await maybeFlush(true);
+  }
+
+  /**
+   * A repository's commit-index rows, merged by id: missing rows are put,
+   * rows that differ are replaced, and (incremental) rows only the target
+   * holds are deleted, with the contributors no source row has. Rows go in
+   * one op per batch, whichever way the target keeps them.
+   */
+  private async commitRows(repositoryId: string, inTarget: boolean, ops: StoreWriteOp[], maybeFlush: () => Promise<void>): Promise<void> {
+    let puts: CommitIndexRow[] = [];
+    let dels: CommitIndexRow[] = [];
+    const sourceAuthors = new Set<string>();
+    const deletedAuthors = new Set<string>();
+    const flush = async () => {
+      if (dels.length > 0) ops.push({ op: 'deleteCommits', repositoryId, commits: dels, contributors: [] });
+      if (puts.length > 0) ops.push({ op: 'putCommits', repositoryId, commits: puts.map((row) => checkCommitRow(row, this.target.objectFormat)) });
+      puts = [];
+      dels = [];
+      await maybeFlush();
+    };
+    const right = inTarget ? sorted.commits(this.target, repositoryId) : empty<Keyed<CommitIndexRow>>();
+    for await (const c of mergeSorted(sorted.commits(this.source, repositoryId), right, 'commit rows')) {
+      if (c.left) sourceAuthors.add(c.left.author.email.toLowerCase());
+      if (!c.left) {
+        if (!this.options.incremental) continue;
+        dels.push(c.right!);
+        deletedAuthors.add(c.right!.author.email.toLowerCase());
+        this.summary.deleted++;
+      } else if (!c.right || canonical(c.left) !== canonical(c.right)) {
+        if (c.right) dels.push(c.right);
+        puts.push(c.left);
+        this.summary.copied.commit++;
+      }
+      if (puts.length + dels.length >= this.batchSize) await flush();
+    }
+    const gone = [...deletedAuthors].filter((email) => !sourceAuthors.has(email));
+    if (gone.length > 0) ops.push({ op: 'deleteCommits', repositoryId, commits: [], contributors: gone });
+    await flush();
   }
 
   /** A phase of keyed records merged in order, its checkpoint the last key done. */

@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { PoolClient } from 'pg';
+import { LOGGED_TABLES } from './change-log-schema.js';
 import { FOLLOWER_RETENTION_MS, type ChangeLog, type ChangeLogPage, type LoggedChange } from '../../change-log.js';
 
 interface LogRow {
@@ -19,7 +20,7 @@ interface LogRow {
 }
 
 const SQL = {
-  lockWrites: 'LOCK TABLE objects, repositories, refs, users, audit_events, config IN SHARE MODE',
+  lockWrites: `LOCK TABLE ${LOGGED_TABLES.join(', ')} IN SHARE MODE`,
   lockLog: 'LOCK TABLE change_log IN SHARE MODE',
   head: 'SELECT coalesce(max(seq), 0)::text AS head FROM change_log',
   register: `INSERT INTO change_followers (name, position) VALUES ($1, $2)
@@ -54,6 +55,8 @@ function toChanges(row: LogRow): LoggedChange[] {
       return row.keys.map((id, i) => ({ kind: 'event', id, timestamp: Number(row.times![i]) }));
     case 'config':
       return row.keys.map((key) => ({ kind: 'config', key }));
+    case 'commit':
+      return row.keys.map((id) => ({ kind: 'commit', repositoryId: row.repository_id!, id }));
     default:
       return [];
   }

@@ -39,6 +39,8 @@ export const COMMIT_INDEX_SQL = {
     ORDER BY c.metadata->>'e', rc.commit_id LIMIT $3`,
   rows: `SELECT ${COMMIT_COLUMNS}, c.paths FROM repository_commits rc JOIN commits c ON c.id = rc.commit_id
     WHERE rc.repository_id = $1 AND ($2::text IS NULL OR rc.commit_id > $2) ORDER BY rc.commit_id LIMIT $3`,
+  rowsById: `SELECT ${COMMIT_COLUMNS}, c.paths FROM repository_commits rc JOIN commits c ON c.id = rc.commit_id
+    WHERE rc.repository_id = $1 AND rc.commit_id = ANY($2::text[]) ORDER BY rc.commit_id`,
 } as const;
 
 interface CommitRowOut {
@@ -52,6 +54,8 @@ interface CommitRowOut {
 }
 
 const toCommit = (r: CommitRowOut): IndexedCommit => ({ id: r.id, tree: r.tree, parents: r.parents, author: r.author, committer: r.committer, summary: r.message });
+
+const toRow = (r: CommitRowOut): CommitIndexRow => ({ ...toCommit(r), paths: r.paths ?? [] });
 
 /** Applies one CommitIndexOp inside the writer's transaction. */
 export async function writeCommitIndex(exec: Executor, op: CommitIndexOp): Promise<void> {
@@ -116,8 +120,13 @@ export class PgCommitIndex implements CommitIndexReader {
     return rows.map((r) => ({ name: r.name, email: r.email }));
   }
 
+  async getRows(repositoryId: string, ids: string[]): Promise<CommitIndexRow[]> {
+    const { rows } = await this.exec.query<CommitRowOut>(COMMIT_INDEX_SQL.rowsById, [repositoryId, ids]);
+    return rows.map(toRow);
+  }
+
   async listRows(repositoryId: string, range: { after?: string; limit: number }): Promise<CommitIndexRow[]> {
     const { rows } = await this.exec.query<CommitRowOut>(COMMIT_INDEX_SQL.rows, [repositoryId, range.after ?? null, range.limit]);
-    return rows.map((r) => ({ ...toCommit(r), paths: r.paths ?? [] }));
+    return rows.map(toRow);
   }
 }
