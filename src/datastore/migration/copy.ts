@@ -15,7 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ProgressListener } from '../../git/progress.js';
-import { changeLogOf, type ChangeLog } from '../change-log.js';
+import { ChangeLogTrimmedError, changeLogOf, type ChangeLog } from '../change-log.js';
 import { checkCommitRow, type CommitIndexRow, type StoreWriteOp } from '../commit-index/index.js';
 import type { WriteOp } from '../driver.js';
 import { KEYSPACE } from '../keyspace.js';
@@ -110,7 +110,13 @@ class CopyRun {
     const follower = this.options.follower ?? 'migrate';
     const at = await readCheckpoint<LogCheckpoint>(this.target, key);
     const copy = { source: this.source, target: this.target, log, checkpointKey: key, batchSize: this.batchSize, counts: this.summary, onBatch: this.options.onBatch, stop: () => this.stopped() };
-    if (at?.follower === follower && (await copyFromLog(copy, at))) {
+    if (at?.follower === follower) {
+      if (!(await copyFromLog(copy, at))) {
+        throw new ChangeLogTrimmedError(
+          `the source's change log (${log.changeLogName}) no longer holds what this target missed: follower ${follower} last applied position ${at.position}, and the log was trimmed past it (a follower silent longer than the source's change_log_retention, default 7d, is dropped). Run \`govc datastore migrate\` once without --incremental to copy everything again; the next --incremental run then follows the log anew`,
+          { follower, position: at.position },
+        );
+      }
       this.summary.changeLog = log.changeLogName;
       return this.summary;
     }
@@ -143,10 +149,15 @@ class CopyRun {
     return this.summary;
   }
 
-  /** Positions of an earlier run cleared (events keep theirs: an incremental run starts near it; the change log position stays). */
+  /**
+   * Positions of an earlier run cleared (events keep theirs: an incremental
+   * run starts near it). The change log position stays for incremental runs;
+   * a full run clears it, so the next incremental run follows the log anew.
+   */
   private async resetOps(): Promise<WriteOp[]> {
     const keys: string[] = [];
-    for await (const [key] of this.target.listConfig(this.prefix)) if (!key.endsWith('.meta') && !key.endsWith('.events') && !key.endsWith('.log')) keys.push(key);
+    const keepLog = this.options.incremental === true;
+    for await (const [key] of this.target.listConfig(this.prefix)) if (!key.endsWith('.meta') && !key.endsWith('.events') && !(keepLog && key.endsWith('.log'))) keys.push(key);
     return keys.map((key) => ({ op: 'setConfig', key, value: null }));
   }
 
