@@ -142,6 +142,13 @@ for (const type of ['postgres', 'redis'] as const) {
       }
     });
 
+    it('change_log_retention must be a positive duration', async () => {
+      const uri = await stores.uri(type);
+      for (const bad of ['0', 'soon']) {
+        await assert.rejects(createStore(`${uri}${uri.includes('?') ? '&' : '?'}change_log_retention=${bad}`), (err: Error & { code?: string }) => err.code === 'CONFIG' && /change_log_retention/.test(err.message));
+      }
+    });
+
     it('--follow is woken by the log and copies a change at once', async () => {
       const sourceUri = await stores.uri(type);
       const targetUri = await stores.uri('sqlite');
