@@ -236,7 +236,11 @@ export class PostgresDriver extends PgReader implements StoreDriver, ChangeFeed,
     } catch (err) {
       throw this.ctx.mapError(err);
     }
-    const tx = await PgTransaction.begin(client, this.ctx, options, (t) => this.transactions.delete(t));
+    const tx = await PgTransaction.begin(client, this.ctx, options, (t) => {
+      this.transactions.delete(t);
+      // transactions (REST writes) run the change log's retention as plain writes do
+      if (!options.readOnly) this.retention.afterWrite();
+    });
     this.transactions.add(tx);
     return tx;
   }
