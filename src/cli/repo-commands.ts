@@ -17,6 +17,7 @@ import {
   requireRepository,
   resolveRevision,
   updateCommitIndex,
+  pruneCommitIndex,
   deltifyRepository,
 } from '../git/index.js';
 import { progressBar } from './progress-bar.js';
@@ -211,11 +212,13 @@ export function registerRepoCommands(program: Command): void {
   repo
     .command('index <name>')
     .description('index what the refs reach and the commit index lacks (after an import with --no-index, or an index an older govc left); pushes, imports and branch commands index as they move refs')
-    .action(async (name: string, opts: StoreFlag) =>
+    .option('--prune', 'first remove the rows of commits no ref reaches any more (after a force-push or a deleted branch)')
+    .action(async (name: string, opts: StoreFlag & { prune?: boolean }) =>
       withStore(opts, async (store) => {
         const repository = await requireRepository(store, name);
         const bar = progressBar();
         try {
+          if (opts.prune) out(`removed ${await pruneCommitIndex(store, repository.id)} commits no ref reaches\n`);
           const n = await updateCommitIndex(store, repository.id, { onProgress: bar.onProgress });
           bar.stop();
           out(`indexed ${n} new commits\n`);

@@ -5,6 +5,7 @@
  * committed data with the transaction's own writes laid over it (read
  * committed); others see nothing until commit; rollback drops the buffer.
  */
+import type { CommitIndexReader } from './commit-index/index.js';
 import { checkPut } from './conflicts.js';
 import type {
   DriverReader,
@@ -58,6 +59,14 @@ export class BufferedTransaction implements DriverTransaction {
 
   private get reader(): DriverReader {
     return this.base;
+  }
+
+  /**
+   * The store's native commit index: CommitIndexOps are buffered as they are
+   * and written at commit; reads of the index see committed rows only.
+   */
+  get commitIndex(): CommitIndexReader | undefined {
+    return this.base.commitIndex;
   }
 
   // ---- writes ----

@@ -8,6 +8,8 @@
  * so a store nobody follows logs nothing.
  */
 
+import { ConflictError } from './errors.js';
+
 /** A key that changed; the follower reads its current state from the store. */
 export type LoggedChange =
   | { kind: 'object'; id: string }
@@ -15,7 +17,9 @@ export type LoggedChange =
   | { kind: 'ref'; repositoryId: string; name: string }
   | { kind: 'user'; id: string }
   | { kind: 'event'; id: string; timestamp: number }
-  | { kind: 'config'; key: string };
+  | { kind: 'config'; key: string }
+  /** A row of a repository's commit index (a store that keeps it natively logs these; others log its config keys). */
+  | { kind: 'commit'; repositoryId: string; id: string };
 
 export interface ChangeLogPage {
   changes: LoggedChange[];
@@ -23,8 +27,11 @@ export interface ChangeLogPage {
   position: string;
 }
 
-/** A follower not heard of for this long is dropped, and what only it needed is trimmed. */
-export const FOLLOWER_RETENTION_MS = 7 * 24 * 3600_000;
+/**
+ * The default of the store option `change_log_retention`: a follower not
+ * heard of for this long is dropped, and what only it needed is trimmed.
+ */
+export const DEFAULT_CHANGE_LOG_RETENTION_MS = 7 * 24 * 3600_000;
 
 export interface ChangeLog {
   /** Where the log lives, for messages and the README. */
@@ -42,6 +49,8 @@ export interface ChangeLog {
   acknowledge(name: string, position: string): Promise<void>;
   /** Stops logging for this follower; the log is emptied when it was the last. */
   dropFollower(name: string): Promise<void>;
+  /** Drops followers silent longer than the retention and trims what no follower left needs (writes run it: RetentionPasses). */
+  enforceRetention(): Promise<void>;
   /** Resolves true once something may have been logged after `after` (a notification, a blocking read), false after `timeoutMs` without. */
   waitForChanges(after: string, timeoutMs: number): Promise<boolean>;
 }
@@ -55,4 +64,41 @@ export interface HasChangeLog {
 export function changeLogOf(driver: object): ChangeLog | undefined {
   const d = driver as Partial<HasChangeLog>;
   return typeof d.changeLog === 'function' ? d.changeLog() : undefined;
+}
+
+/** The error of a follower whose position the log no longer holds. */
+export class ChangeLogTrimmedError extends ConflictError {}
+
+/**
+ * Retention enforced by a store's own writes, so a log whose only follower
+ * never returns is still trimmed: after a write, a pass runs when the last
+ * one is older than a quarter of the retention (at most once a minute), in
+ * the background; a failed pass never fails the write (the next one retries).
+ */
+export class RetentionPasses {
+  private last = 0;
+  private running: Promise<void> | undefined;
+
+  constructor(
+    readonly retentionMs: number,
+    private readonly pass: () => Promise<void> | undefined,
+  ) {}
+
+  private get intervalMs(): number {
+    return Math.min(60_000, this.retentionMs / 4);
+  }
+
+  afterWrite(): void {
+    const now = Date.now();
+    if (this.running || now - this.last < this.intervalMs) return;
+    this.last = now;
+    this.running = Promise.resolve(this.pass())
+      .catch(() => undefined)
+      .finally(() => (this.running = undefined));
+  }
+
+  /** Waits for a pass in flight (before the store closes). */
+  async settle(): Promise<void> {
+    await this.running;
+  }
 }

@@ -2,6 +2,12 @@
  * A driver that hands every call to another: the base for drivers that wrap a
  * store (layers, hybrids, a migrating store). A subclass overrides only what
  * it changes; everything it does not override behaves exactly as `inner`.
+ *
+ * The commit index follows the same rule: a wrapper offers `inner`'s native
+ * index (PostgreSQL's tables), so the DataStore hands it CommitIndexOps,
+ * which write() passes down as they are. A wrapper that writes to more than
+ * one store lowers them per store (commit-index lowerOps); one that must not let rows
+ * reach a native index in the clear (encryption) offers none.
  */
 import type {
   ChangeFeed,
@@ -16,6 +22,7 @@ import type {
   UserQuery,
   WriteOp,
 } from './driver.js';
+import type { CommitIndexReader } from './commit-index/index.js';
 import type { AuditEvent, Capabilities, ObjectEntry, ObjectStat, Ref, Repository, TransactionOptions, User } from './types.js';
 
 export class ForwardingDriver implements StoreDriver, ChangeFeed {
@@ -28,6 +35,10 @@ export class ForwardingDriver implements StoreDriver, ChangeFeed {
 
   get type(): string {
     return this.inner.type;
+  }
+  /** The native commit index of the store below, if it keeps one. */
+  get commitIndex(): CommitIndexReader | undefined {
+    return this.inner.commitIndex;
   }
   get capabilities(): Capabilities {
     return this.inner.capabilities;
@@ -114,3 +125,4 @@ export class ForwardingDriver implements StoreDriver, ChangeFeed {
     return this.inner.listConfig(range);
   }
 }
+

@@ -361,6 +361,24 @@ export abstract class Operations {
     if (commits.length > 0) await this.write('write', [this.commitsOp(repositoryId, commits)]);
   }
 
+  /**
+   * Removes the rows of commits `reachable` rejects (no ref reaches them any
+   * more, after a force-push or a deleted branch), in one write; returns how
+   * many. Kept rows are streamed; only the removed ones are held.
+   */
+  async pruneCommitIndex(repositoryId: string, reachable: (id: string) => boolean): Promise<number> {
+    const stale: CommitIndexRow[] = [];
+    const keptAuthors = new Set<string>();
+    for await (const row of this.listIndexedRows(repositoryId)) {
+      if (reachable(row.id)) keptAuthors.add(row.author.email.toLowerCase());
+      else stale.push(row);
+    }
+    if (stale.length === 0) return 0;
+    const contributors = [...new Set(stale.map((r) => r.author.email.toLowerCase()))].filter((email) => !keptAuthors.has(email));
+    await this.write('delete', [{ op: 'deleteCommits', repositoryId, commits: stale, contributors }]);
+    return stale.length;
+  }
+
   async dropCommitIndex(repositoryId: string): Promise<void> {
     this.checkRepositoryId(repositoryId);
     await this.write('delete', [{ op: 'dropCommitIndex', repositoryId }]);
@@ -393,6 +411,12 @@ export abstract class Operations {
       if (page.length < SCAN_PAGE) return;
       after = page[page.length - 1].email.toLowerCase();
     }
+  }
+
+  /** The rows of those of `ids` the repository's commit index holds (migration through a change log). */
+  async getIndexedRows(repositoryId: string, ids: string[]): Promise<CommitIndexRow[]> {
+    this.checkRepositoryId(repositoryId);
+    return ids.length === 0 ? [] : this.read(ids.length, (r) => commitIndexOf(r).getRows(repositoryId, ids));
   }
 
   /** Every row of the commit index, by id (backup and migration). */

@@ -16,7 +16,7 @@ export { exportRepository, repositoryRefs, type ExportOptions, type ExportResult
 export { collectObjects, writePackFor } from './transfer/pack-objects.js';
 export { anyStoredBase, storePackStream, type StoredPack } from './transfer/store-pack.js';
 export type { Progress, ProgressListener } from './progress.js';
-export { updateCommitIndex, dropCommitIndex, readIndexStats, type UpdateIndexOptions } from './query/commit-index.js';
+export { updateCommitIndex, pruneCommitIndex, dropCommitIndex, readIndexStats, type UpdateIndexOptions } from './query/commit-index.js';
 export { queryCommits, repositoryStats, listContributors, type CommitQuery, type RepositoryStats } from './query/query-store.js';
 export type { IndexedCommit } from './query/commit-row.js';
 export { quotePath } from './format/quote-path.js';

@@ -4,8 +4,9 @@
  * registers the target as a follower; changes of every kind made before the
  * second run arrive, and nothing else is copied (counted); a third run copies
  * nothing; what every follower has applied is trimmed from the log, what a
- * slower follower still needs is kept; a follower trimmed past copies in full
- * again. `--follow` is woken by the log (NOTIFY, a blocking XREAD).
+ * slower follower still needs is kept; a follower trimmed past is told to
+ * copy in full, and follows anew after that; a short change_log_retention
+ * drops a follower that never returns, by the source's own writes. `--follow` is woken by the log (NOTIFY, a blocking XREAD).
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
@@ -15,6 +16,7 @@ import { copyStore, type CopySummary } from '../../src/datastore/migration/copy.
 import { verifyStores } from '../../src/datastore/migration/verify.js';
 import { startGovc } from './cli.js';
 import { populate, TestStores } from './stores.js';
+import { history } from '../support/commit-rows.js';
 
 const stores = new TestStores();
 after(() => stores.cleanup());
@@ -33,7 +35,9 @@ async function changeEverything(store: DataStore): Promise<{ copied: CopySummary
   await store.putObjects([{ type: 'blob', data: Buffer.from(`another ${Math.random()}\n`) }]);
   const unreferenced = await store.putObject({ type: 'blob', data: Buffer.from('deleted again before the run\n') });
   await store.deleteObject(unreferenced);
-  await store.updateRefs(a.id, [{ name: 'refs/heads/main', new: blob }]); // moved
+  await store.updateRefs(a.id, [{ name: 'refs/heads/main', new: blob }], { commits: history(2, `log-${Math.random()}-`, 1_800_000_000) }); // moved, with 2 rows (newer than the others)
+  const [gone] = await store.queryIndexedCommits(a.id, { limit: 1, until: 1_700_000_000 + 1 }); // the oldest row of a
+  await store.pruneCommitIndex(a.id, (id) => id !== gone.id);
   await store.updateRefs(a.id, [{ name: 'refs/tags/v1', new: null }]); // deleted
   await store.updateRepository(a.id, { description: 'changed' });
   await store.deleteRepository(b.id); // and its refs with it
@@ -47,9 +51,9 @@ async function changeEverything(store: DataStore): Promise<{ copied: CopySummary
   await store.setConfig('log.new', 'yes');
   await store.deleteConfig('log.setting');
   return {
-    copied: { object: 2, commit: 0, repository: 2, ref: 2, user: 1, event: 2, config: 1 },
-    // the unreferenced blob is in neither, so nothing to delete; the tag, repository b, the user, the config key
-    deleted: 4,
+    copied: { object: 2, commit: 2, repository: 2, ref: 2, user: 1, event: 2, config: 1 },
+    // the unreferenced blob is in neither, so nothing to delete; the tag, repository b, the user, the config key, a's pruned row
+    deleted: 5,
   };
 }
 
@@ -95,15 +99,53 @@ for (const type of ['postgres', 'redis'] as const) {
         assert.deepEqual(page?.changes ?? [], []);
         assert.equal(await log.readChanges(type === 'postgres' ? '0' : '0-0', 1000), undefined, 'the log was trimmed');
 
-        // a follower dropped (as after a week without a run) while others trim: copies in full again, ends equal
+        // a follower dropped (as after a week without a run) while others trim: told to copy in full, then follows anew
         await log.dropFollower('fast');
         await source.setConfig('log.after-drop', '1');
         await incremental(source, slow, 'slow');
+        await assert.rejects(incremental(source, target, 'fast'), (err: Error & { code?: string }) => err.code === 'CONFLICT' && /trimmed past it.*without --incremental/s.test(err.message));
+        await copyStore(source, target, 'log-source', {});
         const again = await incremental(source, target, 'fast');
-        assert.equal(again.changeLog, undefined, 'trimmed past its position: a full merge');
+        assert.equal(again.changeLog, undefined, 'after the full run: registered anew, a full merge');
         await assertEqual(source, target);
       } finally {
         await Promise.all([source.close(), target.close(), slow.close()]);
+      }
+    });
+
+    it('change_log_retention: writes drop a follower that never returns and trim the log; it is told to copy in full', async () => {
+      const uri = await stores.uri(type);
+      const short = `${uri}${uri.includes('?') ? '&' : '?'}change_log_retention=1s`;
+      let source = await createStore(short);
+      const target = await createStore(await stores.uri('sqlite'));
+      try {
+        await populate(source, 1, 'ret');
+        await incremental(source, target, 'gone');
+        await source.setConfig('ret.logged', '1');
+        assert.deepEqual((await incremental(source, target, 'gone')).copied.config, 1, 'followed while it acknowledges');
+        await source.setConfig('ret.missed', '1');
+        await new Promise((r) => setTimeout(r, 1300));
+        // a write past the retention runs a pass; closing waits for it
+        await source.setConfig('ret.trigger', '1');
+        await source.close();
+        source = await createStore(short);
+        await assert.rejects(incremental(source, target, 'gone'), (err: Error & { code?: string }) => err.code === 'CONFLICT' && /change_log_retention/.test(err.message) && /without --incremental/.test(err.message));
+        await copyStore(source, target, 'log-source', {});
+        assert.equal((await incremental(source, target, 'gone')).changeLog, undefined);
+        await source.setConfig('ret.after', '1');
+        const followed = await incremental(source, target, 'gone');
+        assert.equal(followed.changeLog, changeLogOf(source.driver)!.changeLogName);
+        assert.equal(followed.copied.config, 1);
+        await assertEqual(source, target);
+      } finally {
+        await Promise.all([source.close(), target.close()]);
+      }
+    });
+
+    it('change_log_retention must be a positive duration', async () => {
+      const uri = await stores.uri(type);
+      for (const bad of ['0', 'soon']) {
+        await assert.rejects(createStore(`${uri}${uri.includes('?') ? '&' : '?'}change_log_retention=${bad}`), (err: Error & { code?: string }) => err.code === 'CONFIG' && /change_log_retention/.test(err.message));
       }
     });
 

@@ -2,7 +2,9 @@
  * Faults: the migrate (and import) CLI SIGKILLed at random points, resumed
  * each time, then verify equal with every event once; a target server
  * (Redis, PostgreSQL of the test's own) stopped mid-way: a clear error, and
- * the same command finishes once it is back. GOVC_MIGRATION_FAULTS=full
+ * the same command finishes once it is back; the same kills on the
+ * --incremental change-log path (PostgreSQL source changing between runs).
+ * GOVC_MIGRATION_FAULTS=full
  * runs the long version (more data, kills spread over more batches).
  */
 import assert from 'node:assert/strict';
@@ -13,12 +15,15 @@ import { withStore } from '../support/with-store.js';
 import { govc, startGovc, type Result } from './cli.js';
 import { startPrivatePostgres, type PrivatePostgres } from './private-postgres.js';
 import { populate, TestStores } from './stores.js';
+import { history } from '../support/commit-rows.js';
 
 const FULL = process.env.GOVC_MIGRATION_FAULTS === 'full';
 const SCALE = FULL ? 150 : 15;
 // Small enough that ten kills fit in the batches the short run has, on a fast machine too.
 const MAX_BATCHES_BEFORE_KILL = FULL ? 60 : 4;
 const KILLS = 10;
+// The change-log path: a few kills in CI, ten in the long run.
+const LOG_KILLS = FULL ? 10 : 4;
 
 const stores = new TestStores();
 after(() => stores.cleanup());
@@ -86,6 +91,49 @@ describe('migration faults', () => {
       assert.equal(await watch.countEvents(), events);
     } finally {
       await watch.close();
+    }
+  });
+
+  it(`incremental through the change log: resumes after ${LOG_KILLS} SIGKILLs while the source keeps changing, ends equal, every event once`, async () => {
+    const logSourceUri = await stores.uri('postgres');
+    const targetUri = await stores.uri('sqlite');
+    const source = await createStore(logSourceUri);
+    const watch = await createStore(targetUri);
+    let round = 0;
+    /** Changes of several kinds, each its own write (so its own log entry): many small batches to be killed in. */
+    const change = async (n: number) => {
+      const [repo] = (await source.listRepositories()).items;
+      const r = ++round;
+      for (let i = 0; i < n; i++) {
+        await source.setConfig(`log.fault.${r}.${i}`, `v${i}`);
+        if (i % 5 === 0) await source.logEvent({ action: 'push', resource: `log-${r}-${i}` });
+        if (i % 7 === 0) await source.putObject({ type: 'blob', data: Buffer.from(`log fault ${r} ${i}\n`) });
+      }
+      const tip = await source.putObject({ type: 'blob', data: Buffer.from(`tip ${r}\n`) });
+      await source.updateRefs(repo.id, [{ name: `refs/heads/r${r}`, new: tip }], { commits: history(3, `log-fault-${r}-`, 1_800_000_000 + r * 1000) });
+      if (r > 1) await source.deleteConfig(`log.fault.${r - 1}.0`);
+    };
+    try {
+      await populate(source, 1, 'lf');
+      const args = ['datastore', 'migrate', '--incremental', '--source', logSourceUri, '--target', targetUri, '--batch-size', '10'];
+      const first = await govc(...args);
+      assert.equal(first.status, 0, first.stderr);
+      let kills = 0;
+      for (let i = 0; i < LOG_KILLS; i++) {
+        await change(FULL ? 300 : 60);
+        const r = await runAndKill(args, watch, 1 + Math.floor(Math.random() * MAX_BATCHES_BEFORE_KILL));
+        if (r.signal === 'SIGKILL') kills++;
+        else assert.equal(r.status, 0, r.stderr);
+      }
+      assert.ok(kills >= LOG_KILLS - 1, `most runs were killed mid-way (${kills} of ${LOG_KILLS})`);
+      const last = await govc(...args, '--json');
+      assert.equal(last.status, 0, last.stderr);
+      assert.ok(JSON.parse(last.stdout.trim().split('\n').at(-1)!).changeLog, 'the last run followed the log');
+      const v = await govc('datastore', 'verify', '--source', logSourceUri, '--target', targetUri);
+      assert.equal(v.status, 0, v.stdout);
+      assert.equal(await watch.countEvents(), await source.countEvents(), 'every event once');
+    } finally {
+      await Promise.all([source.close(), watch.close()]);
     }
   });
 

@@ -83,6 +83,11 @@ describe('live migration', () => {
       } finally {
         await alone.stop();
       }
+      // and every pushed commit's index row, kept its own way (PostgreSQL: its tables, which is all it reads)
+      const listed = await govc('repo', 'commits', 'live', '--store', targetUri, '--limit', '10000');
+      assert.equal(listed.status, 0, listed.stderr);
+      const indexed = listed.stdout.trim().split('\n').map((line) => line.split(' ')[0]);
+      assert.deepEqual(indexed.sort(), (await gitOk(work, env, ['rev-list', '--all'])).trim().split('\n').sort());
     });
   }
 });

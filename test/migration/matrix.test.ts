@@ -63,6 +63,41 @@ describe('migration between every pair of stores', () => {
     });
   }
 
+  it('sqlite -> postgres -> sqlite keeps repo commits equal; verify reports a missing commit row', async () => {
+    const sqlite = sources.get('sqlite')!;
+    const commitsOf = async (store: DataStore) => {
+      const out: Record<string, unknown> = {};
+      for (const repo of (await store.listRepositories()).items) {
+        out[repo.name] = { list: await store.queryIndexedCommits(repo.id, { limit: 1000 }), stats: await store.countIndexedCommits(repo.id), src: await store.queryIndexedCommits(repo.id, { path: 'src' }) };
+      }
+      return out;
+    };
+    const postgres = await createStore(await stores.uri('postgres'));
+    const back = await createStore(await stores.uri('sqlite'));
+    try {
+      const there = await copyStore(sqlite, postgres, 'sqlite-source');
+      assert.equal(there.copied.commit, 6);
+      const repo = (await postgres.listRepositories()).items[0];
+      assert.equal((await postgres.countIndexedCommits(repo.id)).commits, 3, 'rows are in PostgreSQL');
+      assert.deepEqual(await commitsOf(postgres), await commitsOf(sqlite));
+      await copyStore(postgres, back, 'postgres-source');
+      assert.deepEqual(await commitsOf(back), await commitsOf(sqlite));
+      await assertEqual(postgres, back);
+
+      // one row gone from the target: a difference, and a second migrate puts it back
+      const [row] = await postgres.getIndexedRows(repo.id, [(await postgres.queryIndexedCommits(repo.id, { limit: 1 }))[0].id]);
+      await back.pruneCommitIndex(repo.id, (id) => id !== row.id);
+      const report = await verifyStores(postgres, back);
+      assert.equal(report.equal, false);
+      assert.deepEqual(report.first, [{ kind: 'commit', key: `${repo.name} ${row.id}`, problem: 'missing in target' }]);
+      const again = await copyStore(postgres, back, 'postgres-source');
+      assert.equal(again.copied.commit, 1);
+      await assertEqual(postgres, back);
+    } finally {
+      await Promise.all([postgres.close(), back.close()]);
+    }
+  });
+
   it('exports each store to an archive and imports it into the next', async () => {
     for (let i = 0; i < STORE_TYPES.length; i++) {
       const from = STORE_TYPES[i];

@@ -59,6 +59,8 @@ export class TestStores {
   }
 }
 
+import { history } from '../support/commit-rows.js';
+
 const text = (s: string) => Buffer.from(s);
 
 /** Writes a small store content with every kind of record; `scale` multiplies the counts. */
@@ -77,10 +79,15 @@ export async function populate(store: DataStore, scale = 1, tag = 'm'): Promise<
   const tree = await store.putObject({ type: 'tree', data: Buffer.alloc(0) });
   for (let r = 0; r < 2 * scale; r++) {
     const repo = await store.createRepository({ name: `${tag}/repo-ü-${r}`, visibility: r % 2 ? 'private' : 'public', metadata: { r, list: [1, 'two'] } });
-    await store.updateRefs(repo.id, [
-      { name: 'refs/heads/main', new: ids[r % ids.length] },
-      { name: 'refs/tags/v1', new: tree },
-    ]);
+    // the commit index travels too, however each store keeps it (rows made up: no commit objects behind them)
+    await store.updateRefs(
+      repo.id,
+      [
+        { name: 'refs/heads/main', new: ids[r % ids.length] },
+        { name: 'refs/tags/v1', new: tree },
+      ],
+      { commits: history(3, `${tag}-${r}-`) },
+    );
     await store.setSymbolicRef(repo.id, 'HEAD', 'refs/heads/main');
   }
   for (let u = 0; u < 2 * scale; u++) await store.createUser({ username: `${tag}-user-${u}`, email: `${tag}${u}@example.com`, isAdmin: u === 0 });

@@ -35,3 +35,4 @@ export function checkCommitRow(row: CommitIndexRow, format: ObjectFormat): Commi
 }
 
 export * from './types.js';
+export { parseRowKey } from './keys.js';

@@ -21,6 +21,13 @@ export function indexRoot(repositoryId: string): string {
   return `${KEYSPACE.commitIndex}${repositoryId}/`;
 }
 
+/** The repository and commit a row key (`<root>c/<id>`) names; undefined for the index's other keys. */
+export function parseRowKey(key: string): { repositoryId: string; id: string } | undefined {
+  if (!key.startsWith(KEYSPACE.commitIndex)) return undefined;
+  const match = /^([^/]+)\/c\/([^/]+)$/.exec(key.slice(KEYSPACE.commitIndex.length));
+  return match ? { repositoryId: match[1], id: match[2] } : undefined;
+}
+
 /** Newest first: ascending key order = descending committer time. */
 export function timeKey(seconds: number): string {
   const t = Math.min(MAX_TIME, Math.max(0, Math.floor(seconds)));

@@ -15,7 +15,8 @@ export function keyspaceOps(op: CommitIndexOp): WriteOp[] {
   const root = indexRoot(op.repositoryId);
   if (op.op === 'dropCommitIndex') return [{ op: 'deleteConfigPrefix', prefix: root }];
   const out: WriteOp[] = [];
-  const set = (key: string, value: string) => out.push({ op: 'setConfig', key, value });
+  const deleting = op.op === 'deleteCommits';
+  const set = (key: string, value: string) => out.push({ op: 'setConfig', key, value: deleting ? null : value });
   const contributors = new Map<string, Contributor>();
   for (const row of op.commits) {
     const time = row.committer.timestamp;
@@ -24,11 +25,13 @@ export function keyspaceOps(op: CommitIndexOp): WriteOp[] {
     set(keys.row(root, row.id), encodeRow(row));
     set(keys.posting(keys.byTime(root), time, row.id), '1');
     set(keys.posting(keys.byAuthorEmail(root, email), time, row.id), '1');
-    if (name !== email) set(keys.posting(keys.byAuthorName(root, name), time, row.id), '1');
+    // rows an older govc wrote have a name posting even when the name is the email: a delete removes it either way
+    if (name !== email || deleting) set(keys.posting(keys.byAuthorName(root, name), time, row.id), '1');
     for (const path of row.paths) set(keys.posting(keys.byPath(root, Buffer.from(path, 'latin1')), time, row.id), '1');
     contributors.set(email, { name: row.author.name, email: row.author.email });
   }
-  for (const [email, who] of contributors) set(keys.contributor(root, email), JSON.stringify(who));
+  if (deleting) for (const email of op.contributors) set(keys.contributor(root, email), '');
+  else for (const [email, who] of contributors) set(keys.contributor(root, email), JSON.stringify(who));
   return out;
 }
 
@@ -111,6 +114,12 @@ export class KeyspaceCommitIndex implements CommitIndexReader {
     const after = range.after === undefined ? undefined : keys.contributor(indexRoot(repositoryId), range.after);
     const page = await this.reader.listConfig({ prefix, after, limit: range.limit });
     return page.map(([, value]) => JSON.parse(value) as Contributor);
+  }
+
+  async getRows(repositoryId: string, ids: string[]): Promise<CommitIndexRow[]> {
+    const root = indexRoot(repositoryId);
+    const rows = await Promise.all(ids.map((id) => this.row(root, id)));
+    return rows.filter((r): r is CommitIndexRow => r !== undefined);
   }
 
   async listRows(repositoryId: string, range: { after?: string; limit: number }): Promise<CommitIndexRow[]> {

@@ -48,11 +48,15 @@ export interface Contributor {
 
 /**
  * The write ops of the commit index. `putCommits` adds rows (a row already
- * there is kept: a commit's content never changes); `dropCommitIndex` removes
- * a repository's whole index.
+ * there is kept: a commit's content never changes); `deleteCommits` removes
+ * rows (commits no ref reaches any more, or gone from a migration's source):
+ * it carries the whole rows, whose fields name the index keys to remove, and
+ * the lower-cased emails of authors no remaining row has; `dropCommitIndex`
+ * removes a repository's whole index.
  */
 export type CommitIndexOp =
   | { op: 'putCommits'; repositoryId: string; commits: CommitIndexRow[] }
+  | { op: 'deleteCommits'; repositoryId: string; commits: CommitIndexRow[]; contributors: string[] }
   | { op: 'dropCommitIndex'; repositoryId: string };
 
 /**
@@ -69,10 +73,12 @@ export interface CommitIndexReader {
   countCommits(repositoryId: string): Promise<{ commits: number; contributors: number }>;
   /** By lower-cased email ascending, strictly after `after`. */
   listContributors(repositoryId: string, range: { after?: string; limit: number }): Promise<Contributor[]>;
+  /** The whole rows of those of `ids` the index holds (migration through a change log). */
+  getRows(repositoryId: string, ids: string[]): Promise<CommitIndexRow[]>;
   /** Whole rows (with paths) by id ascending, strictly after `after`: for backup and migration. */
   listRows(repositoryId: string, range: { after?: string; limit: number }): Promise<CommitIndexRow[]>;
 }
 
 export function isCommitIndexOp(op: { op: string }): op is CommitIndexOp {
-  return op.op === 'putCommits' || op.op === 'dropCommitIndex';
+  return op.op === 'putCommits' || op.op === 'deleteCommits' || op.op === 'dropCommitIndex';
 }

@@ -19,6 +19,12 @@ export interface ByteTransform {
   readonly tag: string;
   /** Whether object entries are transformed too (they are deflated already: never compress them twice). */
   readonly objects: boolean;
+  /**
+   * Whether values must never be stored as they are (encryption). Such a
+   * layer keeps the commit index in config keys, where rows are sealed,
+   * rather than in a store's native tables, which hold them in the clear.
+   */
+  readonly seals: boolean;
   /** The stored form, or undefined to keep the value as it is (too small to pay). `where` names the value. */
   encode(plain: Buffer, where: string): Buffer | undefined;
   decode(stored: Buffer, where: string): Buffer;

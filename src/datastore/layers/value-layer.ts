@@ -5,6 +5,7 @@
  * store on fields the codec leaves unchanged, so they behave as without it.
  */
 import type { DriverReader, DriverTransaction, EventQuery, RepositoryQuery, StoreDriver, UserQuery, KeyRange, WriteOp } from '../driver.js';
+import type { CommitIndexReader } from '../commit-index/index.js';
 import { ForwardingDriver } from '../forwarding-driver.js';
 import type { AuditEvent, ObjectEntry, Repository, TransactionOptions, User } from '../types.js';
 import type { ValueCodec } from './value-codec.js';
@@ -33,6 +34,8 @@ const DECODERS: Record<string, Decoder> = {
 function decodingView<T extends DriverReader & { write?(ops: WriteOp[]): Promise<void> }>(target: T, codec: ValueCodec): T {
   return new Proxy(target, {
     get(t, prop) {
+      // a sealing layer keeps commit rows in (sealed) config keys, inside transactions too
+      if (prop === 'commitIndex' && codec.transform.seals) return undefined;
       const value = Reflect.get(t, prop) as unknown;
       if (typeof value !== 'function') return value;
       if (prop === 'write') return (ops: WriteOp[]) => t.write!(codec.ops(ops));
@@ -57,6 +60,11 @@ export class ValueLayer extends ForwardingDriver {
 
   override write(ops: WriteOp[]): Promise<void> {
     return this.inner.write(this.codec.ops(ops));
+  }
+
+  /** The store's native commit index, unless this layer seals values (then rows go sealed into config keys). */
+  override get commitIndex(): CommitIndexReader | undefined {
+    return this.codec.transform.seals ? undefined : this.inner.commitIndex;
   }
 
   override get begin(): ((options: Required<TransactionOptions>) => Promise<DriverTransaction>) | undefined {

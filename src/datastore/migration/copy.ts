@@ -15,7 +15,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { ProgressListener } from '../../git/progress.js';
-import { changeLogOf, type ChangeLog } from '../change-log.js';
+import { ChangeLogTrimmedError, changeLogOf, type ChangeLog } from '../change-log.js';
+import { checkCommitRow, type CommitIndexRow, type StoreWriteOp } from '../commit-index/index.js';
 import type { WriteOp } from '../driver.js';
 import { KEYSPACE } from '../keyspace.js';
 import type { DataStore } from '../store.js';
@@ -109,7 +110,13 @@ class CopyRun {
     const follower = this.options.follower ?? 'migrate';
     const at = await readCheckpoint<LogCheckpoint>(this.target, key);
     const copy = { source: this.source, target: this.target, log, checkpointKey: key, batchSize: this.batchSize, counts: this.summary, onBatch: this.options.onBatch, stop: () => this.stopped() };
-    if (at?.follower === follower && (await copyFromLog(copy, at))) {
+    if (at?.follower === follower) {
+      if (!(await copyFromLog(copy, at))) {
+        throw new ChangeLogTrimmedError(
+          `the source's change log (${log.changeLogName}) no longer holds what this target missed: follower ${follower} last applied position ${at.position}, and the log was trimmed past it (a follower silent longer than the source's change_log_retention, default 7d, is dropped). Run \`govc datastore migrate\` once without --incremental to copy everything again; the next --incremental run then follows the log anew`,
+          { follower, position: at.position },
+        );
+      }
       this.summary.changeLog = log.changeLogName;
       return this.summary;
     }
@@ -142,10 +149,15 @@ class CopyRun {
     return this.summary;
   }
 
-  /** Positions of an earlier run cleared (events keep theirs: an incremental run starts near it; the change log position stays). */
+  /**
+   * Positions of an earlier run cleared (events keep theirs: an incremental
+   * run starts near it). The change log position stays for incremental runs;
+   * a full run clears it, so the next incremental run follows the log anew.
+   */
   private async resetOps(): Promise<WriteOp[]> {
     const keys: string[] = [];
-    for await (const [key] of this.target.listConfig(this.prefix)) if (!key.endsWith('.meta') && !key.endsWith('.events') && !key.endsWith('.log')) keys.push(key);
+    const keepLog = this.options.incremental === true;
+    for await (const [key] of this.target.listConfig(this.prefix)) if (!key.endsWith('.meta') && !key.endsWith('.events') && !(keepLog && key.endsWith('.log'))) keys.push(key);
     return keys.map((key) => ({ op: 'setConfig', key, value: null }));
   }
 
@@ -157,14 +169,14 @@ class CopyRun {
     return this.options.stop?.() === true;
   }
 
-  private async write(kind: RecordKind, ops: WriteOp[], checkpoint: string, position: Position): Promise<void> {
+  private async write(kind: RecordKind, ops: StoreWriteOp[], checkpoint: string, position: Position): Promise<void> {
     if (this.stopped()) throw new StoppedRun();
     this.summary.eventsAlreadyPresent += await writeBatch(this.target, ops, checkpointOp(`${this.prefix}${checkpoint}`, position));
     this.options.onBatch?.(kind);
   }
 
   /** A delete that mirrors the source (incremental runs only). */
-  private remove(ops: WriteOp[], op: WriteOp): void {
+  private remove(ops: StoreWriteOp[], op: StoreWriteOp): void {
     ops.push(op);
     this.summary.deleted++;
   }
@@ -210,7 +222,7 @@ class CopyRun {
   private async repositories(): Promise<void> {
     const at = this.options.incremental ? {} : await this.position('repositories');
     if (at.done) return;
-    let ops: WriteOp[] = [];
+    let ops: StoreWriteOp[] = [];
     let done = 0;
     let lastDone = at.after;
     const maybeFlush = async (force = false) => {
@@ -239,12 +251,51 @@ class CopyRun {
           }
           await maybeFlush();
         }
+        await this.commitRows(id, m.right?.id === id, ops, maybeFlush);
       }
       lastDone = m.key;
       this.progress('repositories', ++done);
       await maybeFlush();
     }
     await maybeFlush(true);
+  }
+
+  /**
+   * A repository's commit-index rows, merged by id: missing rows are put,
+   * rows that differ are replaced, and (incremental) rows only the target
+   * holds are deleted, with the contributors no source row has. Rows go in
+   * one op per batch, whichever way the target keeps them.
+   */
+  private async commitRows(repositoryId: string, inTarget: boolean, ops: StoreWriteOp[], maybeFlush: () => Promise<void>): Promise<void> {
+    let puts: CommitIndexRow[] = [];
+    let dels: CommitIndexRow[] = [];
+    const sourceAuthors = new Set<string>();
+    const deletedAuthors = new Set<string>();
+    const flush = async () => {
+      if (dels.length > 0) ops.push({ op: 'deleteCommits', repositoryId, commits: dels, contributors: [] });
+      if (puts.length > 0) ops.push({ op: 'putCommits', repositoryId, commits: puts.map((row) => checkCommitRow(row, this.target.objectFormat)) });
+      puts = [];
+      dels = [];
+      await maybeFlush();
+    };
+    const right = inTarget ? sorted.commits(this.target, repositoryId) : empty<Keyed<CommitIndexRow>>();
+    for await (const c of mergeSorted(sorted.commits(this.source, repositoryId), right, 'commit rows')) {
+      if (c.left) sourceAuthors.add(c.left.author.email.toLowerCase());
+      if (!c.left) {
+        if (!this.options.incremental) continue;
+        dels.push(c.right!);
+        deletedAuthors.add(c.right!.author.email.toLowerCase());
+        this.summary.deleted++;
+      } else if (!c.right || canonical(c.left) !== canonical(c.right)) {
+        if (c.right) dels.push(c.right);
+        puts.push(c.left);
+        this.summary.copied.commit++;
+      }
+      if (puts.length + dels.length >= this.batchSize) await flush();
+    }
+    const gone = [...deletedAuthors].filter((email) => !sourceAuthors.has(email));
+    if (gone.length > 0) ops.push({ op: 'deleteCommits', repositoryId, commits: [], contributors: gone });
+    await flush();
   }
 
   /** A phase of keyed records merged in order, its checkpoint the last key done. */

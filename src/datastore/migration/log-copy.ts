@@ -7,6 +7,7 @@
  * the log names is read and written: nothing else is compared or copied.
  */
 import type { ChangeLog, LoggedChange } from '../change-log.js';
+import { checkCommitRow, parseRowKey, type StoreWriteOp } from '../commit-index/index.js';
 import type { WriteOp } from '../driver.js';
 import { KEYSPACE } from '../keyspace.js';
 import type { DataStore } from '../store.js';
@@ -61,16 +62,27 @@ export async function copyFromLog(c: LogCopy, at: LogCheckpoint): Promise<boolea
   }
 }
 
-/** Each changed key once, by kind. */
+/** Each changed key once, by kind. Commit-index config keys (stores without a native index) count as their rows. */
 function group(changes: LoggedChange[]) {
-  const by = { object: new Set<string>(), repository: new Set<string>(), ref: new Map<string, Set<string>>(), user: new Set<string>(), event: new Map<string, number>(), config: new Set<string>() };
+  const by = {
+    object: new Set<string>(),
+    repository: new Set<string>(),
+    ref: new Map<string, Set<string>>(),
+    commit: new Map<string, Set<string>>(),
+    user: new Set<string>(),
+    event: new Map<string, number>(),
+    config: new Set<string>(),
+  };
+  const add = (map: Map<string, Set<string>>, repositoryId: string, key: string) => map.set(repositoryId, (map.get(repositoryId) ?? new Set<string>()).add(key));
   for (const ch of changes) {
-    if (ch.kind === 'ref') {
-      const names = by.ref.get(ch.repositoryId) ?? new Set<string>();
-      by.ref.set(ch.repositoryId, names.add(ch.name));
-    } else if (ch.kind === 'event') by.event.set(ch.id, ch.timestamp);
-    else if (ch.kind === 'config') by.config.add(ch.key);
-    else by[ch.kind].add(ch.id);
+    if (ch.kind === 'ref') add(by.ref, ch.repositoryId, ch.name);
+    else if (ch.kind === 'commit') add(by.commit, ch.repositoryId, ch.id);
+    else if (ch.kind === 'event') by.event.set(ch.id, ch.timestamp);
+    else if (ch.kind === 'config') {
+      const row = parseRowKey(ch.key);
+      if (row) add(by.commit, row.repositoryId, row.id);
+      else if (!ch.key.startsWith(KEYSPACE.commitIndex)) by.config.add(ch.key);
+    } else by[ch.kind].add(ch.id);
   }
   return by;
 }
@@ -80,10 +92,10 @@ function group(changes: LoggedChange[]) {
  * changed key: objects first, then deletes of repositories and users (a new
  * one may take a deleted one's name), then their puts, refs, events, config.
  */
-async function opsFor(c: LogCopy, changes: LoggedChange[]): Promise<WriteOp[]> {
+async function opsFor(c: LogCopy, changes: LoggedChange[]): Promise<StoreWriteOp[]> {
   const { source, target, counts } = c;
   const by = group(changes);
-  const ops: WriteOp[] = [];
+  const ops: StoreWriteOp[] = [];
   const deletes: WriteOp[] = [];
   const put = (kind: RecordKind, op: WriteOp) => {
     ops.push(op);
@@ -132,6 +144,11 @@ async function opsFor(c: LogCopy, changes: LoggedChange[]): Promise<WriteOp[]> {
     }
   }
 
+  for (const [repositoryId, ids] of by.commit) {
+    if (!repositories.has(repositoryId) && !(await source.getRepository(repositoryId))) continue;
+    ops.push(...(await commitOps(c, repositoryId, [...ids])));
+  }
+
   for (const [id, timestamp] of by.event) {
     const event = await eventById(source, id, timestamp);
     if (event) put('event', recordOp({ kind: 'event', event }, target));
@@ -145,6 +162,26 @@ async function opsFor(c: LogCopy, changes: LoggedChange[]): Promise<WriteOp[]> {
       ops.push({ op: 'setConfig', key, value: null });
       counts.deleted++;
     }
+  }
+  return ops;
+}
+
+/** The target's rows of `ids` made the source's: present ones put, gone ones deleted (with contributors no source row has any more). */
+async function commitOps(c: LogCopy, repositoryId: string, ids: string[]): Promise<StoreWriteOp[]> {
+  const here = await c.source.getIndexedRows(repositoryId, ids);
+  const present = new Set(here.map((r) => r.id));
+  const gone = await c.target.getIndexedRows(repositoryId, ids.filter((id) => !present.has(id)));
+  const ops: StoreWriteOp[] = [];
+  if (gone.length > 0) {
+    const authors = new Set<string>();
+    for await (const who of c.source.listIndexedContributors(repositoryId)) authors.add(who.email.toLowerCase());
+    const contributors = [...new Set(gone.map((r) => r.author.email.toLowerCase()))].filter((email) => !authors.has(email));
+    ops.push({ op: 'deleteCommits', repositoryId, commits: gone, contributors });
+    c.counts.deleted += gone.length;
+  }
+  if (here.length > 0) {
+    ops.push({ op: 'putCommits', repositoryId, commits: here.map((row) => checkCommitRow(row, c.target.objectFormat)) });
+    c.counts.copied.commit += here.length;
   }
   return ops;
 }

@@ -9,7 +9,12 @@
  *
  * Transactions: writes of a transaction are buffered and written at commit
  * (BufferedTransaction), so they are dual-written too.
+ *
+ * The commit index: the DataStore hands this driver CommitIndexOps as they
+ * are, and each store gets them its own way (native tables, or config keys),
+ * so a PostgreSQL source or target keeps its index natively.
  */
+import { commitIndexOf, lowerOps, type CommitIndexReader } from '../commit-index/index.js';
 import type { DriverTransaction, StoreDriver, WriteOp } from '../driver.js';
 import { ConfigError } from '../errors.js';
 import { ForwardingDriver } from '../forwarding-driver.js';
@@ -70,6 +75,11 @@ export class MigratingDriver extends ForwardingDriver {
     return 'migrating';
   }
 
+  /** The index of the store reads come from, native or in its config keys: write() lowers ops per store. */
+  override get commitIndex(): CommitIndexReader {
+    return commitIndexOf(this.inner);
+  }
+
   get reading(): 'source' | 'target' {
     return this.cutOver ? 'target' : 'source';
   }
@@ -122,9 +132,9 @@ export class MigratingDriver extends ForwardingDriver {
   override write(ops: WriteOp[]): Promise<void> {
     const run = this.queue.then(async () => {
       const [primary, mirror] = this.cutOver ? [this.target, this.source] : [this.source, this.target];
-      await primary.write(ops);
+      await primary.write(lowerOps(primary, ops));
       try {
-        await mirror.write(unconditional(ops));
+        await mirror.write(lowerOps(mirror, unconditional(ops)));
       } catch (err) {
         this.missedWrites++;
         this.lastMirrorError = (err as Error).message;

@@ -6,7 +6,6 @@
  * content: they stay with the store that holds them.
  */
 import type { CommitIndexRow, StoreWriteOp } from '../commit-index/index.js';
-import { KEYSPACE } from '../keyspace.js';
 import type { DataStore } from '../store.js';
 import type { AuditEvent, ObjectEntry, Ref, Repository, User } from '../types.js';
 import { recordOp, writeBatch } from './record-ops.js';
@@ -38,12 +37,11 @@ export async function* dumpStore(store: DataStore): AsyncGenerator<StoreRecord> 
   for await (const { value: repository } of sorted.repositories(store)) {
     yield { kind: 'repository', repository };
     for await (const { value: ref } of sorted.refs(store, repository.id)) yield { kind: 'ref', repositoryId: repository.id, ref };
-    for await (const row of store.listIndexedRows(repository.id)) yield { kind: 'commit', repositoryId: repository.id, row };
+    for await (const { value: row } of sorted.commits(store, repository.id)) yield { kind: 'commit', repositoryId: repository.id, row };
   }
   for await (const { value: user } of sorted.users(store)) yield { kind: 'user', user };
   for await (const { value: event } of sorted.events(store)) yield { kind: 'event', event };
-  // Commit-index keys travel as commit records, whichever way the target keeps them.
-  for await (const { key, value } of sorted.config(store)) if (!key.startsWith(KEYSPACE.commitIndex)) yield { kind: 'config', key, value };
+  for await (const { key, value } of sorted.config(store)) yield { kind: 'config', key, value };
 }
 
 /** The stored entries of `ids`, in that order; an object deleted since it was listed is left out. */

@@ -3,6 +3,7 @@
  * stores' streams can be merged in one pass (copy, verify, incremental). Keys
  * compare in code point order, the order every store lists in.
  */
+import type { CommitIndexRow } from '../commit-index/index.js';
 import { InvalidArgumentError } from '../errors.js';
 import { KEYSPACE } from '../keyspace.js';
 import type { DataStore } from '../store.js';
@@ -68,10 +69,19 @@ export async function* events(store: DataStore, since?: Date): AsyncGenerator<Ke
   }
 }
 
-/** Config pairs, without migration checkpoints (they belong to the store holding them). */
+/** A repository's commit-index rows by id, wherever the store keeps them. */
+export async function* commits(store: DataStore, repositoryId: string): AsyncGenerator<Keyed<CommitIndexRow>> {
+  for await (const row of store.listIndexedRows(repositoryId)) yield { key: row.id, value: row };
+}
+
+/**
+ * Config pairs, without migration checkpoints (they belong to the store
+ * holding them) or commit-index keys (they travel as commit rows, whichever
+ * way each store keeps them).
+ */
 export async function* config(store: DataStore, after?: string): AsyncGenerator<Keyed<string>> {
   for await (const [key, value] of store.listConfig()) {
-    if (key.startsWith(KEYSPACE.migration)) continue;
+    if (key.startsWith(KEYSPACE.migration) || key.startsWith(KEYSPACE.commitIndex)) continue;
     if (after !== undefined && compareKeys(key, after) <= 0) continue;
     yield { key, value };
   }

@@ -5,6 +5,7 @@
  */
 import { Buffer } from 'node:buffer';
 import type { ProgressListener } from '../../git/progress.js';
+import type { CommitIndexRow } from '../commit-index/index.js';
 import type { DataStore } from '../store.js';
 import type { ObjectEntry, Ref } from '../types.js';
 import type { RecordKind } from './records.js';
@@ -83,6 +84,9 @@ export async function verifyStores(source: DataStore, target: DataStore, options
       const left = m.left ? sorted.refs(source, m.left.id) : none<Ref>();
       const right = m.right ? sorted.refs(target, m.right.id) : none<Ref>();
       for await (const r of mergeSorted(left, right, 'refs')) compare('ref', { ...r, key: `${m.key} ${r.key}` });
+      const leftRows = m.left ? sorted.commits(source, m.left.id) : none<CommitIndexRow>();
+      const rightRows = m.right ? sorted.commits(target, m.right.id) : none<CommitIndexRow>();
+      for await (const c of mergeSorted(leftRows, rightRows, 'commit rows')) compare('commit', { ...c, key: `${m.key} ${c.key}` });
     }
     for await (const m of mergeSorted(sorted.users(source), sorted.users(target), 'users')) compare('user', m);
     for await (const m of mergeSorted(sorted.events(source), sorted.events(target), 'events')) compare('event', m);

@@ -133,6 +133,30 @@ export async function updateCommitIndex(store: DataStore, repositoryId: string, 
   return count;
 }
 
+/** Every commit the repository's refs and HEAD reach (a commit whose object is missing, as past a shallow boundary, ends its line). */
+async function reachableCommits(store: DataStore, repositoryId: string): Promise<Set<string>> {
+  const reader = new ObjectReader(store);
+  const seen = new Set<string>();
+  let frontier = await commitTips(reader, await refTargets(store, repositoryId));
+  while (frontier.length > 0) {
+    const next: string[] = [];
+    for (const id of frontier) {
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const commit = await reader.commit(id).catch(() => undefined);
+      for (const p of commit?.parents ?? []) if (!seen.has(p)) next.push(p);
+    }
+    frontier = next;
+  }
+  return seen;
+}
+
+/** Removes the rows of commits no ref reaches any more (after a force-push or a deleted branch); returns how many. */
+export async function pruneCommitIndex(store: DataStore, repositoryId: string): Promise<number> {
+  const reachable = await reachableCommits(store, repositoryId);
+  return store.pruneCommitIndex(repositoryId, (id) => reachable.has(id));
+}
+
 /** Removes a repository's commit index (deleteRepository removes it too). */
 export async function dropCommitIndex(store: DataStore, repositoryId: string): Promise<void> {
   await store.dropCommitIndex(repositoryId);

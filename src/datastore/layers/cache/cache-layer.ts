@@ -7,6 +7,7 @@
  * a native transaction go to the store; compare-and-swap and ifVersion checks
  * run in the store's write(), never against a cached value.
  */
+import { isCommitIndexOp } from '../../commit-index/index.js';
 import type { ChangeFeed, DriverStats, DriverTransaction, StoreDriver, WriteOp } from '../../driver.js';
 import { ConfigError, ConnectionError } from '../../errors.js';
 import { ForwardingDriver } from '../../forwarding-driver.js';
@@ -33,6 +34,8 @@ const refsOf = (repositoryId: string) => `r:${repositoryId}`;
 export function touchedNamespaces(ops: WriteOp[]): Set<string> {
   const out = new Set<string>();
   for (const op of ops) {
+    // the native commit index passes through uncached: its rows retire nothing
+    if (isCommitIndexOp(op)) continue;
     switch (op.op) {
       case 'putObject':
         if (op.replace) out.add(OBJECTS);

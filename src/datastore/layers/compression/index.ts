@@ -43,6 +43,7 @@ const BY_ID = new Map(Object.values(ALGORITHMS).map((a) => [a.id, a]));
 export class Compression implements ByteTransform {
   readonly tag = 'z';
   readonly objects = false;
+  readonly seals = false;
 
   constructor(
     private readonly algorithm: Algorithm,

@@ -24,6 +24,7 @@ export function sealedKeyId(stored: Uint8Array): string | undefined {
 export class AesGcm implements ByteTransform {
   readonly tag = 'e';
   readonly objects = true;
+  readonly seals = true;
 
   constructor(
     readonly keyring: Keyring,

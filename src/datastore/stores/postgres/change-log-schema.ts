@@ -19,6 +19,12 @@ const LOGGED = [
   { table: 'config', select: `SELECT 'config', NULL::text, array_agg(key), NULL::bigint[] FROM changed HAVING count(*) > 0` },
 ] as const;
 
+/** Logged from migration 7 on: which commits a repository's index gained or lost. */
+const COMMITS_LOGGED = { table: 'repository_commits', select: `SELECT 'commit', repository_id, array_agg(commit_id), NULL::bigint[] FROM changed GROUP BY repository_id` };
+
+/** Every table whose writes a follower must see (the reader locks them all to fix the log's head). */
+export const LOGGED_TABLES = [...LOGGED.map((l) => l.table), COMMITS_LOGGED.table];
+
 /** The NOTIFY channel the triggers wake followers on (the same expression in SQL and here). */
 export const LOG_CHANNEL_SQL = `'govc_log_' || left(md5(current_schema()), 24)`;
 
@@ -43,21 +49,32 @@ export function changeLogStatements(): string[] {
     )`,
     `INSERT INTO change_log_state (id, trimmed_below) VALUES (1, 0) ON CONFLICT (id) DO NOTHING`,
   ];
-  for (const { table, select } of LOGGED) {
-    const fn = `govc_log_${table}`;
-    statements.push(`CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $f$
+  for (const logged of LOGGED) statements.push(...triggerStatements(logged));
+  return statements;
+}
+
+/** Schema migration 7: the commit index's table is logged too, so --incremental carries commit rows. */
+export function commitLogStatements(): string[] {
+  return triggerStatements(COMMITS_LOGGED);
+}
+
+/** The trigger function of one table and its insert, update and delete triggers. */
+function triggerStatements({ table, select }: { table: string; select: string }): string[] {
+  const fn = `govc_log_${table}`;
+  const statements = [
+    `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $f$
       BEGIN
         IF EXISTS (SELECT 1 FROM change_followers) THEN
           INSERT INTO change_log (kind, repository_id, keys, times) ${select};
           PERFORM pg_notify(${LOG_CHANNEL_SQL}, '');
         END IF;
         RETURN NULL;
-      END $f$`);
-    for (const [event, transition] of [['insert', 'NEW'], ['update', 'NEW'], ['delete', 'OLD']] as const) {
-      const trigger = `${fn}_${event}`;
-      statements.push(`DROP TRIGGER IF EXISTS ${trigger} ON ${table}`);
-      statements.push(`CREATE TRIGGER ${trigger} AFTER ${event.toUpperCase()} ON ${table} REFERENCING ${transition} TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`);
-    }
+      END $f$`,
+  ];
+  for (const [event, transition] of [['insert', 'NEW'], ['update', 'NEW'], ['delete', 'OLD']] as const) {
+    const trigger = `${fn}_${event}`;
+    statements.push(`DROP TRIGGER IF EXISTS ${trigger} ON ${table}`);
+    statements.push(`CREATE TRIGGER ${trigger} AFTER ${event.toUpperCase()} ON ${table} REFERENCING ${transition} TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`);
   }
   return statements;
 }

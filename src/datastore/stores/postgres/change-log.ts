@@ -8,7 +8,8 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { PoolClient } from 'pg';
-import { FOLLOWER_RETENTION_MS, type ChangeLog, type ChangeLogPage, type LoggedChange } from '../../change-log.js';
+import { LOGGED_TABLES } from './change-log-schema.js';
+import { type ChangeLog, type ChangeLogPage, type LoggedChange } from '../../change-log.js';
 
 interface LogRow {
   seq: string;
@@ -19,9 +20,10 @@ interface LogRow {
 }
 
 const SQL = {
-  lockWrites: 'LOCK TABLE objects, repositories, refs, users, audit_events, config IN SHARE MODE',
+  lockWrites: `LOCK TABLE ${LOGGED_TABLES.join(', ')} IN SHARE MODE`,
   lockLog: 'LOCK TABLE change_log IN SHARE MODE',
-  head: 'SELECT coalesce(max(seq), 0)::text AS head FROM change_log',
+  // an emptied log's head is where it was trimmed: a follower registered then starts there, not before the mark
+  head: 'SELECT greatest(coalesce(max(seq), 0), (SELECT trimmed_below - 1 FROM change_log_state WHERE id = 1))::text AS head FROM change_log',
   register: `INSERT INTO change_followers (name, position) VALUES ($1, $2)
     ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, acked_at = now()`,
   trimmedBelow: 'SELECT trimmed_below::text AS below FROM change_log_state WHERE id = 1',
@@ -54,6 +56,8 @@ function toChanges(row: LogRow): LoggedChange[] {
       return row.keys.map((id, i) => ({ kind: 'event', id, timestamp: Number(row.times![i]) }));
     case 'config':
       return row.keys.map((key) => ({ kind: 'config', key }));
+    case 'commit':
+      return row.keys.map((id) => ({ kind: 'commit', repositoryId: row.repository_id!, id }));
     default:
       return [];
   }
@@ -61,6 +65,7 @@ function toChanges(row: LogRow): LoggedChange[] {
 
 export interface PgLogSource {
   pool(): pg.Pool;
+  retentionMs: number;
   clientConfig: pg.ClientConfig;
   schema: string;
   mapError(err: unknown): unknown;
@@ -131,8 +136,12 @@ export class PgChangeLog implements ChangeLog {
     });
   }
 
+  enforceRetention(): Promise<void> {
+    return this.inTransaction((c) => this.trim(c));
+  }
+
   private async trim(c: PoolClient): Promise<void> {
-    await c.query(SQL.dropStale, [FOLLOWER_RETENTION_MS]);
+    await c.query(SQL.dropStale, [this.source.retentionMs]);
     const upto = (await c.query<{ upto: string }>(SQL.consumed)).rows[0].upto;
     await c.query(SQL.trim, [upto]);
     await c.query(SQL.markTrimmed, [upto]);

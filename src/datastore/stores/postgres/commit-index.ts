@@ -27,6 +27,9 @@ export const COMMIT_INDEX_SQL = {
     SELECT $1, x.id, x.t FROM unnest($2::text[], $3::bigint[]) AS x(id, t)
     ON CONFLICT DO NOTHING`,
   dropIndex: 'DELETE FROM repository_commits WHERE repository_id = $1',
+  deleteMembers: 'DELETE FROM repository_commits WHERE repository_id = $1 AND commit_id = ANY($2::text[])',
+  // a commit's row is shared by the repositories that reach it: it goes with the last of them
+  deleteUnreached: 'DELETE FROM commits c WHERE c.id = ANY($1::text[]) AND NOT EXISTS (SELECT 1 FROM repository_commits rc WHERE rc.commit_id = c.id)',
   indexed: 'SELECT commit_id FROM repository_commits WHERE repository_id = $1 AND commit_id = ANY($2::text[])',
   count: `SELECT count(*) AS commits, count(DISTINCT c.metadata->>'e') AS contributors
     FROM repository_commits rc JOIN commits c ON c.id = rc.commit_id WHERE rc.repository_id = $1`,
@@ -36,6 +39,8 @@ export const COMMIT_INDEX_SQL = {
     ORDER BY c.metadata->>'e', rc.commit_id LIMIT $3`,
   rows: `SELECT ${COMMIT_COLUMNS}, c.paths FROM repository_commits rc JOIN commits c ON c.id = rc.commit_id
     WHERE rc.repository_id = $1 AND ($2::text IS NULL OR rc.commit_id > $2) ORDER BY rc.commit_id LIMIT $3`,
+  rowsById: `SELECT ${COMMIT_COLUMNS}, c.paths FROM repository_commits rc JOIN commits c ON c.id = rc.commit_id
+    WHERE rc.repository_id = $1 AND rc.commit_id = ANY($2::text[]) ORDER BY rc.commit_id`,
 } as const;
 
 interface CommitRowOut {
@@ -50,6 +55,8 @@ interface CommitRowOut {
 
 const toCommit = (r: CommitRowOut): IndexedCommit => ({ id: r.id, tree: r.tree, parents: r.parents, author: r.author, committer: r.committer, summary: r.message });
 
+const toRow = (r: CommitRowOut): CommitIndexRow => ({ ...toCommit(r), paths: r.paths ?? [] });
+
 /** Applies one CommitIndexOp inside the writer's transaction. */
 export async function writeCommitIndex(exec: Executor, op: CommitIndexOp): Promise<void> {
   if (op.op === 'dropCommitIndex') {
@@ -57,6 +64,15 @@ export async function writeCommitIndex(exec: Executor, op: CommitIndexOp): Promi
     return;
   }
   if (op.commits.length === 0) return;
+  if (op.op === 'deleteCommits') {
+    // contributors are counted from the rows that remain
+    for (let i = 0; i < op.commits.length; i += CHUNK) {
+      const ids = op.commits.slice(i, i + CHUNK).map((r) => r.id);
+      await exec.query(COMMIT_INDEX_SQL.deleteMembers, [op.repositoryId, ids]);
+      await exec.query(COMMIT_INDEX_SQL.deleteUnreached, [ids]);
+    }
+    return;
+  }
   const repo = await exec.query(COMMIT_INDEX_SQL.repositoryExists, [op.repositoryId]);
   if (!repo.rowCount) throw new NotFoundError(`repository ${op.repositoryId} does not exist; its commit index cannot be written`, { id: op.repositoryId });
   for (let i = 0; i < op.commits.length; i += CHUNK) {
@@ -104,8 +120,13 @@ export class PgCommitIndex implements CommitIndexReader {
     return rows.map((r) => ({ name: r.name, email: r.email }));
   }
 
+  async getRows(repositoryId: string, ids: string[]): Promise<CommitIndexRow[]> {
+    const { rows } = await this.exec.query<CommitRowOut>(COMMIT_INDEX_SQL.rowsById, [repositoryId, ids]);
+    return rows.map(toRow);
+  }
+
   async listRows(repositoryId: string, range: { after?: string; limit: number }): Promise<CommitIndexRow[]> {
     const { rows } = await this.exec.query<CommitRowOut>(COMMIT_INDEX_SQL.rows, [repositoryId, range.after ?? null, range.limit]);
-    return rows.map((r) => ({ ...toCommit(r), paths: r.paths ?? [] }));
+    return rows.map(toRow);
   }
 }

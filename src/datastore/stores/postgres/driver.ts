@@ -10,7 +10,7 @@ import type { ChangeFeed, ChangeListener, DriverStats, DriverTransaction, StoreD
 import type { CommitIndexOp } from '../../commit-index/types.js';
 import { ClosedError, ConfigError, UnsupportedError } from '../../errors.js';
 import type { Capabilities, TransactionOptions } from '../../types.js';
-import type { ChangeLog, HasChangeLog } from '../../change-log.js';
+import { RetentionPasses, type ChangeLog, type HasChangeLog } from '../../change-log.js';
 import { PgChangeFeed } from './change-feed.js';
 import { PgChangeLog } from './change-log.js';
 import type { StoreContext } from './context.js';
@@ -63,6 +63,8 @@ export class PostgresDriver extends PgReader implements StoreDriver, ChangeFeed,
   private pool: pg.Pool | undefined;
   private feed: PgChangeFeed | undefined;
   private log: PgChangeLog | undefined;
+  /** The change log's retention, run by this store's writes (change-log.ts). */
+  private readonly retention: RetentionPasses;
   private readonly transactions = new Set<PgTransaction>();
   private readonly target: string;
   /** Batches re-run after a serialization failure or deadlock, since open. */
@@ -75,6 +77,7 @@ export class PostgresDriver extends PgReader implements StoreDriver, ChangeFeed,
     super(closedExecutor(dialect.type), dialect.copy);
     this.type = dialect.type;
     this.target = describeTarget(settings);
+    this.retention = new RetentionPasses(settings.changeLogRetentionMs, () => (this.pool ? this.changeLog()?.enforceRetention() : undefined));
     const mapError = (err: unknown) => mapPgError(err, dialect.product, this.target);
     this.ctx = { dialect, sql: writeStatements(dialect), channel: channelName(settings.schema), maxObjectSize: dialect.maxObjectSize, mapError };
     this.capabilities = {
@@ -141,6 +144,7 @@ export class PostgresDriver extends PgReader implements StoreDriver, ChangeFeed,
     if (!pool) return;
     await this.feed?.close();
     this.feed = undefined;
+    await this.retention.settle();
     await this.log?.close();
     this.log = undefined;
     for (const tx of [...this.transactions]) await tx.rollback().catch(() => undefined);
@@ -175,6 +179,11 @@ export class PostgresDriver extends PgReader implements StoreDriver, ChangeFeed,
 
   /** Applies every op or none, in one transaction; re-runs it after a serialization failure or deadlock. */
   async write(ops: Array<WriteOp | CommitIndexOp>): Promise<void> {
+    await this.writeOnce(ops);
+    this.retention.afterWrite();
+  }
+
+  private async writeOnce(ops: Array<WriteOp | CommitIndexOp>): Promise<void> {
     const pool = this.openPool;
     if (ops.length === 0) return;
     if (isSingleStatement(ops)) {
@@ -227,7 +236,11 @@ export class PostgresDriver extends PgReader implements StoreDriver, ChangeFeed,
     } catch (err) {
       throw this.ctx.mapError(err);
     }
-    const tx = await PgTransaction.begin(client, this.ctx, options, (t) => this.transactions.delete(t));
+    const tx = await PgTransaction.begin(client, this.ctx, options, (t) => {
+      this.transactions.delete(t);
+      // transactions (REST writes) run the change log's retention as plain writes do
+      if (!options.readOnly) this.retention.afterWrite();
+    });
     this.transactions.add(tx);
     return tx;
   }
@@ -251,7 +264,7 @@ export class PostgresDriver extends PgReader implements StoreDriver, ChangeFeed,
   changeLog(): ChangeLog | undefined {
     if (!this.dialect.notifications) return undefined;
     this.checkOpen();
-    this.log ??= new PgChangeLog({ pool: () => this.openPool, clientConfig: this.settings.pool, schema: this.settings.schema, mapError: this.ctx.mapError });
+    this.log ??= new PgChangeLog({ pool: () => this.openPool, retentionMs: this.settings.changeLogRetentionMs, clientConfig: this.settings.pool, schema: this.settings.schema, mapError: this.ctx.mapError });
     return this.log;
   }
 

@@ -2,7 +2,7 @@
  * The versioned schema. A migration is applied once, in order, and recorded in
  * schema_migrations; never edit a released migration, add the next one.
  */
-import { changeLogStatements } from './change-log-schema.js';
+import { changeLogStatements, commitLogStatements } from './change-log-schema.js';
 import type { Dialect } from './dialect.js';
 
 export interface Migration {
@@ -178,6 +178,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 6,
     name: 'change log for incremental migration (trigger-filled, only while a follower is registered)',
     statements: (d) => (d.notifications ? changeLogStatements() : []),
+  },
+  {
+    version: 7,
+    name: 'the change log also names commit-index rows',
+    statements: (d) => (d.notifications ? commitLogStatements() : []),
   },
 ];
 

@@ -9,6 +9,7 @@ import type { ConnectionOptions } from 'node:tls';
 import type { StoreConfig } from '../../config.js';
 import { ConfigError } from '../../errors.js';
 import type { OptionReader } from '../../options.js';
+import { DEFAULT_CHANGE_LOG_RETENTION_MS } from '../../change-log.js';
 
 export const SSL_MODES = ['disable', 'require', 'verify-ca', 'verify-full'] as const;
 export type SslMode = (typeof SSL_MODES)[number];
@@ -21,6 +22,8 @@ export interface PostgresSettings {
   poolSize: number;
   sslMode: SslMode;
   pool: PoolConfig;
+  /** How long the change log waits for a silent follower (change_log_retention). */
+  changeLogRetentionMs: number;
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -47,7 +50,8 @@ function tlsOptions(mode: SslMode, rootCert?: string, cert?: string, key?: strin
 
 /**
  * Reads: schema, pool_size, ssl_mode (or libpq's sslmode), ssl_root_cert,
- * ssl_cert, ssl_key, connect_timeout, statement_timeout, application_name.
+ * ssl_cert, ssl_key, connect_timeout, statement_timeout, application_name,
+ * change_log_retention.
  */
 export function readPostgresSettings(config: StoreConfig, options: OptionReader, storeType: string, defaultPort: number): PostgresSettings {
   if (!config.connection) {
@@ -77,6 +81,8 @@ export function readPostgresSettings(config: StoreConfig, options: OptionReader,
   const connectTimeoutMs = options.durationMs('connect_timeout', 10_000);
   const statementTimeoutMs = options.durationMs('statement_timeout', 0);
   const applicationName = options.string('application_name', 'govc');
+  const changeLogRetentionMs = options.durationMs('change_log_retention', DEFAULT_CHANGE_LOG_RETENTION_MS);
+  if (changeLogRetentionMs <= 0) throw new ConfigError(`${storeType} option change_log_retention must be a positive duration such as 7d or 12h`, { key: 'change_log_retention' });
 
   // The URI's own scheme may be cockroach://; pg only needs host, port, user, password and database.
   const credentials = url.username ? `${url.username}${url.password ? `:${url.password}` : ''}@` : '';
@@ -86,6 +92,7 @@ export function readPostgresSettings(config: StoreConfig, options: OptionReader,
     schema,
     poolSize,
     sslMode,
+    changeLogRetentionMs,
     pool: {
       connectionString: connection,
       max: poolSize,

@@ -7,14 +7,17 @@
  * deletes by one that runs right after they are deleted. A position is a
  * stream id; XTRIM MINID drops what every follower has applied.
  */
-import { FOLLOWER_RETENTION_MS, type ChangeLog, type ChangeLogPage, type LoggedChange } from '../../change-log.js';
+import { type ChangeLog, type ChangeLogPage, type LoggedChange } from '../../change-log.js';
 import type { Client } from './connection.js';
 import type { RedisKeys } from './keys.js';
 
-/** KEYS: followers hash, log stream. ARGV: name, now (ms). Returns the head id. */
+/**
+ * KEYS: followers hash, log stream, trimmed-below key. ARGV: name, now (ms).
+ * Returns the head id; an emptied stream's head is where it was trimmed.
+ */
 const REGISTER = `
 local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
-local head = '0-0'
+local head = redis.call('GET', KEYS[3]) or '0-0'
 if #last > 0 then head = last[1][1] end
 redis.call('HSET', KEYS[1], ARGV[1], cjson.encode({position = head, at = tonumber(ARGV[2])}))
 return head
@@ -28,7 +31,9 @@ const ACKNOWLEDGE = `
 local function parse(id) local ms, seq = string.match(id, '^(%d+)-(%d+)$'); return tonumber(ms), tonumber(seq) end
 local function less(a, b) local am, as = parse(a); local bm, bs = parse(b); return am < bm or (am == bm and as < bs) end
 local now = tonumber(ARGV[3])
-if ARGV[5] == '1' then
+if ARGV[1] == '' then
+  -- a retention pass: no follower acknowledges
+elseif ARGV[5] == '1' then
   redis.call('HDEL', KEYS[1], ARGV[1])
 else
   local old = redis.call('HGET', KEYS[1], ARGV[1])
@@ -97,6 +102,7 @@ export class RedisChangeLog implements ChangeLog {
     private readonly guard: <T>(fn: () => Promise<T>) => Promise<T>,
     /** A new connection (lazily connecting), for blocking reads. */
     private readonly newClient: () => Client,
+    private readonly retentionMs: number,
   ) {
     this.followers = `${keys.control}change-followers`;
     this.log = `${keys.control}change-log`;
@@ -104,7 +110,7 @@ export class RedisChangeLog implements ChangeLog {
   }
 
   registerFollower(name: string): Promise<string> {
-    return this.guard(async () => String(await this.client.eval(REGISTER, 2, this.followers, this.log, name, Date.now())));
+    return this.guard(async () => String(await this.client.eval(REGISTER, 3, this.followers, this.log, this.trimmedBelow, name, Date.now())));
   }
 
   readChanges(after: string, limit: number): Promise<ChangeLogPage | undefined> {
@@ -134,9 +140,13 @@ export class RedisChangeLog implements ChangeLog {
     return this.trim(name, '0-0', true);
   }
 
+  enforceRetention(): Promise<void> {
+    return this.trim('', '0-0', false);
+  }
+
   private trim(name: string, position: string, drop: boolean): Promise<void> {
     return this.guard(async () => {
-      await this.client.eval(ACKNOWLEDGE, 3, this.followers, this.log, this.trimmedBelow, name, position, Date.now(), FOLLOWER_RETENTION_MS, drop ? '1' : '0');
+      await this.client.eval(ACKNOWLEDGE, 3, this.followers, this.log, this.trimmedBelow, name, position, Date.now(), this.retentionMs, drop ? '1' : '0');
     });
   }
 

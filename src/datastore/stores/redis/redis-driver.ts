@@ -30,7 +30,7 @@ import { checkPersistence, readPersistence, type Persistence } from './persisten
 import { runOnSlot } from './replication.js';
 import { encodeControlOp, isControlOp, scriptError } from './control-ops.js';
 import { RedisFeatures, type AuditStreamEntry } from './features.js';
-import type { ChangeLog, HasChangeLog } from '../../change-log.js';
+import { RetentionPasses, type ChangeLog, type HasChangeLog } from '../../change-log.js';
 import { RedisChangeLog } from './change-log.js';
 import { MAX_HEADER } from './entry-value.js';
 import { RedisKeys } from './keys.js';
@@ -57,9 +57,12 @@ export class RedisDriver implements StoreDriver, ChangeFeed, HasChangeLog {
   private parts: { objects: RedisObjects; metadata: RedisMetadata; features: RedisFeatures } | undefined;
   private persistence: Persistence | Error | undefined;
   private log: RedisChangeLog | undefined;
+  /** The change log's retention, run by this store's writes (change-log.ts). */
+  private readonly retention: RetentionPasses;
 
   constructor(readonly settings: RedisSettings) {
     this.keys = new RedisKeys(settings.prefix);
+    this.retention = new RetentionPasses(settings.changeLogRetentionMs, () => (this.client ? this.changeLog().enforceRetention() : undefined));
     // Refined by open() from the servers' AOF settings.
     this.capabilities = {
       transactions: true,
@@ -100,6 +103,7 @@ export class RedisDriver implements StoreDriver, ChangeFeed, HasChangeLog {
   async close(): Promise<void> {
     const client = this.client;
     this.parts?.features.closeSubscribers();
+    await this.retention.settle();
     this.log?.close();
     this.log = undefined;
     this.client = undefined;
@@ -142,8 +146,9 @@ export class RedisDriver implements StoreDriver, ChangeFeed, HasChangeLog {
 
   // ---- the one write ----
 
-  write(ops: WriteOp[]): Promise<void> {
-    return this.guard((live) => this.apply(live, ops));
+  async write(ops: WriteOp[]): Promise<void> {
+    await this.guard((live) => this.apply(live, ops));
+    this.retention.afterWrite();
   }
 
   private async apply({ client, objects }: Live, ops: WriteOp[]): Promise<void> {
@@ -223,7 +228,7 @@ export class RedisDriver implements StoreDriver, ChangeFeed, HasChangeLog {
 
   // ---- Redis features: the change log, TTL keys, statistics, the audit stream, change events ----
   changeLog(): ChangeLog {
-    this.log ??= new RedisChangeLog(this.live.client, this.keys, (fn) => this.guard(fn), () => makeClient(this.settings));
+    this.log ??= new RedisChangeLog(this.live.client, this.keys, (fn) => this.guard(fn), () => makeClient(this.settings), this.settings.changeLogRetentionMs);
     return this.log;
   }
   subscribe(listener: ChangeListener): Promise<() => Promise<void>> {

@@ -2,6 +2,7 @@
 import type { StoreConfig } from '../../config.js';
 import { ConfigError } from '../../errors.js';
 import type { OptionReader } from '../../options.js';
+import { DEFAULT_CHANGE_LOG_RETENTION_MS } from '../../change-log.js';
 import { PREFIX_PATTERN } from './keys.js';
 
 export interface RedisSettings {
@@ -20,6 +21,8 @@ export interface RedisSettings {
   connectTimeoutMs: number;
   /** Approximate MAXLEN of the audit stream; 0 keeps every entry. */
   auditStreamMaxLen: number;
+  /** How long the change log waits for a silent follower (change_log_retention). */
+  changeLogRetentionMs: number;
 }
 
 /** A Cluster's seed nodes: `host:port` pairs separated by commas (the `nodes` option). */
@@ -45,6 +48,8 @@ export function readSettings(config: StoreConfig, options: OptionReader): RedisS
     throw new ConfigError(`redis option prefix must be 1-64 characters of letters, digits, . _ : -; got ${JSON.stringify(prefix)}`, { key: 'prefix' });
   }
   const seedNodes = parseSeedNodes(options.string('nodes', ''));
+  const changeLogRetentionMs = options.durationMs('change_log_retention', DEFAULT_CHANGE_LOG_RETENTION_MS);
+  if (changeLogRetentionMs <= 0) throw new ConfigError('redis option change_log_retention must be a positive duration such as 7d or 12h', { key: 'change_log_retention' });
   return {
     url,
     cluster: options.bool('cluster', false),
@@ -56,5 +61,6 @@ export function readSettings(config: StoreConfig, options: OptionReader): RedisS
     waitTimeoutMs: options.durationMs('wait_timeout', 2000),
     connectTimeoutMs: options.durationMs('connect_timeout', 5000),
     auditStreamMaxLen: options.int('audit_stream_maxlen', 0, 0),
+    changeLogRetentionMs,
   };
 }
