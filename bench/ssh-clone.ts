@@ -4,13 +4,14 @@
  * same repository beside them as the reference.
  *
  *   npx tsc -p . && node dist/bench/ssh-clone.js [--commits 20000] [--files 400] [--runs 3]
- *     [--store sqlite|postgres] [--postgres-url postgres://postgres@127.0.0.1:5432/test] [--json]
+ *     [--store sqlite|postgres] [--postgres-url postgres://postgres@127.0.0.1:5432/test] [--json] [--pack-cache]
  *
  * The repository is bench/pack-storage's history (generate.ts; 20000 commits
  * is about 150,000 objects), cached where bench/pack-storage.ts caches it.
  * Each clone is `git clone --bare`; SSH uses OpenSSH's client with a key
  * registered through the REST API, HTTP a token. A run's figure is the
- * median of its clones; the ratio is SSH ÷ HTTP.
+ * median of its clones; the ratio is SSH ÷ HTTP. The clone pack cache is off
+ * unless --pack-cache, so each clone runs the engine.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -35,6 +36,8 @@ const OPTS = {
   store: arg('store', 'sqlite'),
   postgresUrl: arg('postgres-url', process.env.GOVC_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test'),
   json: process.argv.includes('--json'),
+  /** Serve with the clone pack cache on (the default config): repeated clones then send the cached pack. */
+  packCache: process.argv.includes('--pack-cache'),
 };
 if (!['sqlite', 'postgres'].includes(OPTS.store)) throw new Error('--store must be sqlite or postgres');
 
@@ -83,7 +86,7 @@ async function main(): Promise<void> {
     log(`importing into ${OPTS.store}...`);
     log(`imported in ${secs(await run(process.execPath, [CLI, 'repo', 'import', history.repo, '--store', uri, '--name', 'repo'], env))}`);
 
-    const govc = await startGovcWithSsh(work, ['--store', uri, '--init-admin', 'bench']);
+    const govc = await startGovcWithSsh(work, ['--store', uri, '--init-admin', 'bench'], { serverYaml: `  pack_cache: {enabled: ${OPTS.packCache}}\n` });
     stops.push(async () => void (await govc.stop()));
     const sshKey = await makeKey(work, 'bench_key');
     const added = await addKey(govc.url, govc.adminToken, 'bench', sshKey.publicKey);
