@@ -85,12 +85,15 @@ async function main(): Promise<void> {
       redis: `${redis.url}?prefix=bench`,
       imported: `lmdb://${join(work, 'imported.lmdb')}`,
     };
-    execFileSync(process.execPath, [CLI, 'repo', 'import', history.repo, '--store', uris.sqlite, '--name', 'bench', '--no-index'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    // With its commit index: migrate carries the index's rows too (into PostgreSQL's own tables).
+    execFileSync(process.execPath, [CLI, 'repo', 'import', history.repo, '--store', uris.sqlite, '--name', 'bench'], { stdio: ['ignore', 'ignore', 'inherit'] });
     const sqlite = await open(uris.sqlite);
     await addEvents(sqlite, OPTS.events);
     const objects = (await sqlite.metrics()).objectCount;
     const sqliteBytes = statSync(sqlitePath).size;
-    log(`source: ${objects} objects, ${await sqlite.countEvents()} events, SQLite file ${(sqliteBytes / MB).toFixed(1)} MB`);
+    const repo = await sqlite.getRepositoryByName('bench');
+    const indexed = repo ? (await sqlite.countIndexedCommits(repo.id)).commits : 0;
+    log(`source: ${objects} objects, ${await sqlite.countEvents()} events, ${indexed} indexed commits, SQLite file ${(sqliteBytes / MB).toFixed(1)} MB`);
 
     const copyBaseline = await timed(async () => copyFileSync(sqlitePath, join(work, 'copy.db')));
     const gzipBaseline = await timed(() => pipeline(createReadStream(sqlitePath), createGzip({ level: 6 }), createWriteStream(join(work, 'copy.db.gz'))));
@@ -102,7 +105,10 @@ async function main(): Promise<void> {
       const r = await timed(() => copyStore(from, to, name, { parallel: OPTS.parallel, batchSize: OPTS.batchSize }));
       const s: CopySummary = r.value;
       rows.push({ step: `migrate ${name}`, seconds: r.s, objectsPerSecond: s.copied.object / r.s, mbPerSecond: s.objectBytes / MB / r.s });
-      log(`migrate ${name}: ${r.s.toFixed(1)} s, ${s.copied.object} objects, ${s.copied.event} events`);
+      const target = await to.getRepositoryByName('bench');
+      const commits = target ? (await to.countIndexedCommits(target.id)).commits : 0;
+      if (commits !== indexed) throw new Error(`migrate ${name} left ${commits} indexed commits, the source has ${indexed}`);
+      log(`migrate ${name}: ${r.s.toFixed(1)} s, ${s.copied.object} objects, ${s.copied.event} events, ${commits} indexed commits`);
       return to;
     };
     const postgres = await migrate(sqlite, uris.postgres, 'sqlite → postgres');
