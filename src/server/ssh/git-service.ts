@@ -6,9 +6,10 @@
  * answers its own refusals in git's framing; what fails before it starts
  * (no such repository, no permission) is thrown for the session to print on
  * stderr. Metrics and the push's audit event are those of HTTP, marked
- * `transport: ssh`.
+ * `transport: ssh`. The engine runs in a slot of the server's engine (its
+ * pool when on): a full server is refused on stderr before anything starts.
  */
-import { protocolVersion, serveReceivePack, serveUploadPack, type ProtocolSession, type PushResult } from '../../git/protocol/index.js';
+import { protocolVersion, type ProtocolSession, type PushResult } from '../../git/protocol/index.js';
 import type { Repository } from '../../datastore/types.js';
 import type { ServerState } from '../context.js';
 import { statusOf } from '../http-error.js';
@@ -22,6 +23,7 @@ import type { GitExec } from './session.js';
 export async function runGitService(state: ServerState, exec: GitExec, log: (line: string) => void): Promise<number> {
   const push = exec.service === 'git-receive-pack';
   const { repo, level } = await repositoryFor(state.store, exec.identity.user, exec.repository, push ? 'write' : 'read');
+  const slot = await state.engine.reserve();
   const session: ProtocolSession = {
     store: state.store,
     repo,
@@ -40,7 +42,7 @@ export async function runGitService(state: ServerState, exec: GitExec, log: (lin
   const service = push ? 'receive-pack' : 'upload-pack';
   try {
     if (!push) {
-      const sent = await serveUploadPack(session, io.input(), io.output, { stateless: false, version: protocolVersion(exec.gitProtocol) });
+      const sent = await slot.uploadPack(session, io.input(), io.output, { stateless: false, version: protocolVersion(exec.gitProtocol) });
       metrics.gitOperations.inc({ service, result: sent ? 'pack' : 'negotiation' });
       if (sent) {
         metrics.packBytes.inc({ direction: 'sent' }, sent.bytes);
@@ -48,7 +50,7 @@ export async function runGitService(state: ServerState, exec: GitExec, log: (lin
       }
       return 0;
     }
-    const result = await serveReceivePack(session, io.input(), io.output, { stateless: false });
+    const result = await slot.receivePack(session, io.input(), io.output, { stateless: false });
     if (result) await recordPush(state, exec, repo, result);
     return 0;
   } catch (err) {
@@ -56,6 +58,7 @@ export async function runGitService(state: ServerState, exec: GitExec, log: (lin
     if (statusOf(err).status >= 500) log(`govc: ssh ${exec.service} ${repo.name} by ${exec.identity.user.username}: ${(err as Error).stack ?? String(err)}`);
     return 128;
   } finally {
+    slot.release();
     await io.close();
   }
 }
