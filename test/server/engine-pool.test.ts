@@ -5,7 +5,8 @@
  * a full server answers "busy" over HTTP (info/refs 503 with Retry-After, an
  * ERR line to a POST) and SSH (stderr, non-zero exit); a worker killed
  * mid-request fails that request with a message git prints, and the pool
- * replaces it.
+ * replaces it; while large clones run, health and another repository's
+ * info/refs still answer at once.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -19,6 +20,7 @@ import { DEFAULTS } from '../../src/server/config.js';
 import { initAdmin } from '../../src/server/init-admin.js';
 import { startServer } from '../../src/server/server.js';
 import { errPacket } from '../../src/git/protocol/index.js';
+import { makeBigRepo } from '../../support/big-repo.js';
 import { git, gitEnv, gitOk } from '../../support/git.js';
 import { api, startGovc, type Govc } from '../../support/govc.js';
 import { addKey, makeKey, sshEnv, startGovcWithSsh } from '../../support/ssh.js';
@@ -207,6 +209,59 @@ describe('engine pool: a worker killed mid-request', () => {
     } finally {
       await server.close();
       await store.close();
+    }
+  });
+});
+
+/** Latencies of `probe` sent one after another until `stop` settles. */
+async function probeWhile(stop: Promise<unknown>, probe: () => Promise<void>): Promise<number[]> {
+  let done = false;
+  void stop.finally(() => (done = true)).catch(() => undefined);
+  const ms: number[] = [];
+  while (!done) {
+    const t0 = performance.now();
+    await probe();
+    ms.push(performance.now() - t0);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return ms.sort((a, b) => a - b);
+}
+
+describe('engine pool: fairness', () => {
+  it('answers health and another repository\'s info/refs at once while large clones run', { timeout: 180_000 }, async () => {
+    const dir = join(tmp.path, 'fair');
+    mkdirSync(dir);
+    const govc = await serve(`sqlite://${join(dir, 'govc.db')}`, '  pack_cache: {enabled: false}\n');
+    try {
+      await createRepo(govc.url, govc.adminToken, 'big');
+      const big = join(dir, 'big');
+      mkdirSync(big);
+      await makeBigRepo(big, env, 4000);
+      const url = repoUrl(govc.url, 'big', 'admin', govc.adminToken);
+      await gitOk(big, env, ['push', '-q', url, 'main']);
+      await pushedRepo(govc, 'small', join(dir, 'small'), env, 2);
+
+      const running = Promise.all([0, 1, 2, 3].map((i) => gitOk(tmp.path, env, ['clone', '-q', '--bare', url, join(dir, `clone-${i}`)])));
+      const [health, refs] = await Promise.all([
+        probeWhile(running, async () => {
+          const res = await fetch(`${govc.url}/api/v1/health`);
+          assert.equal(res.status, 200);
+          await res.text();
+        }),
+        probeWhile(running, async () => {
+          const res = await fetch(`${govc.url}/small.git/info/refs?service=git-upload-pack`);
+          assert.equal(res.status, 200);
+          assert.match(await res.text(), /refs\/heads\/main/);
+        }),
+        running,
+      ]);
+      const p99 = (ms: number[]) => ms[Math.min(ms.length - 1, Math.ceil(ms.length * 0.99) - 1)];
+      assert.ok(health.length >= 5 && refs.length >= 5, `probes answered during the clones: health ${health.length}, info/refs ${refs.length}`);
+      // Behaviour, not speed: generous for a loaded two-core CI machine (with git on the main loop, one run measured 1006 ms).
+      assert.ok(p99(health) < 1000, `health p99 ${p99(health).toFixed(0)} ms`);
+      assert.ok(p99(refs) < 1000, `info/refs p99 ${p99(refs).toFixed(0)} ms`);
+    } finally {
+      await govc.stop();
     }
   });
 });
