@@ -12,6 +12,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { ConfigError } from '../datastore/errors.js';
 import { storeOpensTwice } from '../datastore/builtin.js';
 import type { StoreConfig } from '../datastore/config.js';
+import { parseCount } from './engine-pool/config.js';
 import type { RunningServer } from './server.js';
 
 const MAX_PROCESSES = 256;
@@ -27,12 +28,7 @@ export interface ListeningMessage {
 }
 
 export function parseProcesses(value: string | number | undefined): number {
-  if (value === undefined) return 1;
-  const n = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_PROCESSES) {
-    throw new ConfigError(`--processes must be a number of server processes from 1 to ${MAX_PROCESSES}; got ${JSON.stringify(value)}`, { key: '--processes' });
-  }
-  return n;
+  return value === undefined ? 1 : parseCount(value, '--processes', 1, MAX_PROCESSES, 'server processes');
 }
 
 /** Refuses --processes for a store one process holds (memory, sqlite :memory:, rocksdb, lsm). */

@@ -15,8 +15,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { createStore } from '../../src/datastore/builtin.js';
-import { DEFAULTS } from '../../src/server/config.js';
+import { createStore, storeOpensTwice } from '../../src/datastore/builtin.js';
+import { DEFAULTS, loadServerConfig, parseServerYaml } from '../../src/server/config.js';
 import { initAdmin } from '../../src/server/init-admin.js';
 import { startServer } from '../../src/server/server.js';
 import { errPacket } from '../../src/git/protocol/index.js';
@@ -48,6 +48,37 @@ async function metrics(govc: Govc): Promise<string> {
 }
 
 const sqliteStore = () => `sqlite://${join(tmp.path, `pool-${serial}.db`)}`;
+
+describe('engine pool: config and which stores use it', () => {
+  it('reads server.workers and --workers, refusing bad values by name', () => {
+    const file = parseServerYaml('server:\n  workers: {threads: 3, per_thread: 2, queue: 10, retry_after: 9s}\n', 'govc.yaml');
+    assert.deepEqual(file.workers, { threads: 3, perThread: 2, queue: 10, retryAfterMs: 9000 });
+    assert.equal(loadServerConfig(file, 'memory://', { workers: '0' }).workers.threads, 0);
+    assert.equal(loadServerConfig(file, 'memory://', { workers: '0' }).workers.queue, 10);
+    assert.throws(() => loadServerConfig({}, 'memory://', { workers: 'many' }), /--workers must be a number of worker threads/);
+    assert.throws(() => parseServerYaml('server:\n  workers: {thread: 2}\n', 'govc.yaml'), /thread/);
+    assert.throws(() => parseServerYaml('server:\n  workers: {per_thread: 0}\n', 'govc.yaml'), /per_thread/);
+    assert.throws(() => parseServerYaml('server:\n  workers: {retry_after: 100ms}\n', 'govc.yaml'), /retry_after must be at least 1s/);
+  });
+
+  it('sends only stores that open twice to the pool', () => {
+    assert.equal(storeOpensTwice('sqlite:///var/lib/govc.db'), true);
+    assert.equal(storeOpensTwice('sqlite://:memory:'), false);
+    assert.equal(storeOpensTwice('memory://'), false);
+    assert.equal(storeOpensTwice('rocksdb:///var/lib/govc'), false);
+    assert.equal(storeOpensTwice('lsm:///var/lib/govc'), false);
+    assert.equal(storeOpensTwice(`${PG}?schema=x`), true);
+    const hybrid = (objects: string) => ({
+      type: 'hybrid',
+      connection: '',
+      options: {},
+      roles: { objects: { type: objects, connection: '/tmp/x', options: {} }, metadata: { type: 'postgres', connection: PG, options: {} } },
+    });
+    assert.equal(storeOpensTwice(hybrid('lmdb')), true);
+    assert.equal(storeOpensTwice(hybrid('rocksdb')), false);
+    assert.equal(storeOpensTwice({ type: 'postgres', connection: PG, options: { lazy_from: 'memory://' } }), false);
+  });
+});
 
 for (const kind of ['sqlite', 'postgres'] as const) {
   describe(`engine pool on ${kind} (govc serve, real git)`, () => {
@@ -174,7 +205,18 @@ describe('engine pool: a full server answers busy', () => {
       }
       await until('the slot to free', async () => sample(await metrics(govc), 'govc_engine_slots', { state: 'busy' }) === 0);
       await gitOk(tmp.path, env, ['clone', '-q', '--bare', url, join(dir, 'after')]);
+      // SSH runs its whole conversation in the pool too: a clone, then a push recorded once.
+      const ssh = sshEnv(env, dir, govc, key.path);
+      const viaSsh = join(dir, 'via-ssh');
+      await gitOk(tmp.path, ssh, ['clone', '-q', `${govc.sshUrl}/demo.git`, viaSsh]);
+      writeFileSync(join(viaSsh, 'ssh.txt'), 'over ssh\n');
+      await gitOk(viaSsh, env, ['add', '-A']);
+      await gitOk(viaSsh, env, ['commit', '-q', '-m', 'over ssh']);
+      await gitOk(viaSsh, ssh, ['push', '-q', 'origin', 'main']);
+      const pushes = await api(govc.url, 'GET', '/api/v1/events?repository=demo&action=git.push', { token: govc.adminToken });
+      assert.equal(pushes.body.items.filter((e: { details: { transport?: string } }) => e.details.transport === 'ssh').length, 1, JSON.stringify(pushes.body));
       const text = await metrics(govc);
+      assert.ok((sample(text, 'govc_engine_jobs_total', { service: 'receive-pack' }) ?? 0) >= 2, text);
       assert.ok((sample(text, 'govc_git_operations_total', { service: 'upload-pack', result: 'busy' }) ?? 0) >= 1, text);
     } finally {
       await govc.stop();

@@ -46,11 +46,16 @@ export function parseWorkers(block: Record<string, unknown>): WorkersConfig {
   return config;
 }
 
-/** `--workers N` (threads; 0 = off). */
-export function parseWorkerThreads(value: string | number, where: string): number {
+/** A count given on the command line (`--workers 4`), within `min`..`max`; `what` names it in the refusal. */
+export function parseCount(value: string | number, where: string, min: number, max: number, what: string): number {
   const n = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > MAX_THREADS) {
-    throw new ConfigError(`${where} must be a number of worker threads from 0 (off) to ${MAX_THREADS}; got ${JSON.stringify(value)}`, { key: where });
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${where} must be a number of ${what} from ${min} to ${max}; got ${JSON.stringify(value)}`, { key: where });
   }
   return n;
+}
+
+/** `--workers N` (threads; 0 = off). */
+export function parseWorkerThreads(value: string | number, where: string): number {
+  return parseCount(value, where, 0, MAX_THREADS, 'worker threads (0: git on the main loop)');
 }

@@ -50,6 +50,7 @@ export class EnginePool extends EventEmitter {
   private readonly workers: PoolWorker[] = [];
   private readonly waiting: Array<(w: PoolWorker) => void> = [];
   private closing = false;
+  private closed: Promise<void> | undefined;
   /** Requests handed to a thread so far, by service. */
   readonly jobsRun: Record<EngineService, number> = { 'upload-pack': 0, 'receive-pack': 0 };
 
@@ -102,7 +103,11 @@ export class EnginePool extends EventEmitter {
   }
 
   /** Lets the running requests finish (up to a timeout), then stops every thread. */
-  async close(): Promise<void> {
+  close(): Promise<void> {
+    return (this.closed ??= this.stopAll());
+  }
+
+  private async stopAll(): Promise<void> {
     this.closing = true;
     await Promise.all(
       this.workers.map(async (w) => {
@@ -176,6 +181,11 @@ export class EnginePool extends EventEmitter {
       let ready = false;
       thread.on('message', (m: FromWorker) => {
         if (m.type === 'ready') {
+          // A thread that opened its store after the pool began closing (another failed to start) is not kept.
+          if (this.closing) {
+            void thread.terminate();
+            return reject(new Error('the engine pool closed while a worker was starting'));
+          }
           ready = true;
           this.workers.push(worker);
           this.dispatch();
