@@ -13,11 +13,13 @@
  * the engine) and on (the default: identical clones share one pack), each
  * server warmed by one clone first; and, during the largest level, the
  * latencies of GET /api/v1/health sent one after another every 10 ms (p50,
- * p99, max). `--main-loop` adds a row with server.workers.threads 0 (git on
+ * p99, max); during git daemon's largest level, the same requests go to an
+ * idle node:http server in its own process (the control: what the machine's
+ * load alone costs a request). `--main-loop` adds a row with server.workers.threads 0 (git on
  * the main event loop, as before the engine pool); `--workers` sets the
  * threads of the other rows (default: one per core).
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -125,6 +127,13 @@ async function measure(store: StoreKind, server: string, url: string, healthUrl:
   return row;
 }
 
+/** The control beside the daemon: a node:http server in its own process that answers every request at once. */
+async function idleServer(): Promise<{ url: string; stop(): void }> {
+  const child = spawn(process.execPath, ['-e', "const s = require('http').createServer((q, r) => r.end('{}')).listen(0, '127.0.0.1', () => console.log(s.address().port))"], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<string>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(d.toString().trim())));
+  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill() };
+}
+
 async function storeUri(kind: StoreKind, work: string): Promise<{ uri: string; teardown(): Promise<void> }> {
   if (kind === 'sqlite') return { uri: `sqlite://${join(work, 'govc.db')}`, teardown: async () => undefined };
   const schema = `bench_concurrency_${process.pid}_${Date.now() % 1e8}`;
@@ -148,9 +157,11 @@ async function benchStore(kind: StoreKind, repo: string, daemonRoot: string, env
     log(`${kind}: imported in ${secs(imported.ms)}: ${imported.stdout.trim().split('\n').pop()}`);
 
     const daemon = await gitDaemon(daemonRoot, env);
+    const control = await idleServer();
     try {
-      rows.push(await measure(kind, 'git daemon', `${daemon.url}/repo.git`, undefined, env, dir));
+      rows.push(await measure(kind, 'git daemon', `${daemon.url}/repo.git`, control.url, env, dir));
     } finally {
+      control.stop();
       await daemon.stop();
     }
     const variants: Array<{ label: string; packCache: boolean; workers?: number }> = [
@@ -178,7 +189,7 @@ async function benchStore(kind: StoreKind, repo: string, daemonRoot: string, env
 function table(rows: Row[], header: string): string {
   const out: string[] = [header, ''];
   const cols = OPTS.levels.map((n) => `${n} clone${n === 1 ? '' : 's'}`.padStart(17));
-  out.push(`${'store'.padEnd(8)} ${'server'.padEnd(26)}${cols.join('')}   health during ${Math.max(...OPTS.levels)} (p50 / p99 / max, n)`);
+  out.push(`${'store'.padEnd(8)} ${'server'.padEnd(26)}${cols.join('')}   health during ${Math.max(...OPTS.levels)} (p50 / p99 / max, n; git daemon: an idle node server)`);
   for (const r of rows) {
     const daemon = rows.find((d) => d.store === r.store && d.server === 'git daemon');
     const cells = OPTS.levels.map((n) => {

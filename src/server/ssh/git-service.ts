@@ -12,6 +12,7 @@
 import { protocolVersion, type ProtocolSession, type PushResult } from '../../git/protocol/index.js';
 import type { Repository } from '../../datastore/types.js';
 import type { ServerState } from '../context.js';
+import { ServerBusyError } from '../engine-pool/engine.js';
 import { statusOf } from '../http-error.js';
 import { formatBytes, LIMIT_SETTINGS, limitMessage, protocolLimits } from '../limits.js';
 import { countPush, pushDetails } from '../push-record.js';
@@ -23,7 +24,11 @@ import type { GitExec } from './session.js';
 export async function runGitService(state: ServerState, exec: GitExec, log: (line: string) => void): Promise<number> {
   const push = exec.service === 'git-receive-pack';
   const { repo, level } = await repositoryFor(state.store, exec.identity.user, exec.repository, push ? 'write' : 'read');
-  const slot = await state.engine.reserve();
+  const service = push ? 'receive-pack' : 'upload-pack';
+  const slot = await state.engine.reserve().catch((err: unknown) => {
+    if (err instanceof ServerBusyError) state.metrics.gitOperations.inc({ service, result: 'busy' });
+    throw err;
+  });
   const session: ProtocolSession = {
     store: state.store,
     repo,
@@ -39,7 +44,6 @@ export async function runGitService(state: ServerState, exec: GitExec, log: (lin
     : { bytes: maxRequestBody, message: limitMessage('fetch negotiation', 'maxRequestBody', maxRequestBody) };
   const io = new ChannelIo(exec.channel, limit, state.config.timeouts, log);
   const metrics = state.metrics;
-  const service = push ? 'receive-pack' : 'upload-pack';
   try {
     if (!push) {
       const sent = await slot.uploadPack(session, io.input(), io.output, { stateless: false, version: protocolVersion(exec.gitProtocol) });
