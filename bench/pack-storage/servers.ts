@@ -132,11 +132,13 @@ export interface GovcServer {
  * `govc serve --store <uri> --init-admin bench` (the admin exists already on a
  * restart: its token is kept from the first start). The clone pack cache is
  * off unless `packCache`: repeated clones in a bench measure the store and
- * the engine, not the cache's file.
+ * the engine, not the cache's file. `workers` sets server.workers.threads
+ * (absent: the server's default, one per core; 0: git on the main loop).
  */
-export async function govcServe(store: string, cwd: string, token?: string, options: { packCache?: boolean } = {}): Promise<GovcServer> {
-  const config = join(cwd, `govc-serve-${options.packCache ? 'cached' : 'uncached'}.yaml`);
-  writeFileSync(config, `server: {pack_cache: {enabled: ${options.packCache === true}}}\n`);
+export async function govcServe(store: string, cwd: string, token?: string, options: { packCache?: boolean; workers?: number } = {}): Promise<GovcServer> {
+  const config = join(cwd, `govc-serve-${options.packCache ? 'cached' : 'uncached'}-workers-${options.workers ?? 'default'}.yaml`);
+  const workers = options.workers !== undefined ? `, workers: {threads: ${options.workers}}` : '';
+  writeFileSync(config, `server: {pack_cache: {enabled: ${options.packCache === true}}${workers}}\n`);
   const govc: Govc = await startGovc(['--store', store, '-c', config, '--init-admin', 'bench'], { cwd });
   const t = govc.adminToken || token;
   if (!t) {

@@ -13,6 +13,12 @@ export interface StoreFactory {
   description: string;
   /** Network stores keep the whole URI as their connection; embedded ones take a path. */
   network: boolean;
+  /**
+   * Whether a second thread or process may open this config's store beside
+   * the first (a server's engine pool, `govc serve --processes`); absent: no
+   * (in-process data, single-process locks).
+   */
+  opensTwice?(config: StoreConfig): boolean;
   /** Builds an unopened driver; reads its options through `options` (unknown keys are refused afterwards). */
   create(config: StoreConfig, options: OptionReader): Promise<StoreDriver> | StoreDriver;
 }
@@ -90,6 +96,21 @@ export class StoreRegistry {
     for (const wrap of this.wrappers) driver = await wrap(driver, options, objectFormat);
     options.done();
     return { driver, objectFormat };
+  }
+
+  /**
+   * Whether every store a config names may be opened by another thread or
+   * process at once: a hybrid's two roles, and a `lazy_from` store, must all
+   * allow it. Layers wrap each opener's own driver, so they do not change the
+   * answer (a memory cache layer is then one cache per opener, retired by the
+   * store's change feed or its ttl, as with several processes).
+   */
+  opensTwice(source: string | StoreConfig): boolean {
+    const config = typeof source === 'string' ? parseStoreUri(source, this.networkTypes()) : source;
+    if (config.roles) return this.opensTwice(config.roles.objects) && this.opensTwice(config.roles.metadata);
+    const lazyFrom = config.options.lazy_from;
+    if (typeof lazyFrom === 'string' && !this.opensTwice(lazyFrom)) return false;
+    return this.factories.get(config.type.toLowerCase())?.opensTwice?.(config) ?? false;
   }
 
   /** Builds and opens a store. */

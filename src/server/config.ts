@@ -15,6 +15,7 @@
  *     expose: {health: admin, metrics: admin}
  *     ssh: {enabled: true, port: 2222, host_key: ./data/ssh_host_ed25519_key}  (see ssh/config.ts)
  *     pack_cache: {enabled: true, max_age: 5m, max_size: 1GB}              (see pack-cache-config.ts)
+ *     workers: {threads: <cores>, per_thread: 4, queue: 64, retry_after: 5s} (see engine-pool/config.ts)
  */
 import { parse as parseYaml } from 'yaml';
 import { parseStoreConfig, readConfigText, type StoreConfig } from '../datastore/config.js';
@@ -24,6 +25,7 @@ import { DEFAULT_LIMITS, parseLimits, type ServerLimits } from './limits.js';
 import { DEFAULT_SSH, parseSshConfig, type SshConfig } from './ssh/config.js';
 import { defaultTmpRoot } from './tmp-dirs.js';
 import { DEFAULT_PACK_CACHE, parsePackCache, type PackCacheConfig } from './pack-cache-config.js';
+import { DEFAULT_WORKERS, parseWorkers, parseWorkerThreads, type WorkersConfig } from './engine-pool/config.js';
 
 export interface ServerConfig {
   /** A store URI or a parsed `datastore:` block. */
@@ -46,6 +48,8 @@ export interface ServerConfig {
   ssh: SshConfig;
   /** Packs made for clones, kept for identical clones. */
   packCache: PackCacheConfig;
+  /** The worker threads that run clones and pushes off the main event loop. */
+  workers: WorkersConfig;
 }
 
 /** Who may see something: server administrators, any signed-in user, or anyone at all. */
@@ -76,6 +80,8 @@ export interface ServerFlags {
   store?: string;
   host?: string;
   port?: string | number;
+  /** `--workers N`: engine threads (0: git on the main loop). */
+  workers?: string | number;
 }
 
 export const DEFAULTS: Omit<ServerConfig, 'datastore'> = {
@@ -90,6 +96,7 @@ export const DEFAULTS: Omit<ServerConfig, 'datastore'> = {
   expose: { health: 'admin', metrics: 'admin' },
   ssh: DEFAULT_SSH,
   packCache: DEFAULT_PACK_CACHE,
+  workers: DEFAULT_WORKERS,
 };
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -126,7 +133,7 @@ export function parseServerYaml(text: string, source: string): Partial<ServerCon
   if (doc.server !== undefined) {
     const s = doc.server;
     if (!isRecord(s)) throw new ConfigError('server must be a mapping, e.g. {host: 127.0.0.1, port: 8080}', { key: 'server' });
-    refuseUnknown(s, 'server', ['host', 'port', 'auth', 'shutdown_timeout_ms', 'tmp_dir', 'timeouts', 'max_connections', 'limits', 'expose', 'ssh', 'pack_cache']);
+    refuseUnknown(s, 'server', ['host', 'port', 'auth', 'shutdown_timeout_ms', 'tmp_dir', 'timeouts', 'max_connections', 'limits', 'expose', 'ssh', 'pack_cache', 'workers']);
     if (s.host !== undefined) {
       if (typeof s.host !== 'string' || s.host === '') throw new ConfigError('server.host must be a host name or address', { key: 'server.host' });
       out.host = s.host;
@@ -157,6 +164,7 @@ export function parseServerYaml(text: string, source: string): Partial<ServerCon
     if (s.limits !== undefined) out.limits = parseLimits(mapping(s.limits, 'server.limits', '{max_pack_size: 2GB}'));
     if (s.expose !== undefined) out.expose = parseExpose(mapping(s.expose, 'server.expose', '{health: admin, metrics: anyone}'));
     if (s.ssh !== undefined) out.ssh = parseSshConfig(s.ssh);
+    if (s.workers !== undefined) out.workers = parseWorkers(mapping(s.workers, 'server.workers', '{threads: 4, per_thread: 4, queue: 64, retry_after: 5s}'));
     if (s.pack_cache !== undefined) out.packCache = parsePackCache(mapping(s.pack_cache, 'server.pack_cache', '{enabled: true, max_age: 5m, max_size: 1GB}'));
   }
   return out;
@@ -201,13 +209,15 @@ export function readServerConfigFile(path: string): Partial<ServerConfig> {
   return parseServerYaml(readConfigText(path), path);
 }
 
-/** The defaults, then the file's server: block, then --host/--port; the store is chosen by the caller (src/cli/store-option.ts). */
-export function loadServerConfig(file: Partial<ServerConfig>, datastore: string | StoreConfig, flags: Pick<ServerFlags, 'host' | 'port'>): ServerConfig {
+/** The defaults, then the file's server: block, then --host/--port/--workers; the store is chosen by the caller (src/cli/store-option.ts). */
+export function loadServerConfig(file: Partial<ServerConfig>, datastore: string | StoreConfig, flags: Pick<ServerFlags, 'host' | 'port' | 'workers'>): ServerConfig {
+  const workers = file.workers ?? DEFAULTS.workers;
   return {
     ...DEFAULTS,
     ...file,
     datastore,
     ...(flags.host !== undefined ? { host: flags.host } : {}),
     ...(flags.port !== undefined ? { port: parsePort(flags.port, '--port') } : {}),
+    ...(flags.workers !== undefined ? { workers: { ...workers, threads: parseWorkerThreads(flags.workers, '--workers') } } : {}),
   };
 }

@@ -5,6 +5,7 @@
  * the store's figures are read from store.metrics() when /metrics is scraped.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Engine } from './engine-pool/engine.js';
 import type { DataStore } from '../datastore/store.js';
 import type { Metrics } from '../datastore/types.js';
 
@@ -70,6 +71,41 @@ export class ServerMetrics {
       },
     });
     this.storeMetrics();
+  }
+
+  /** The engine pool's threads, slots and queue (all zero when git runs on the main loop). */
+  watchEngine(engine: Engine): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: 'govc_engine_threads',
+      help: 'Worker threads running clones and pushes off the main loop (0: they run on the main loop).',
+      registers,
+      collect() {
+        this.set(engine.pool?.size.threads ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'govc_engine_slots',
+      help: 'Engine slots: requests running in worker threads (busy), slots free, requests waiting (queued).',
+      labelNames: ['state'] as const,
+      registers,
+      collect() {
+        const size = engine.pool?.size ?? { slots: 0, busy: 0, queued: 0 };
+        this.set({ state: 'busy' }, size.busy);
+        this.set({ state: 'free' }, size.slots - size.busy);
+        this.set({ state: 'queued' }, size.queued);
+      },
+    });
+    new Counter({
+      name: 'govc_engine_jobs_total',
+      help: 'Requests run in worker threads, by service.',
+      labelNames: ['service'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const [service, n] of Object.entries(engine.pool?.jobsRun ?? {})) this.inc({ service }, n);
+      },
+    });
   }
 
   /** The Prometheus content type of render()'s text. */

@@ -23,6 +23,8 @@ import { HttpError, statusOf } from './http-error.js';
 import { closeAfterUnreadBody, decodeParam, sendJson, sendText } from './http-util.js';
 import { ServerMetrics } from './metrics.js';
 import { packCacheOptions } from './pack-cache-config.js';
+import { ServerBusyError, startEngine, type Engine } from './engine-pool/engine.js';
+import { protocolLimits } from './limits.js';
 import { match } from './routes.js';
 import { startSshServer, type RunningSsh } from './ssh/server.js';
 import { prepareTmpDir } from './tmp-dirs.js';
@@ -35,6 +37,8 @@ export interface RunningServer {
   readonly tmpDir: string;
   /** Git over SSH, when server.ssh is enabled. */
   readonly ssh?: RunningSsh;
+  /** Where git runs: the engine pool (when it is on) or the main loop. */
+  readonly engine: Engine;
   /** Stops accepting, waits for in-flight requests (up to the shutdown timeout), closes the store. */
   close(): Promise<void>;
 }
@@ -54,7 +58,18 @@ export async function startServer(config: ServerConfig, options: { store?: DataS
     throw err;
   }
   const packCache = packCacheOptions(config.packCache, config.tmpDir);
-  const state: ServerState = { store, config, metrics: new ServerMetrics(store), limits: config.limits, tmpDir: tmp.path, ...(packCache ? { packCache } : {}) };
+  const closeStore = () => (options.store ? Promise.resolve() : store.close());
+  let engine: Engine;
+  try {
+    engine = await startEngine(config.workers, { datastore: config.datastore, limits: protocolLimits(config.limits), tmpDir: tmp.path, ...(packCache ? { packCache } : {}) }, log);
+  } catch (err) {
+    await closeStore();
+    await tmp.release();
+    throw err;
+  }
+  const metrics = new ServerMetrics(store);
+  metrics.watchEngine(engine);
+  const state: ServerState = { store, config, metrics, limits: config.limits, tmpDir: tmp.path, engine, ...(packCache ? { packCache } : {}) };
   const inFlight = new Set<Promise<void>>();
   let closing = false;
 
@@ -75,7 +90,8 @@ export async function startServer(config: ServerConfig, options: { store?: DataS
   try {
     await listen(server, config.host, config.port);
   } catch (err) {
-    if (!options.store) await store.close();
+    await engine.close();
+    await closeStore();
     await tmp.release();
     throw err;
   }
@@ -87,7 +103,8 @@ export async function startServer(config: ServerConfig, options: { store?: DataS
       ssh = await startSshServer(state, url, log);
     } catch (err) {
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      if (!options.store) await store.close();
+      await engine.close();
+      await closeStore();
       await tmp.release();
       throw err;
     }
@@ -106,10 +123,11 @@ export async function startServer(config: ServerConfig, options: { store?: DataS
       server.closeAllConnections();
       await stopped;
       await sshStopped;
+      await engine.close();
       await tmp.release();
-      if (!options.store) await store.close();
+      await closeStore();
     })());
-  return { store, port, url, tmpDir: tmp.path, ...(ssh ? { ssh } : {}), close };
+  return { store, port, url, tmpDir: tmp.path, engine, ...(ssh ? { ssh } : {}), close };
 }
 
 /**
@@ -176,6 +194,7 @@ async function handle(state: ServerState, req: IncomingMessage, res: ServerRespo
     if (!req.complete && !res.headersSent) res.setHeader('connection', 'close');
     if (!res.headersSent) {
       if (status === 401) res.setHeader('www-authenticate', 'Basic realm="govc", charset="UTF-8"');
+      if (err instanceof ServerBusyError) res.setHeader('retry-after', String(err.retryAfterSeconds));
       if (routeName.startsWith('git.')) sendText(res, status, `${message}\n`);
       else sendJson(res, status, { error: { code, message } });
     } else if (!res.writableEnded) {

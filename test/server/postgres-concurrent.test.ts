@@ -1,17 +1,21 @@
 /**
  * Two `govc serve` processes on one PostgreSQL store take concurrent pushes
  * to one branch of one repository: every push either lands or is refused
- * and retried, and no accepted commit is ever lost.
+ * and retried, and no accepted commit is ever lost. Then `govc serve
+ * --processes 3` (node:cluster, one port): what is pushed through one
+ * process is cloned from the others, of pushers racing to one ref exactly one
+ * wins, a killed process is replaced; a store one process holds is refused.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { createRepo, makeRepo, repoUrl } from '../support/server.js';
 import { git, gitEnv, gitOk } from '../../support/git.js';
-import { startGovc, type Govc } from '../../support/govc.js';
+import { runGovc, startGovc, type Govc } from '../../support/govc.js';
 import { tempDir } from '../../support/temp-dir.js';
 
 const PG = 'postgres://postgres@127.0.0.1:5432/test';
@@ -92,5 +96,93 @@ describe('govc serve: two processes on one PostgreSQL store', () => {
     for (const r of results) assert.equal(r.code, 0, r.stderr);
     const ls = await gitOk(dir, env, ['ls-remote', urls[1]]);
     for (let i = 0; i < CLIENTS; i++) assert.match(ls, new RegExp(`refs/heads/branch-${i}\\n`));
+  });
+});
+
+/** The pids of a primary's server processes (its children running `serve`). */
+function serverProcesses(primary: number): number[] {
+  const out = execFileSync('ps', ['-o', 'pid=', '--ppid', String(primary)], { encoding: 'utf8' });
+  return out.split('\n').map((l) => Number(l.trim())).filter((pid) => pid > 0 && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('serve'));
+}
+
+describe('govc serve --processes on one PostgreSQL store', () => {
+  const schema = `govc_processes_${process.pid}_${Date.now()}`;
+  const tmp = tempDir();
+  const env = gitEnv(tmp.path);
+  let govc: Govc;
+  let client: pg.Client;
+
+  before(async () => {
+    execFileSync('bash', [new URL('../../../scripts/ensure-postgres.sh', import.meta.url).pathname], { stdio: 'inherit' });
+    client = new pg.Client({ connectionString: PG });
+    await client.connect();
+    govc = await startGovc(['--store', `${PG}?schema=${schema}`, '--processes', '3', '--workers', '1', '--init-admin', 'admin']);
+  });
+  after(async () => {
+    if (govc) assert.equal(await govc.stop(), 0, govc.output());
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await client.end();
+    tmp.remove();
+  });
+
+  it('runs the processes on one port; each push is seen by the clones that follow, whichever process answers', { timeout: 120_000 }, async () => {
+    assert.match(govc.output(), /\(3 processes\)/);
+    assert.equal(serverProcesses(govc.child.pid!).length, 3);
+    await createRepo(govc.url, govc.adminToken, 'spread');
+    const url = repoUrl(govc.url, 'spread', 'admin', govc.adminToken);
+    const src = join(tmp.path, 'src');
+    await gitOk(tmp.path, env, ['init', '-q', '-b', 'main', 'src']);
+    await makeRepo(src, env, 1);
+    // Connections go to the processes in turn: pushes and clones land on different ones.
+    for (let i = 0; i < 6; i++) {
+      writeFileSync(join(src, 'round.txt'), `round ${i}\n`);
+      await gitOk(src, env, ['add', '-A']);
+      await gitOk(src, env, ['commit', '-q', '-m', `round ${i}`]);
+      await gitOk(src, env, ['push', '-q', url, 'main']);
+      const check = join(tmp.path, `round-${i}`);
+      await gitOk(tmp.path, env, ['clone', '-q', '--bare', url, check]);
+      assert.equal(await gitOk(check, env, ['rev-parse', 'main']), await gitOk(src, env, ['rev-parse', 'main']));
+    }
+  });
+
+  it('lets exactly one of the pushers racing to one ref win', { timeout: 120_000 }, async () => {
+    const url = repoUrl(govc.url, 'spread', 'admin', govc.adminToken);
+    const racers = await Promise.all(
+      Array.from({ length: 6 }, async (_, i) => {
+        const dir = join(tmp.path, `racer-${i}`);
+        await gitOk(tmp.path, env, ['clone', '-q', url, dir]);
+        writeFileSync(join(dir, `racer-${i}.txt`), `racer ${i}\n`);
+        await gitOk(dir, env, ['add', '-A']);
+        await gitOk(dir, env, ['commit', '-q', '-m', `racer ${i}`]);
+        return dir;
+      }),
+    );
+    const results = await Promise.all(racers.map((dir) => git(dir, env, ['push', url, 'HEAD:refs/heads/main'])));
+    const won = results.filter((r) => r.code === 0);
+    assert.equal(won.length, 1, results.map((r) => r.stderr).join('\n---\n'));
+    for (const r of results.filter((x) => x.code !== 0)) assert.match(r.stderr, /rejected|failed to lock|stale info|fetch first|failed to update/, r.stderr);
+    const winner = racers[results.indexOf(won[0])];
+    assert.equal((await gitOk(tmp.path, env, ['ls-remote', url, 'refs/heads/main'])).split('\t')[0], (await gitOk(winner, env, ['rev-parse', 'HEAD'])).trim());
+  });
+
+  it('replaces a server process that dies', { timeout: 60_000 }, async () => {
+    const before = serverProcesses(govc.child.pid!);
+    process.kill(before[0], 'SIGKILL');
+    const deadline = Date.now() + 30_000;
+    let now = serverProcesses(govc.child.pid!);
+    while (!(now.length === 3 && !now.includes(before[0]))) {
+      if (Date.now() > deadline) throw new Error(`no replacement: ${now.join(', ')}\n${govc.output()}`);
+      await new Promise((r) => setTimeout(r, 100));
+      now = serverProcesses(govc.child.pid!);
+    }
+    assert.match(govc.output(), new RegExp(`server process ${before[0]} exited \\(SIGKILL\\); starting another`));
+    // Every process answers again (a few rounds of new connections reach each).
+    for (let i = 0; i < 6; i++) await gitOk(tmp.path, env, ['ls-remote', repoUrl(govc.url, 'spread', 'admin', govc.adminToken)]);
+  });
+
+  it('refuses --processes for a store one process holds', async () => {
+    const r = await runGovc(['serve', '--store', 'memory://', '--processes', '2', '--port', '0']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /--processes needs a store that several processes can open at once/);
   });
 });

@@ -5,7 +5,7 @@
  * which answers every refusal in git's framing, so `git` prints it.
  */
 import type { Readable } from 'node:stream';
-import { errPacket, FLUSH, httpAdvertisement, pkt, protocolVersion, serveReceivePack, serveUploadPack, type ProtocolSession, type PushResult, type Service } from '../../git/protocol/index.js';
+import { errPacket, FLUSH, httpAdvertisement, pkt, protocolVersion, type ProtocolSession, type PushResult, type Service } from '../../git/protocol/index.js';
 import type { Repository } from '../../datastore/types.js';
 import type { Level } from '../auth/permissions.js';
 import type { RequestContext } from '../context.js';
@@ -13,6 +13,7 @@ import { badRequest, HttpError, statusOf } from '../http-error.js';
 import type { BodyLimit } from '../http-util.js';
 import { formatBytes, LIMIT_SETTINGS, limitMessage, protocolLimits } from '../limits.js';
 import { countPush, pushDetails } from '../push-record.js';
+import { ServerBusyError, type EngineSlot } from '../engine-pool/engine.js';
 
 function session(ctx: RequestContext, repo: Repository, level: Level): ProtocolSession {
   return {
@@ -54,6 +55,9 @@ export async function infoRefs(ctx: RequestContext): Promise<void> {
     return undefined;
   });
   if (!found) return;
+  // git starts with info/refs: a full server says so here (503, Retry-After, a message git prints) before a clone begins.
+  const busy = ctx.state.engine.busy();
+  if (busy) throw busy;
   const { repo, level } = found;
   const body = await httpAdvertisement(session(ctx, repo, level), service, protocolVersion(ctx.req.headers['git-protocol']));
   ctx.res.writeHead(200, {
@@ -94,14 +98,29 @@ function body(ctx: RequestContext, limit: BodyLimit): { input: AsyncIterable<Buf
   }
 }
 
+/** A slot in the engine, or undefined once the client has been told the server is busy (in git's framing). */
+async function reserve(ctx: RequestContext, service: Service): Promise<EngineSlot | undefined> {
+  try {
+    return await ctx.state.engine.reserve();
+  } catch (err) {
+    if (!(err instanceof ServerBusyError)) throw err;
+    ctx.state.metrics.gitOperations.inc({ service: service.slice('git-'.length), result: 'busy' });
+    startResult(ctx, service);
+    ctx.res.end(errPacket(err.message));
+    return undefined;
+  }
+}
+
 export async function uploadPackRoute(ctx: RequestContext): Promise<void> {
   const { repo, level } = await ctx.repository(ctx.params[0], 'read', true);
   if (!checkContentType(ctx, 'git-upload-pack')) return;
+  const slot = await reserve(ctx, 'git-upload-pack');
+  if (!slot) return;
   const metrics = ctx.state.metrics;
   startResult(ctx, 'git-upload-pack');
   try {
     const { input, head } = body(ctx, fetchBodyLimit(ctx));
-    const sent = await serveUploadPack(session(ctx, repo, level), input, ctx.res, {
+    const sent = await slot.uploadPack(session(ctx, repo, level), input, ctx.res, {
       stateless: true,
       head,
       version: protocolVersion(ctx.req.headers['git-protocol']),
@@ -122,12 +141,14 @@ export async function uploadPackRoute(ctx: RequestContext): Promise<void> {
 export async function receivePackRoute(ctx: RequestContext): Promise<void> {
   const { repo, level } = await ctx.repository(ctx.params[0], 'write', true);
   if (!checkContentType(ctx, 'git-receive-pack')) return;
+  const slot = await reserve(ctx, 'git-receive-pack');
+  if (!slot) return;
   const metrics = ctx.state.metrics;
   startResult(ctx, 'git-receive-pack');
   let result: PushResult | undefined;
   try {
     const { input, head } = body(ctx, pushBodyLimit(ctx));
-    result = await serveReceivePack(session(ctx, repo, level), input, ctx.res, { stateless: true, head });
+    result = await slot.receivePack(session(ctx, repo, level), input, ctx.res, { stateless: true, head });
   } catch (err) {
     metrics.gitOperations.inc({ service: 'receive-pack', result: 'error' });
     throw err;

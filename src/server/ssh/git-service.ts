@@ -6,11 +6,13 @@
  * answers its own refusals in git's framing; what fails before it starts
  * (no such repository, no permission) is thrown for the session to print on
  * stderr. Metrics and the push's audit event are those of HTTP, marked
- * `transport: ssh`.
+ * `transport: ssh`. The engine runs in a slot of the server's engine (its
+ * pool when on): a full server is refused on stderr before anything starts.
  */
-import { protocolVersion, serveReceivePack, serveUploadPack, type ProtocolSession, type PushResult } from '../../git/protocol/index.js';
+import { protocolVersion, type ProtocolSession, type PushResult } from '../../git/protocol/index.js';
 import type { Repository } from '../../datastore/types.js';
 import type { ServerState } from '../context.js';
+import { ServerBusyError } from '../engine-pool/engine.js';
 import { statusOf } from '../http-error.js';
 import { formatBytes, LIMIT_SETTINGS, limitMessage, protocolLimits } from '../limits.js';
 import { countPush, pushDetails } from '../push-record.js';
@@ -22,6 +24,11 @@ import type { GitExec } from './session.js';
 export async function runGitService(state: ServerState, exec: GitExec, log: (line: string) => void): Promise<number> {
   const push = exec.service === 'git-receive-pack';
   const { repo, level } = await repositoryFor(state.store, exec.identity.user, exec.repository, push ? 'write' : 'read');
+  const service = push ? 'receive-pack' : 'upload-pack';
+  const slot = await state.engine.reserve().catch((err: unknown) => {
+    if (err instanceof ServerBusyError) state.metrics.gitOperations.inc({ service, result: 'busy' });
+    throw err;
+  });
   const session: ProtocolSession = {
     store: state.store,
     repo,
@@ -37,10 +44,9 @@ export async function runGitService(state: ServerState, exec: GitExec, log: (lin
     : { bytes: maxRequestBody, message: limitMessage('fetch negotiation', 'maxRequestBody', maxRequestBody) };
   const io = new ChannelIo(exec.channel, limit, state.config.timeouts, log);
   const metrics = state.metrics;
-  const service = push ? 'receive-pack' : 'upload-pack';
   try {
     if (!push) {
-      const sent = await serveUploadPack(session, io.input(), io.output, { stateless: false, version: protocolVersion(exec.gitProtocol) });
+      const sent = await slot.uploadPack(session, io.input(), io.output, { stateless: false, version: protocolVersion(exec.gitProtocol) });
       metrics.gitOperations.inc({ service, result: sent ? 'pack' : 'negotiation' });
       if (sent) {
         metrics.packBytes.inc({ direction: 'sent' }, sent.bytes);
@@ -48,7 +54,7 @@ export async function runGitService(state: ServerState, exec: GitExec, log: (lin
       }
       return 0;
     }
-    const result = await serveReceivePack(session, io.input(), io.output, { stateless: false });
+    const result = await slot.receivePack(session, io.input(), io.output, { stateless: false });
     if (result) await recordPush(state, exec, repo, result);
     return 0;
   } catch (err) {
@@ -56,6 +62,7 @@ export async function runGitService(state: ServerState, exec: GitExec, log: (lin
     if (statusOf(err).status >= 500) log(`govc: ssh ${exec.service} ${repo.name} by ${exec.identity.user.username}: ${(err as Error).stack ?? String(err)}`);
     return 128;
   } finally {
+    slot.release();
     await io.close();
   }
 }
