@@ -37,7 +37,8 @@ export interface BodyLimit {
 }
 
 /** How many leading bytes a guard keeps, so a git error can be framed as the client asked (side-band or not). */
-const HEAD_BYTES = 4096;
+/** How much of a request body is kept as its head: a push's command list with its capabilities. */
+export const HEAD_BYTES = 4096;
 
 /**
  * Passes a request body through, counting its bytes as they arrive, and

@@ -10,6 +10,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import { Writable } from 'node:stream';
 import { HttpError, statusOf } from '../http-error.js';
+import { HEAD_BYTES } from '../http-util.js';
 
 /** Chunks in flight per stream: with the engine's 64 KiB packets, under 1 MiB. */
 export const WINDOW = 16;
@@ -133,7 +134,11 @@ export function portWritable(sender: PortSender): Writable {
   return writable;
 }
 
-/** What ended a received stream: its trailer, or the `head` the sender saw when it failed. */
+/**
+ * What a received stream told: its trailer, and its `head` (the first bytes,
+ * or those the sender saw when it failed), from which the engine learns
+ * whether a push it refuses early asked for side-band.
+ */
 export interface Received {
   trailer?: unknown;
   head?: Buffer;
@@ -175,7 +180,10 @@ export async function* receiveChunks(port: MessagePort, ended: Received = {}): A
         if (m.head) ended.head = Buffer.from(m.head);
         throw fromWire(m.error);
       }
-      yield Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength);
+      const chunk = Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength);
+      const kept = ended.head?.length ?? 0;
+      if (kept < HEAD_BYTES) ended.head = Buffer.concat([ended.head ?? Buffer.alloc(0), chunk.subarray(0, HEAD_BYTES - kept)]);
+      yield chunk;
       port.postMessage({ kind: 'ack' } satisfies Backward);
     }
   } finally {
