@@ -1,7 +1,7 @@
 /**
  * Writes a merged stream of entries into new tables of one level, split at
  * `tableFileBytes` (never inside one key's versions, so levels >= 1 stay
- * non-overlapping). Flushes and compactions run it in their table worker
+ * non-overlapping); a flush's L0 output is one table. Flushes and compactions run it in their table worker
  * threads (table-worker.ts). Unfinished outputs are removed on failure: they
  * are in no version.
  */
@@ -51,7 +51,8 @@ export async function writeTables(input: Cursor, job: TableWriteJob): Promise<Ta
   };
   try {
     for (const e of survivors(input, job.smallestSnapshot, job.bottommost, dropped)) {
-      if (builder && builder.size >= job.options.tableFileBytes && !lastKey!.equals(e.key)) await finish();
+      // L0 tables overlap anyway: a flush makes one table, so an L0 compaction's batch is l0CompactionTrigger whole memtables.
+      if (builder && job.level > 0 && builder.size >= job.options.tableFileBytes && !lastKey!.equals(e.key)) await finish();
       if (!builder) {
         number = job.newFileNumber();
         builder = new TableBuilder(join(job.dir, tableName(number)), job.options);
