@@ -1,26 +1,30 @@
 /**
- * Background work, one job at a time: flush the oldest frozen memtable to an
- * L0 table; otherwise run the most urgent compaction; otherwise rewrite a
- * value-log file that is mostly garbage. Every job writes its new files
- * completely (fsynced) before one manifest edit switches the version to
- * them; the files it replaces are deleted only after that, once no reader
- * holds them. A crash at any point leaves either the old version or the
- * new, plus unreferenced files that recovery deletes.
+ * Background work in two lanes that run side by side, each with its own
+ * worker thread: the flush lane writes the oldest frozen memtable to an L0
+ * table; the compaction lane runs the most urgent compaction, and when none
+ * is due starts a rewrite of a value-log file that is mostly garbage. A long
+ * compaction therefore never holds a flush (and the writers waiting on it)
+ * back. Every job writes its new files completely (fsynced) before one
+ * manifest edit, made here on the main thread, switches the version to them;
+ * the files it replaces are deleted only after that, once no reader holds
+ * them. A crash at any point leaves either the old version or the new, plus
+ * unreferenced files that recovery deletes.
  */
 import { join } from 'node:path';
-import { Compactor } from './compactor.js';
 import { unlinkQuietly, type Core } from './core.js';
-import type { Cursor } from './cursor.js';
 import { pickCompaction, type CompactionPlan } from './compaction.js';
 import { walName } from './files.js';
 import type { Memtable } from './memtable.js';
-import { Stopped, writeTables, type TableWriteJob, type TableWriteResult } from './table-writer.js';
-import type { FileMeta } from './version.js';
+import { Stopped, TableWorkerClient } from './table-worker-client.js';
+import type { TableWriteResult } from './table-writer.js';
 import { gcCandidate, rewriteVlog } from './vlog-gc.js';
 import type { WriteQueue } from './write-queue.js';
 
 export class Background {
-  private running: Promise<void> | undefined;
+  private flushing: Promise<void> | undefined;
+  private compacting: Promise<void> | undefined;
+  /** A flush finished while the compaction lane was winding down: it must look again. */
+  private recheck = false;
   private waiters: Array<() => void> = [];
   private stopping = false;
   /** compactAll() asked for every level to be merged down into the deepest one. */
@@ -28,40 +32,73 @@ export class Background {
   private gc: Promise<void> | undefined;
   private readonly cursors = new Map<number, Buffer>();
   writeQueue: WriteQueue | undefined;
-  private readonly compactor = new Compactor();
-  /** The job running now (for tests and tools that want to know what a crash interrupted). */
-  job: 'flush' | 'compaction' | undefined;
+  private readonly flusher = new TableWorkerClient();
+  private readonly compactor = new TableWorkerClient();
+  /** The jobs running now (for tests and tools that want to know what a crash interrupted). */
+  flushRunning = false;
+  compactionRunning = false;
 
   constructor(private readonly core: Core) {}
 
   schedule(): void {
-    if (this.running || this.stopping || this.core.failure) return;
-    this.running = this.loop().finally(() => {
-      this.running = undefined;
+    this.scheduleFlush();
+    this.scheduleCompaction();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushing || this.stopping || this.core.failure || this.core.imm.length === 0) return;
+    this.flushing = this.lane(() => this.flushLoop()).finally(() => {
+      this.flushing = undefined;
+      this.scheduleCompaction();
+    });
+  }
+
+  private scheduleCompaction(): void {
+    if (this.compacting) {
+      this.recheck = true;
+      return;
+    }
+    if (this.stopping || this.core.failure) return;
+    this.recheck = false;
+    this.compacting = this.lane(() => this.compactionLoop()).finally(() => {
+      this.compacting = undefined;
+      if (this.recheck) this.scheduleCompaction();
+      this.scheduleFlush();
+    });
+  }
+
+  /** Runs a lane's loop; a failure stops the engine, and wakes writers stalled on the lane. */
+  private lane(loop: () => Promise<void>): Promise<void> {
+    return loop().catch((err) => {
+      this.core.failure ??= err as Error;
       this.notify();
     });
   }
 
-  /** Resolves after the next job finishes (or at once when nothing runs). */
+  /**
+   * Resolves after the next job of either lane finishes (or at once when
+   * nothing runs). Only a finished job (or a failure) wakes the waiters: a
+   * lane that ends finding nothing to do changed nothing.
+   */
   progress(): Promise<void> {
-    if (!this.running) return Promise.resolve();
+    if (!this.flushing && !this.compacting) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
   async idle(): Promise<void> {
     this.schedule();
-    while (this.running) await this.running;
+    while (this.flushing || this.compacting) await Promise.all([this.flushing, this.compacting]);
     if (this.core.failure) throw this.core.failure;
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
-    await this.compactor.stop(this.core.dir);
-    while (this.running || this.gc) await Promise.all([this.running, this.gc]);
+    await Promise.all([this.flusher.stop(this.core.dir), this.compactor.stop(this.core.dir)]);
+    while (this.flushing || this.compacting || this.gc) await Promise.all([this.flushing, this.compacting, this.gc]);
   }
 
   /**
-   * Value-log GC runs beside flushes and compactions, not in their loop: its
+   * Value-log GC runs beside flushes and compactions, not in their loops: its
    * rewrites go through the write queue, which may be stalled waiting for a flush.
    */
   private startGc(): void {
@@ -111,28 +148,40 @@ export class Background {
     for (const w of this.waiters.splice(0)) w();
   }
 
-  private async loop(): Promise<void> {
+  private async flushLoop(): Promise<void> {
     try {
-      while (!this.stopping) {
-        const c = this.core;
-        if (c.imm.length > 0) {
-          this.job = 'flush';
-          await this.flush(c.imm[0]!);
-        } else {
-          const plan = pickCompaction(c.version, c.options, this.cursors) ?? (this.forced !== 'off' ? this.forcedPlan() : undefined);
-          this.job = plan ? 'compaction' : undefined;
-          if (plan) await this.compact(plan);
-          else {
-            this.startGc();
-            return;
-          }
-        }
+      while (!this.stopping && this.core.imm.length > 0) {
+        this.flushRunning = true;
+        await this.flush(this.core.imm[0]!);
+        this.flushRunning = false;
+        // A new L0 table may make a compaction due; writers stalled on the flush may go on.
+        this.scheduleCompaction();
         this.notify();
       }
-    } catch (err) {
-      this.core.failure ??= err as Error;
     } finally {
-      this.job = undefined;
+      this.flushRunning = false;
+    }
+  }
+
+  private async compactionLoop(): Promise<void> {
+    try {
+      while (!this.stopping) {
+        this.recheck = false;
+        const plan = pickCompaction(this.core.version, this.core.options, this.cursors) ?? (this.forced !== 'off' ? this.forcedPlan() : undefined);
+        if (!plan) {
+          // While the flush lane has work, the forced merge waits for its tables.
+          if (this.forced !== 'off' && this.flushing) await this.flushing;
+          else break;
+          continue;
+        }
+        this.compactionRunning = true;
+        await this.compact(plan);
+        this.compactionRunning = false;
+        this.notify();
+      }
+      this.startGc();
+    } finally {
+      this.compactionRunning = false;
     }
   }
 
@@ -140,18 +189,30 @@ export class Background {
     return this.gc !== undefined;
   }
 
-  private async flush(mem: Memtable): Promise<void> {
+  /** Output file numbers for a job over about `bytes` of input, reserved generously here (gaps are harmless). */
+  private reserveNumbers(bytes: number): number[] {
     const c = this.core;
-    const entries = [...mem.entries()];
-    let i = 0;
-    const cursor: Cursor = { get entry() { return entries[i]; }, next() { i++; } };
-    let tables: FileMeta[];
+    return Array.from({ length: 2 * Math.ceil(bytes / c.options.tableFileBytes) + 4 }, () => c.manifest.newFileNumber());
+  }
+
+  /** Runs a job in a worker; undefined when close() stopped it. */
+  private async inWorker(worker: TableWorkerClient, job: Parameters<TableWorkerClient['run']>[0]): Promise<TableWriteResult | undefined> {
     try {
-      ({ tables } = await writeTables(cursor, this.tableJob(0, false)));
+      return await worker.run(job);
     } catch (err) {
-      if (err instanceof Stopped) return;
+      if (err instanceof Stopped) return undefined;
       throw err;
     }
+  }
+
+  private async flush(mem: Memtable): Promise<void> {
+    const c = this.core;
+    // The memtable is frozen: every entry's seq is <= lastSeq, and its WAL file is complete.
+    const result = await this.inWorker(this.flusher, {
+      job: 'flush', dir: c.dir, options: c.options, wal: mem.walNumber, entries: mem.count, smallestSnapshot: c.smallestSnapshot(), numbers: this.reserveNumbers(mem.bytes),
+    });
+    if (!result) return;
+    const { tables } = result;
     for (const f of tables) c.openTable(f.number);
     const nextWal = c.imm[1]?.walNumber ?? c.mem.walNumber;
     await c.manifest.apply({ add: tables, logNumber: nextWal, lastSeq: c.lastSeq });
@@ -159,11 +220,6 @@ export class Background {
     c.stats.flushes++;
     c.stats.flushBytes += tables.reduce((s, t) => s + t.size, 0);
     unlinkQuietly(join(c.dir, walName(mem.walNumber)));
-  }
-
-  private tableJob(level: number, bottommost: boolean): TableWriteJob {
-    const c = this.core;
-    return { dir: c.dir, options: c.options, level, bottommost, smallestSnapshot: c.smallestSnapshot(), newFileNumber: () => c.manifest.newFileNumber(), stopping: () => this.stopping };
   }
 
   private async compact(plan: CompactionPlan): Promise<void> {
@@ -177,17 +233,11 @@ export class Background {
       c.stats.trivialMoves++;
       return;
     }
-    // The merge runs in the worker; output numbers come from here, reserved generously (gaps are harmless).
-    const bytes = inputs.reduce((n, f) => n + f.size, 0);
-    const numbers = Array.from({ length: 2 * Math.ceil(bytes / c.options.tableFileBytes) + 4 }, () => c.manifest.newFileNumber());
-    let result: TableWriteResult;
-    try {
-      const job = this.tableJob(plan.output, plan.bottommost);
-      result = await this.compactor.merge({ dir: c.dir, options: c.options, inputs: inputs.map((f) => f.number), level: job.level, bottommost: job.bottommost, smallestSnapshot: job.smallestSnapshot, numbers });
-    } catch (err) {
-      if (err instanceof Stopped) return;
-      throw err;
-    }
+    const result = await this.inWorker(this.compactor, {
+      job: 'merge', dir: c.dir, options: c.options, inputs: inputs.map((f) => f.number), level: plan.output, bottommost: plan.bottommost,
+      smallestSnapshot: c.smallestSnapshot(), numbers: this.reserveNumbers(inputs.reduce((n, f) => n + f.size, 0)),
+    });
+    if (!result) return;
     const { tables } = result;
     for (const f of tables) c.openTable(f.number);
     for (const [file, n] of result.discard) c.discard.set(file, (c.discard.get(file) ?? 0) + n);
@@ -196,5 +246,4 @@ export class Background {
     c.stats.compactionBytes += tables.reduce((s, t) => s + t.size, 0);
     c.retireTables(inputs.map((f) => f.number));
   }
-
 }

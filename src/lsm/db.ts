@@ -191,9 +191,9 @@ export class LsmDb {
     return { ...this.core.stats, levels, vlogFiles: this.core.vlogs.size, vlogFileBytes, lastSeq: this.core.lastSeq };
   }
 
-  /** What runs in the background right now: a flush or a compaction, and whether a value-log GC pass is under way. */
-  activity(): { job: 'flush' | 'compaction' | undefined; vlogGc: boolean } {
-    return { job: this.background.job, vlogGc: this.background.gcRunning || this.gcPasses > 0 };
+  /** What runs in the background right now: a flush, a compaction (the two run side by side), a value-log GC pass. */
+  activity(): { flush: boolean; compaction: boolean; vlogGc: boolean } {
+    return { flush: this.background.flushRunning, compaction: this.background.compactionRunning, vlogGc: this.background.gcRunning || this.gcPasses > 0 };
   }
 
   get closed(): boolean {

@@ -59,6 +59,8 @@ export function applyEdit(s: ManifestState, e: VersionEdit): void {
 }
 
 export class Manifest {
+  private last: Promise<void> = Promise.resolve();
+
   private constructor(readonly number: number, private writer: LogWriter, readonly state: ManifestState) {}
 
   /** Replays the manifest named by CURRENT (or starts empty) and switches to a fresh one. */
@@ -96,12 +98,21 @@ export class Manifest {
     return this.state.nextFile++;
   }
 
-  /** Makes the edit durable, then applies it. */
-  async apply(edit: VersionEdit): Promise<void> {
-    edit.nextFile = this.state.nextFile;
-    this.writer.append(frameRecord(Buffer.from(toJson(edit))));
-    await this.writer.sync();
-    applyEdit(this.state, edit);
+  /**
+   * Makes the edit durable, then applies it. Edits from the flush lane, the
+   * compaction lane and the write path take effect one at a time, in the
+   * order they were made (each after its own fsync).
+   */
+  apply(edit: VersionEdit): Promise<void> {
+    const done = this.last.then(async () => {
+      edit.nextFile = this.state.nextFile;
+      this.writer.append(frameRecord(Buffer.from(toJson(edit))));
+      await this.writer.sync();
+      applyEdit(this.state, edit);
+    });
+    // A failed edit fails its caller (and the engine); the next edit still gets its turn.
+    this.last = done.catch(() => undefined);
+    return done;
   }
 
   close(): void {

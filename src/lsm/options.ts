@@ -39,7 +39,8 @@ export const DEFAULT_OPTIONS: LsmOptions = {
   vlogFileBytes: 128 * 1024 ** 2,
   vlogGcDiscardRatio: 0.5,
   l0CompactionTrigger: 4,
-  l0StopTrigger: 12,
+  // RocksDB slows writes at 20 L0 files (and stops at 36): while one long L0 compaction runs, the next batch grows.
+  l0StopTrigger: 20,
   levelBaseBytes: 256 * 1024 ** 2,
   levelRatio: 10,
   tableFileBytes: 16 * 1024 ** 2,

@@ -4,7 +4,10 @@ import { promisify } from 'node:util';
 import { BlockBuilder } from './block.js';
 import { buildBloom, hashKey } from './bloom.js';
 import { ByteWriter, internalKey, type Kind } from './coding.js';
-import { encodeFooter, frameBlock, FRAME_TRAILER, type BlockHandle, type Compression } from './table-format.js';
+import { encodeFooter, frameBlock, FRAME_TRAILER, isCompressed, type BlockHandle, type Compression } from './table-format.js';
+
+/** Most data blocks skipped before compression is tried again, after blocks that did not compress. */
+const MAX_COMPRESSION_BACKOFF = 64;
 
 const fsyncAsync = promisify(fsync);
 
@@ -32,6 +35,8 @@ export class TableBuilder {
   private pendingBytes = 0;
   private smallest: Buffer | undefined;
   private largest: Buffer | undefined;
+  private skipCompression = 0;
+  private compressionBackoff = 1;
   entries = 0;
 
   constructor(readonly path: string, private readonly options: TableOptions) {
@@ -75,10 +80,30 @@ export class TableBuilder {
     this.pendingBytes = 0;
   }
 
+  /**
+   * Incompressible data (random bytes, git's zlib-deflated objects) would pay
+   * for a compression attempt on every block and keep none: after a block that
+   * did not compress, the next 1, 2, 4 ... (up to 64) blocks are stored as they
+   * are, and a block that compresses resets the backoff.
+   */
+  private frameData(raw: Buffer): Buffer {
+    if (this.options.compression === 'none' || this.skipCompression > 0) {
+      this.skipCompression = Math.max(0, this.skipCompression - 1);
+      return frameBlock(raw, 'none');
+    }
+    const frame = frameBlock(raw, this.options.compression);
+    if (isCompressed(frame)) this.compressionBackoff = 1;
+    else {
+      this.skipCompression = this.compressionBackoff;
+      this.compressionBackoff = Math.min(2 * this.compressionBackoff, MAX_COMPRESSION_BACKOFF);
+    }
+    return frame;
+  }
+
   private finishDataBlock(): void {
     if (this.data.entries === 0) return;
     const last = this.data.last;
-    const handle = this.write(frameBlock(this.data.finish(), this.options.compression));
+    const handle = this.write(this.frameData(this.data.finish()));
     this.index.add(last, new ByteWriter(16).varint(handle.offset).varint(handle.size).view());
   }
 

@@ -44,6 +44,9 @@ export function frameBlock(raw: Buffer, compression: Compression): Buffer {
   return frame;
 }
 
+/** Whether a frame's payload was stored compressed. */
+export const isCompressed = (frame: Buffer): boolean => frame[frame.length - FRAME_TRAILER] !== NONE;
+
 /** The raw block from its frame, after checking its checksum. */
 export function unframeBlock(frame: Buffer, where: Record<string, unknown>): Buffer {
   if (frame.length < FRAME_TRAILER) throw corruption('block frame is truncated', where);

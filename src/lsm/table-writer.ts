@@ -1,12 +1,11 @@
 /**
  * Writes a merged stream of entries into new tables of one level, split at
  * `tableFileBytes` (never inside one key's versions, so levels >= 1 stay
- * non-overlapping). Flushes run it on the main thread; compactions in the
- * compaction worker. Unfinished outputs are removed on failure: they are in
- * no version.
+ * non-overlapping); a flush's L0 output is one table. Flushes and compactions run it in their table worker
+ * threads (table-worker.ts). Unfinished outputs are removed on failure: they
+ * are in no version.
  */
 import { join } from 'node:path';
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { Kind } from './coding.js';
 import { survivors } from './compaction.js';
 import { unlinkQuietly } from './core.js';
@@ -17,15 +16,6 @@ import { TableBuilder } from './table-builder.js';
 import type { FileMeta } from './version.js';
 import { decodePointer } from './vlog.js';
 
-/** Entries between yields to the event loop, so foreground reads and writes go on. */
-const YIELD_EVERY = 256;
-
-export class Stopped extends Error {
-  constructor() {
-    super('lsm background job stopped');
-  }
-}
-
 export interface TableWriteJob {
   dir: string;
   options: LsmOptions;
@@ -33,8 +23,6 @@ export interface TableWriteJob {
   bottommost: boolean;
   smallestSnapshot: number;
   newFileNumber: () => number;
-  /** Checked between chunks: true ends the job with Stopped. */
-  stopping?: () => boolean;
 }
 
 export interface TableWriteResult {
@@ -54,7 +42,6 @@ export async function writeTables(input: Cursor, job: TableWriteJob): Promise<Ta
   let builder: TableBuilder | undefined;
   let number = 0;
   let lastKey: Buffer | undefined;
-  let n = 0;
   const finish = async () => {
     if (!builder) return;
     const b = builder;
@@ -64,17 +51,14 @@ export async function writeTables(input: Cursor, job: TableWriteJob): Promise<Ta
   };
   try {
     for (const e of survivors(input, job.smallestSnapshot, job.bottommost, dropped)) {
-      if (builder && builder.size >= job.options.tableFileBytes && !lastKey!.equals(e.key)) await finish();
+      // L0 tables overlap anyway: a flush makes one table, so an L0 compaction's batch is l0CompactionTrigger whole memtables.
+      if (builder && job.level > 0 && builder.size >= job.options.tableFileBytes && !lastKey!.equals(e.key)) await finish();
       if (!builder) {
         number = job.newFileNumber();
         builder = new TableBuilder(join(job.dir, tableName(number)), job.options);
       }
       builder.add(e.key, e.seq, e.kind, e.value);
       lastKey = e.key;
-      if (++n % YIELD_EVERY === 0) {
-        await yieldToEventLoop();
-        if (job.stopping?.()) throw new Stopped();
-      }
     }
     await finish();
   } catch (err) {

@@ -13,6 +13,6 @@ const db = await LsmDb.open(dir, CRASH_OPTIONS);
 for (let i = 0; ; i++) {
   await db.write(toWriteOps(crashBatch(seed, cycle, i)));
   const a = db.activity();
-  process.stdout.write(`ack ${i} ${a.job === 'flush' ? 'f' : ''}${a.job === 'compaction' ? 'c' : ''}${a.vlogGc ? 'g' : ''}-\n`);
+  process.stdout.write(`ack ${i} ${a.flush ? 'f' : ''}${a.compaction ? 'c' : ''}${a.vlogGc ? 'g' : ''}-\n`);
   if (i % 150 === 149) void db.gcValueLog(0.3);
 }
