@@ -50,6 +50,15 @@ function notes(rows: BenchResult[]): string[] {
   return [...[...seen].map(([name, note]) => `- **${name}**: ${note}`), ...skipped];
 }
 
+/** The load at each run's start, for the reader to judge how quiet the machine was. */
+function machineNote(docs: SuiteJson[]): string {
+  const loads = docs.map((d) => d.machine.loadAverage[0]);
+  return (
+    `> 1-minute load average at each run's start: ${loads.join(', ')}, on ${docs[0].machine.cpus} cores. Runs made one after another start with the previous run's own load in that average; ` +
+    'a load well above the core count from other work makes the figures noisy and low. Clients, servers and stores share the cores: compare stores within one run, and runs only side by side (`govc bench report --compare old.json new.json`).'
+  );
+}
+
 export function renderMarkdown(docs: SuiteJson[], charts: ChartLink[], reportCommand: string, chartDir: string): string {
   const m = docs[0].machine;
   const lines = [
@@ -64,7 +73,7 @@ export function renderMarkdown(docs: SuiteJson[], charts: ChartLink[], reportCom
     '',
     `Run ${docs.map((d) => `${d.started} to ${d.finished}`).join('; ')} on ${m.cpus} cores (${m.cpuModel}), ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}; load average at the start ${m.loadAverage.join(' / ')}.`,
     '',
-    '> **The machine was shared**: other agents were building and testing on the same cores while this ran, so absolute figures are noisy and low; compare stores within one run, and runs only side by side (`govc bench report --compare old.json new.json`).',
+    machineNote(docs),
     '',
     'Targets are the plan\'s "Minimum Performance Targets" (object write < 1 ms, read < 0.5 ms from cache and < 5 ms from disk, simple metadata query < 10 ms, complex query < 100 ms, batch of 1,000 < 100 ms), compared with p99; `-` where the plan sets none. Sizes: ' +
       docs.map((d) => Object.entries(d.sizes).map(([k, v]) => `${k} ${Array.isArray(v) ? v.join(',') : String(v)}`).join(', ')).join('; ') +
