@@ -24,7 +24,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gitEnv } from '../support/git.js';
 import { cached, generateHistory, packInfo } from './pack-storage/generate.js';
-import { postgresQuery } from './pack-storage/measure.js';
+import { postgresQuery, treeCpuSeconds } from './pack-storage/measure.js';
 import { gitDaemon, govcServe, httpBackend } from './pack-storage/servers.js';
 import { CLI } from '../support/govc.js';
 import { addKey, makeKey, sshEnv, startGovcWithSsh } from '../support/ssh.js';
@@ -48,29 +48,11 @@ const log = (s: string) => process.stderr.write(`${s}\n`);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
-/**
- * CPU seconds used by a process, its live descendants, and the children each
- * has reaped (Linux /proc; 100 ticks a second). `git daemon` is a wrapper
- * whose child `git-daemon` forks a process per connection.
- */
-function cpuSeconds(pid: number): number {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return 0; // exited meanwhile: counted by its parent once reaped
-  }
-  const f = stat.replace(/^.*\) /, '').split(' ');
-  const own = (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100;
-  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  return own + children.reduce((sum, child) => sum + cpuSeconds(child), 0);
-}
-
 /** Wall time of `fn`, and the CPU seconds process `pid` spent meanwhile. */
 async function withCpu(pid: number, fn: () => Promise<number>): Promise<{ ms: number; cpu: number }> {
-  const before = cpuSeconds(pid);
+  const before = treeCpuSeconds(pid);
   const ms = await fn();
-  return { ms, cpu: cpuSeconds(pid) - before };
+  return { ms, cpu: treeCpuSeconds(pid) - before };
 }
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd?: string): Promise<number> {

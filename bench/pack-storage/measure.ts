@@ -144,6 +144,22 @@ function descendants(root: number): number[] {
   return out;
 }
 
+/** CPU seconds of one process: user and system, with those of the children it has reaped (100 ticks a second); 0 once gone. */
+function cpuSecondsOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100;
+  } catch {
+    return 0; // exited meanwhile: counted by its parent once reaped
+  }
+}
+
+/** CPU seconds of `pid` and its live descendants (git daemon is a wrapper whose child forks a process per connection). */
+export function treeCpuSeconds(pid: number): number {
+  return [pid, ...descendants(pid)].reduce((sum, p) => sum + cpuSecondsOf(p), 0);
+}
+
 /** VmRSS and RssAnon (anonymous memory: heap, not file pages such as a mapped pack) of a process, in bytes. */
 function rssOf(pid: number): { rss: number; anon: number } {
   try {
