@@ -36,9 +36,15 @@ export interface BodyLimit {
   message: string;
 }
 
-/** How many leading bytes a guard keeps, so a git error can be framed as the client asked (side-band or not). */
-/** How much of a request body is kept as its head: a push's command list with its capabilities. */
-export const HEAD_BYTES = 4096;
+/** How many leading bytes of a body are kept as its head, so a git error can be framed as the client asked (side-band or not). */
+const HEAD_BYTES = 4096;
+
+/** A body's head after `chunk`: `head` extended by the start of `chunk`, up to HEAD_BYTES. */
+export function extendHead(head: Buffer | undefined, chunk: Buffer): Buffer {
+  const kept = head?.length ?? 0;
+  if (head && kept >= HEAD_BYTES) return head;
+  return head ? Buffer.concat([head, chunk.subarray(0, HEAD_BYTES - kept)]) : Buffer.from(chunk.subarray(0, HEAD_BYTES));
+}
 
 /**
  * Passes a request body through, counting its bytes as they arrive, and
@@ -50,8 +56,7 @@ export const HEAD_BYTES = 4096;
 export class BodyGuard extends Transform {
   private received = 0;
   private timer: NodeJS.Timeout | undefined;
-  private first: Buffer[] = [];
-  private firstBytes = 0;
+  private first: Buffer | undefined;
 
   constructor(
     private readonly limit: BodyLimit,
@@ -65,15 +70,12 @@ export class BodyGuard extends Transform {
 
   /** The first bytes of the body (up to 4 KiB). */
   get head(): Buffer {
-    return Buffer.concat(this.first);
+    return this.first ?? Buffer.alloc(0);
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     this.received += chunk.length;
-    if (this.firstBytes < HEAD_BYTES) {
-      this.first.push(chunk.subarray(0, HEAD_BYTES - this.firstBytes));
-      this.firstBytes += Math.min(chunk.length, HEAD_BYTES - this.firstBytes);
-    }
+    this.first = extendHead(this.first, chunk);
     if (this.received > this.limit.bytes || this.declared > this.limit.bytes) return done(new HttpError(413, this.limit.message, 'TOO_LARGE'));
     this.arm();
     done(null, chunk);

@@ -10,7 +10,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import { Writable } from 'node:stream';
 import { HttpError, statusOf } from '../http-error.js';
-import { HEAD_BYTES } from '../http-util.js';
+import { extendHead } from '../http-util.js';
 
 /** Chunks in flight per stream: with the engine's 64 KiB packets, under 1 MiB. */
 export const WINDOW = 16;
@@ -181,8 +181,7 @@ export async function* receiveChunks(port: MessagePort, ended: Received = {}): A
         throw fromWire(m.error);
       }
       const chunk = Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength);
-      const kept = ended.head?.length ?? 0;
-      if (kept < HEAD_BYTES) ended.head = Buffer.concat([ended.head ?? Buffer.alloc(0), chunk.subarray(0, HEAD_BYTES - kept)]);
+      ended.head = extendHead(ended.head, chunk);
       yield chunk;
       port.postMessage({ kind: 'ack' } satisfies Backward);
     }
