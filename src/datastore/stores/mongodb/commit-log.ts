@@ -14,13 +14,10 @@ import { ignoreDuplicate, isDuplicateKey, type Collections, type LogDoc, type Mu
 import { CURRENT, versionId, type RecordDoc } from './records.js';
 import { deleteObjects } from './objects.js';
 import { byKeys } from './by-key.js';
-import { dropOrphanParts, dropParts, mutationsOf, storeMutations, type StoredMutations } from './log-parts.js';
+import { dropOrphanParts, dropParts, mutationsOf, partsNeedRenewal, storeMutations, type StoredMutations } from './log-parts.js';
 
 /** A reader applies an unapplied head entry itself once it is this old (its writer has probably died). */
 const STALE_MS = 1000;
-/** Parts of a large commit that no log entry names after this long are a dead or losing writer's; a writer renews older ones. */
-const ORPHAN_PARTS_MS = 60 * 60 * 1000;
-const stale = (stored: StoredMutations) => stored.at !== undefined && Date.now() - stored.at > ORPHAN_PARTS_MS / 2;
 
 /** A planned write: its mutations, and how it stands after another commit took its place. */
 export interface Plan {
@@ -113,7 +110,7 @@ export class CommitLog {
         planned = await plan(seq);
         if (planned.muts.length === 0) return undefined;
         stored = await storeMutations(this.c, planned.muts);
-      } else if (stale(stored!)) {
+      } else if (partsNeedRenewal(stored!)) {
         // Parts this old may be taken for a dead writer's by another process's trim: write them again.
         await dropParts(this.c, stored!);
         stored = await storeMutations(this.c, planned.muts);
@@ -198,11 +195,10 @@ export class CommitLog {
 
   /** Drops versions superseded, and log entries written, longer ago than the retention. */
   async trim(): Promise<void> {
-    const before = Date.now() - this.retentionMs;
-    const cutoff = await this.c.log.find({ at: { $lt: before }, done: true }, { sort: { _id: -1 }, limit: 1 }).next();
+    const cutoff = await this.c.log.find({ at: { $lt: Date.now() - this.retentionMs }, done: true }, { sort: { _id: -1 }, limit: 1 }).next();
     if (!cutoff) return;
     await this.c.records.deleteMany({ sup: { $lte: cutoff._id } });
     await this.c.log.deleteMany({ _id: { $lt: cutoff._id } });
-    await dropOrphanParts(this.c, Date.now() - ORPHAN_PARTS_MS);
+    await dropOrphanParts(this.c);
   }
 }

@@ -17,6 +17,9 @@ const INLINE_BYTES = 8 * 1024 * 1024;
 /** The size of one part: several per commit, each far from the limit. */
 const PART_BYTES = 4 * 1024 * 1024;
 
+/** Parts that no log entry names after this long are a dead or losing writer's (a writer renews its own at half of it). */
+const ORPHAN_PARTS_MS = 60 * 60 * 1000;
+
 /** What the log entry carries of a commit's mutations, and when its parts were written. */
 export type StoredMutations = Pick<LogDoc, 'muts' | 'w' | 'parts'> & { at?: number };
 
@@ -62,9 +65,14 @@ export async function dropParts(c: Collections, stored: StoredMutations): Promis
   if (stored.w) await c.logParts.deleteMany({ w: stored.w });
 }
 
-/** Removes parts older than `before` (epoch ms) whose write no remaining log entry names: losers and crashed writers. */
-export async function dropOrphanParts(c: Collections, before: number): Promise<void> {
-  const old = await c.logParts.find({ at: { $lt: before }, i: 0 }, { projection: { w: 1 } }).toArray();
+/** Whether a waiting writer must write its parts again before another process's trim may take them for orphans. */
+export function partsNeedRenewal(stored: StoredMutations): boolean {
+  return stored.at !== undefined && Date.now() - stored.at > ORPHAN_PARTS_MS / 2;
+}
+
+/** Removes parts older than ORPHAN_PARTS_MS whose write no remaining log entry names: losers and crashed writers. */
+export async function dropOrphanParts(c: Collections): Promise<void> {
+  const old = await c.logParts.find({ at: { $lt: Date.now() - ORPHAN_PARTS_MS }, i: 0 }, { projection: { w: 1 } }).toArray();
   if (old.length === 0) return;
   const named = new Set((await c.log.find({ parts: { $gt: 0 } }, { projection: { w: 1 } }).toArray()).map((e) => e.w));
   for (const { w } of old) if (!named.has(w)) await c.logParts.deleteMany({ w });
