@@ -61,6 +61,12 @@ async function addEvents(store: DataStore, n: number): Promise<void> {
   }
 }
 
+/** The commits the bench repository's commit index holds in `store`. */
+async function indexedCommits(store: DataStore): Promise<number> {
+  const repo = await store.getRepositoryByName('bench');
+  return repo ? (await store.countIndexedCommits(repo.id)).commits : 0;
+}
+
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'govc-bench-migration-'));
   const env = gitEnv(work);
@@ -91,8 +97,7 @@ async function main(): Promise<void> {
     await addEvents(sqlite, OPTS.events);
     const objects = (await sqlite.metrics()).objectCount;
     const sqliteBytes = statSync(sqlitePath).size;
-    const repo = await sqlite.getRepositoryByName('bench');
-    const indexed = repo ? (await sqlite.countIndexedCommits(repo.id)).commits : 0;
+    const indexed = await indexedCommits(sqlite);
     log(`source: ${objects} objects, ${await sqlite.countEvents()} events, ${indexed} indexed commits, SQLite file ${(sqliteBytes / MB).toFixed(1)} MB`);
 
     const copyBaseline = await timed(async () => copyFileSync(sqlitePath, join(work, 'copy.db')));
@@ -105,8 +110,7 @@ async function main(): Promise<void> {
       const r = await timed(() => copyStore(from, to, name, { parallel: OPTS.parallel, batchSize: OPTS.batchSize }));
       const s: CopySummary = r.value;
       rows.push({ step: `migrate ${name}`, seconds: r.s, objectsPerSecond: s.copied.object / r.s, mbPerSecond: s.objectBytes / MB / r.s });
-      const target = await to.getRepositoryByName('bench');
-      const commits = target ? (await to.countIndexedCommits(target.id)).commits : 0;
+      const commits = await indexedCommits(to);
       if (commits !== indexed) throw new Error(`migrate ${name} left ${commits} indexed commits, the source has ${indexed}`);
       log(`migrate ${name}: ${r.s.toFixed(1)} s, ${s.copied.object} objects, ${s.copied.event} events, ${commits} indexed commits`);
       return to;
