@@ -31,9 +31,7 @@ describe('govc serve: two processes on one PostgreSQL store', () => {
   let client: pg.Client;
 
   before(async () => {
-    execFileSync('bash', [new URL('../../../scripts/ensure-postgres.sh', import.meta.url).pathname], { stdio: 'inherit' });
-    client = new pg.Client({ connectionString: PG });
-    await client.connect();
+    client = await postgresClient();
     await client.query(`CREATE SCHEMA ${schema}`);
     a = await startGovc(['--store', store, '--init-admin', 'admin']);
     b = await startGovc(['--store', store]);
@@ -100,6 +98,14 @@ describe('govc serve: two processes on one PostgreSQL store', () => {
 });
 
 /** The pids of a primary's server processes (its children running `serve`). */
+/** A client of the test PostgreSQL, started first when it is not running. */
+async function postgresClient(): Promise<pg.Client> {
+  execFileSync('bash', [new URL('../../../scripts/ensure-postgres.sh', import.meta.url).pathname], { stdio: 'inherit' });
+  const client = new pg.Client({ connectionString: PG });
+  await client.connect();
+  return client;
+}
+
 /** A process's command line; empty once it has exited (between `ps` listing it and this read). */
 function commandLine(pid: number): string {
   try {
@@ -122,9 +128,7 @@ describe('govc serve --processes on one PostgreSQL store', () => {
   let client: pg.Client;
 
   before(async () => {
-    execFileSync('bash', [new URL('../../../scripts/ensure-postgres.sh', import.meta.url).pathname], { stdio: 'inherit' });
-    client = new pg.Client({ connectionString: PG });
-    await client.connect();
+    client = await postgresClient();
     govc = await startGovc(['--store', `${PG}?schema=${schema}`, '--processes', '3', '--workers', '1', '--init-admin', 'admin']);
   });
   after(async () => {
