@@ -82,7 +82,6 @@ describe('mongodb commit log', () => {
         await tx.updateRefs(repo, [{ name: 'refs/heads/main', old: blobId('l0'), new: blobId(tag) }]);
       });
       const results = await Promise.allSettled([write('a'), write('b')]);
-      await stop();
       const won = results.flatMap((r, i) => (r.status === 'fulfilled' ? ['ab'[i]] : []));
       assert.equal(won.length, 1, JSON.stringify(results.map((r) => r.status === 'rejected' && String(r.reason))));
       const [winner, loser] = won[0] === 'a' ? ['a', 'b'] : ['b', 'a'];
@@ -95,6 +94,7 @@ describe('mongodb commit log', () => {
       assert.ok(entry.parts! >= 3, `12 MiB in parts of at most 4 MiB: ${entry.parts}`);
       assert.equal(await c.logParts.countDocuments({}), entry.parts, "the loser's parts are gone");
       for (let i = 0; i < 100 && !seen.some((e) => e.kind === 'ref'); i++) await sleep(20);
+      await stop();
       assert.deepEqual(seen.filter((e) => e.kind === 'ref').map((e) => e.kind === 'ref' && e.new), [blobId(winner)]);
       // Parts no entry names (a writer killed before taking a sequence) go at the log's trim once old.
       await c.logParts.insertOne({ _id: 'dead:0', w: 'dead', i: 0, muts: [], at: Date.now() - 2 * 3600_000 });
