@@ -52,6 +52,9 @@ describe('govc serve: git smart HTTP', () => {
     assert.match(fetched.stderr, /> have [0-9a-f]{40}/);
     assert.match(fetched.stderr, /< ACK [0-9a-f]{40}$/m);
     assert.match(fetched.stderr, /< version 2/, 'git 2.26+ speaks protocol v2 to us');
+    // The common commit covers the want: the server says "ready" and sends the pack at once.
+    assert.match(fetched.stderr, /< ready$/m);
+    assert.doesNotMatch(fetched.stderr, /> done$/m);
     assert.equal(await gitOk(clone, env, ['rev-parse', 'origin/main']), await gitOk(src, env, ['rev-parse', 'main']));
     const counted = await gitOk(clone, env, ['count-objects', '-v']);
     assert.match(counted, /in-pack: \d+/);
@@ -84,9 +87,20 @@ describe('govc serve: git smart HTTP', () => {
     await gitOk(src, env, ['add', '-A']);
     await gitOk(src, env, ['commit', '-q', '-m', 'remote side']);
     await gitOk(src, env, ['push', pushUrl, 'main']);
-    const r = await git(clone, { ...env, GIT_TRACE_CURL: '1', GIT_TRACE_CURL_NO_DATA: '1' }, ['fetch', 'origin']);
+    const r = await git(clone, { ...env, GIT_TRACE_CURL: '1', GIT_TRACE_CURL_NO_DATA: '1', GIT_TRACE_PACKET: '1' }, ['fetch', 'origin']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /Content-Encoding: gzip/i, 'git sent a gzipped request body');
+    // Its own commits are not the server's: once origin/main is acknowledged, "ready" ends the rounds before it sends them all.
+    assert.match(r.stderr, /< ready$/m);
+    assert.ok((r.stderr.match(/> have [0-9a-f]{40}/g) ?? []).length < 80 + 10, 'the client stopped sending haves');
+    // Protocol v0 too: multi_ack_detailed's "ACK <id> ready", then the client's "done".
+    writeFileSync(join(src, 'remote.txt'), 'remote 2\n');
+    await gitOk(src, env, ['commit', '-q', '-am', 'remote side 2']);
+    await gitOk(src, env, ['push', pushUrl, 'main']);
+    const v0 = await git(clone, { ...env, GIT_TRACE_PACKET: '1' }, ['-c', 'protocol.version=0', 'fetch', 'origin']);
+    assert.equal(v0.code, 0, v0.stderr);
+    assert.match(v0.stderr, /< ACK [0-9a-f]{40} ready/);
+    assert.equal(await gitOk(clone, env, ['rev-parse', 'origin/main']), await gitOk(src, env, ['rev-parse', 'main']));
     assert.equal(await gitOk(clone, env, ['rev-parse', 'origin/main']), await gitOk(src, env, ['rev-parse', 'main']));
     await gitOk(clone, env, ['fsck', '--full']);
   });

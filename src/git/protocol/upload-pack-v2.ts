@@ -10,7 +10,7 @@ import { isObjectId } from '../../datastore/hash.js';
 import { capabilitiesV2 } from './advertise.js';
 import { ProtocolError } from './errors.js';
 import { parseFilter, type ObjectFilter } from './filter.js';
-import { checkCounts, checkWants, commonCommits } from './negotiation.js';
+import { checkCounts, checkWants, commonCommits, readyToSend } from './negotiation.js';
 import { FLUSH, DELIM, pkt, PktReader } from './pkt-line.js';
 import { readRefs, type RepoRefs } from './refs.js';
 import { sendPack, type UploadPackResult } from './send-pack.js';
@@ -106,13 +106,14 @@ async function fetch(session: ProtocolSession, refs: RepoRefs, args: string[], o
   await checkWants(walker, refs, wants);
   const common = [...(await commonCommits(walker, refs, haves))];
   if (haves.length > 0 && !done) {
-    // We never claim "ready": the client sends more haves or "done".
+    // "ready" when the common commits cover every want: the pack follows in this response.
+    const ready = await readyToSend(walker, wants, common);
     const lines = [pkt('acknowledgments\n')];
     if (common.length === 0) lines.push(pkt('NAK\n'));
     for (const id of common) lines.push(pkt(`ACK ${id}\n`));
-    lines.push(FLUSH);
+    lines.push(ready ? pkt('ready\n') : FLUSH, ...(ready ? [DELIM] : []));
     await out.write(Buffer.concat(lines));
-    return undefined;
+    if (!ready) return undefined;
   }
   const sendWants = [...wants];
   let shallow: Set<string> = new Set(deepen.clientShallow);

@@ -1,7 +1,7 @@
 /**
  * upload-pack, protocol v0/v1: wants (with shallow, deepen and filter lines),
  * then haves in rounds, acknowledged as git does (multi_ack_detailed,
- * multi_ack or a single ack; never "ready"), then on "done" a pack of what
+ * multi_ack or a single ack; "ready" under multi_ack_detailed), then on "done" a pack of what
  * the client lacks. Stateless (smart HTTP) serves one round per request, the
  * client resending its wants and haves; otherwise (SSH) the advertisement
  * comes first and every round runs on the one stream.
@@ -10,7 +10,7 @@ import { isObjectId } from '../../datastore/hash.js';
 import { refAdvertisement } from './advertise.js';
 import { ProtocolError } from './errors.js';
 import { parseFilter, type ObjectFilter } from './filter.js';
-import { checkCounts, checkWants, commonCommits } from './negotiation.js';
+import { checkCounts, checkWants, commonCommits, readyToSend } from './negotiation.js';
 import { FLUSH, pkt, PktReader } from './pkt-line.js';
 import { readRefs, type RepoRefs } from './refs.js';
 import { sendPack, type UploadPackResult } from './send-pack.js';
@@ -94,7 +94,7 @@ export async function uploadPackV0(session: ProtocolSession, input: AsyncIterabl
     shallow = info.boundary;
   }
 
-  // Negotiation, as git's upload-pack does it (we never claim "ready").
+  // Negotiation, as git's upload-pack does it.
   const multiAck = req.caps.has('multi_ack_detailed') ? 2 : req.caps.has('multi_ack') ? 1 : 0;
   const acked: string[] = [];
   const ackedSet = new Set<string>();
@@ -115,6 +115,8 @@ export async function uploadPackV0(session: ProtocolSession, input: AsyncIterabl
       else if (acked.length === 1) lines.push(pkt(`ACK ${have}\n`));
     }
     if (round.end !== 'done') {
+      // multi_ack_detailed: "ready" once the common commits cover every want; the client then sends "done".
+      if (multiAck === 2 && acked.length > 0 && (await readyToSend(walker, wants, acked))) lines.push(pkt(`ACK ${acked[acked.length - 1]} ready\n`));
       if (acked.length === 0 || multiAck) lines.push(pkt('NAK\n'));
       await out.write(Buffer.concat(lines));
       if (transport.stateless || round.end === 'eof') return undefined;

@@ -295,12 +295,18 @@ export class Walker {
     return left;
   }
 
-  /** The commits among `targets` reachable from `tips`: a walk of commits only, no trees. */
-  async reachableCommits(tips: readonly string[], targets: Iterable<string>): Promise<Set<string>> {
+  /**
+   * The commits among `targets` reachable from `tips`: a walk of commits only,
+   * no trees. With `notBefore` (seconds), commits older than it are not
+   * followed, so a target the repository lacks does not cost a walk of all
+   * history; a skewed clock can then miss a reachable target, never add one.
+   */
+  async reachableCommits(tips: readonly string[], targets: Iterable<string>, notBefore = -Infinity): Promise<Set<string>> {
     const wanted = new Set(targets);
     const left = new Set(wanted);
     const starts = await this.tipStarts(tips, left);
-    if (left.size > 0 && starts.commits.length > 0) await this.allCommits(starts.commits, (c) => left.delete(c.id) && left.size === 0);
+    const parentsOf: ParentsOf = (c) => (c.time < notBefore ? [] : c.parents);
+    if (left.size > 0 && starts.commits.length > 0) await this.allCommits(starts.commits, (c) => left.delete(c.id) && left.size === 0, parentsOf);
     for (const id of left) wanted.delete(id);
     return wanted;
   }
