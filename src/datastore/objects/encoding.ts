@@ -64,11 +64,17 @@ export function entryDepth(entry: ObjectEntry): number {
   return entry.encoding === ENCODING.delta ? deltaParts(entry).depth : 0;
 }
 
+/** A zlib output chunk that fits `size` bytes exactly (zlib's least is 64), at most 1 MiB. */
+export function outputChunk(size: number): number {
+  return Math.min(Math.max(size, 64), 1 << 20);
+}
+
 function inflateChecked(id: string, zlib: Uint8Array, size: number, what: string): Buffer {
   let out: Buffer;
   try {
-    // maxOutputLength: a corrupt stream cannot inflate past what the entry declares.
-    out = inflateSync(zlib, { maxOutputLength: Math.max(1, size) });
+    // maxOutputLength: a corrupt stream cannot inflate past what the entry declares. chunkSize: the
+    // result is a view of zlib's output chunk (16 KiB by default), so a 200-byte tree would hold 16 KiB.
+    out = inflateSync(zlib, { maxOutputLength: Math.max(1, size), chunkSize: outputChunk(size) });
   } catch (err) {
     throw new IntegrityError(`object ${id}: its stored ${what} does not inflate (${(err as Error).message})`, { id });
   }
