@@ -147,8 +147,11 @@ async function benchStore(kind: StoreKind, repo: string, pack: ReturnType<typeof
     execFileSync('ln', ['-s', repo, join(root, 'repo.git')]);
     const daemon = await gitDaemon(root, env);
     try {
+      // The admin token is printed at the first start only: later starts reuse it.
+      let token: string | undefined;
       for (const op of ['clone', 'fetch'] as const) {
-        const govc = await govcServe(uri, work);
+        const govc = await govcServe(uri, work, token);
+        token = govc.token;
         let g;
         try {
           g = await serverRun(govc.repoUrl('repo'), op, work, env, govc.pid, false);

@@ -8,7 +8,7 @@ export { ObjectReader, type ObjectSource } from './store/object-reader.js';
 export { resolveRevision, requireRepository } from './store/revision.js';
 export { logCommits, type LogEntry, type LogOptions } from './history/log.js';
 export { diffTrees, type TreeChange, type ChangeStatus } from './history/diff.js';
-export { reachableObjects, type ReachableObject } from './history/reachable.js';
+export { forEachReachable, type ReachableObject } from './history/reachable.js';
 export { isAncestor } from './history/ancestry.js';
 export { listBranches, createBranch, deleteBranch, isFastForward, branchRef, type Branch } from './history/branches.js';
 export { importRepository, mirrorRefs, defaultRepositoryName, type ImportOptions, type ImportResult } from './transfer/import.js';

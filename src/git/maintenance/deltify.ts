@@ -11,8 +11,7 @@ import { deflate, deltaEntry, entryDepth, ENCODING, MAX_DELTA_DEPTH, wholeEntry 
 import type { DataStore } from '../../datastore/store.js';
 import { ByteLru } from '../../datastore/lru-cache.js';
 import type { ObjectEntry } from '../../datastore/types.js';
-import { reachableObjects, type ReachableObject } from '../history/reachable.js';
-import { ObjectReader } from '../store/object-reader.js';
+import { forEachReachable, type ReachableObject } from '../history/reachable.js';
 import { repositoryRefs } from '../transfer/export.js';
 import type { ProgressListener } from '../progress.js';
 
@@ -58,7 +57,7 @@ export async function deltifyRepository(store: DataStore, repositoryId: string, 
       const obj = objects.get(o.id);
       if (!entry || !obj) continue;
       const data = Buffer.from(obj.data);
-      const key = `${o.type}\0${o.name?.toString('latin1') ?? ''}`;
+      const key = `${o.type}\0${o.name ?? ''}`;
       const base = o.name !== undefined ? newer.get(key) : undefined;
       let next: ObjectEntry | undefined;
       // Only an object nothing builds on: its depth may change, and no chain can then loop through it.
@@ -86,14 +85,14 @@ export async function deltifyRepository(store: DataStore, repositoryId: string, 
     batch = [];
   };
 
-  for await (const obj of reachableObjects(new ObjectReader(store), tips)) {
-    if (obj.type === 'commit' || obj.type === 'tag') {
-      result.objects++;
-      continue;
-    }
-    batch.push(obj);
-    if (batch.length >= BATCH) await flush();
+  const found: ReachableObject[] = [];
+  await forEachReachable(store, tips, (obj) => {
+    if (obj.type === 'commit' || obj.type === 'tag') result.objects++;
+    else found.push(obj);
+  });
+  for (let i = 0; i < found.length; i += BATCH) {
+    batch = found.slice(i, i + BATCH);
+    await flush();
   }
-  if (batch.length > 0) await flush();
   return result;
 }

@@ -13,8 +13,7 @@
 import { KEYSPACE } from '../../datastore/keyspace.js';
 import type { DataStore } from '../../datastore/store.js';
 import { entryDepth } from '../../datastore/objects/encoding.js';
-import { reachableObjects } from '../history/reachable.js';
-import { ObjectReader } from '../store/object-reader.js';
+import { forEachReachable } from '../history/reachable.js';
 import { repositoryRefs } from '../transfer/export.js';
 import type { ProgressListener } from '../progress.js';
 
@@ -41,13 +40,10 @@ export interface PruneResult {
 export async function pruneStore(store: DataStore, options: PruneOptions): Promise<PruneResult> {
   const now = (options.now ?? new Date()).getTime();
   const reachable = new Set<string>();
-  const reader = new ObjectReader(store);
   let repositories = 0;
   const markReachable = async (repositoryId: string): Promise<void> => {
     const tips = (await repositoryRefs(store, repositoryId)).filter((r) => r.type === 'direct').map((r) => r.target);
-    for await (const _ of reachableObjects(reader, tips, reachable)) {
-      if (reachable.size % 10000 === 0) options.onProgress?.({ phase: 'counting', done: reachable.size, total: 0 });
-    }
+    await forEachReachable(store, tips, () => reachable.size % 10000 === 0 && options.onProgress?.({ phase: 'counting', done: reachable.size, total: 0 }), reachable);
   };
   for (let cursor: string | undefined, more = true; more; ) {
     const page = await store.listRepositories({ limit: 100, cursor });

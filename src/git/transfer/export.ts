@@ -1,7 +1,7 @@
 /**
  * `govc repo export`: a repository of a store as a bare git repository: the
  * objects reachable from its refs in one pack with its .idx, packed-refs and
- * HEAD. Two passes over the store: ids first (the pack header needs the
+ * HEAD. Two passes over the store: ids first (the walk a clone makes) (the pack header needs the
  * count), then the stored entries, copied into the pack as they are
  * (writeStoredPack), in batches. Written to a temp directory renamed at the end.
  */
@@ -11,9 +11,8 @@ import { InvalidArgumentError } from '../../datastore/errors.js';
 import type { DataStore } from '../../datastore/store.js';
 import type { Ref } from '../../datastore/types.js';
 import { initBareRepository, writeRefs } from '../disk/write-bare.js';
-import { reachableObjects } from '../history/reachable.js';
+import { forEachReachable } from '../history/reachable.js';
 import { packToFiles } from '../pack/pack-writer.js';
-import { ObjectReader } from '../store/object-reader.js';
 import { requireRepository } from '../store/revision.js';
 import type { ProgressListener } from '../progress.js';
 import { writeStoredPack, type SendObject } from './stored-pack.js';
@@ -66,15 +65,13 @@ async function exportInto(store: DataStore, repositoryId: string, dir: string, o
   const refs = await repositoryRefs(store, repositoryId);
   const tips = refs.filter((r) => r.type === 'direct').map((r) => r.target);
   const progress = options.onProgress ?? (() => undefined);
-  const reader = new ObjectReader(store);
-
   await initBareRepository(dir, store.objectFormat);
   // Only what the pack writer needs is kept per object: the id, type and delta hint.
   const sending: SendObject[] = [];
-  for await (const obj of reachableObjects(reader, tips)) {
-    sending.push({ id: obj.id, type: obj.type, name: obj.name?.toString('latin1') });
+  await forEachReachable(store, tips, (obj) => {
+    sending.push(obj);
     if (sending.length % 1000 === 0) progress({ phase: 'counting', done: sending.length, total: 0 });
-  }
+  });
   const total = sending.length;
   progress({ phase: 'counting', done: total, total });
   const onObject = (done: number) => (done % 1000 === 0 || done === total) && progress({ phase: 'writing', done, total });
