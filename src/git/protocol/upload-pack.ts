@@ -1,8 +1,8 @@
 /**
  * upload-pack, protocol v0/v1: wants (with shallow, deepen and filter lines),
- * then haves in rounds, acknowledged as git does (multi_ack_detailed,
- * multi_ack or a single ack; "ready" under multi_ack_detailed), then on "done" a pack of what
- * the client lacks. Stateless (smart HTTP) serves one round per request, the
+ * then haves in rounds, acknowledged as git does (multi_ack_detailed with
+ * "ready", multi_ack or a single ack), then on "done" a pack of what the
+ * client lacks. Stateless (smart HTTP) serves one round per request, the
  * client resending its wants and haves; otherwise (SSH) the advertisement
  * comes first and every round runs on the one stream.
  */

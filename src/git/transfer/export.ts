@@ -1,8 +1,8 @@
 /**
  * `govc repo export`: a repository of a store as a bare git repository: the
  * objects reachable from its refs in one pack with its .idx, packed-refs and
- * HEAD. Two passes over the store: ids first (the walk a clone makes) (the pack header needs the
- * count), then the stored entries, copied into the pack as they are
+ * HEAD. Two passes over the store: ids first, by the walk a clone makes (the
+ * pack header needs the count), then the stored entries, copied into the pack as they are
  * (writeStoredPack), in batches. Written to a temp directory renamed at the end.
  */
 import { readdir, rename, rm, rmdir } from 'node:fs/promises';
