@@ -5,6 +5,7 @@
  * --processes 3` (node:cluster, one port): what is pushed through one
  * process is cloned from the others, of pushers racing to one ref exactly one
  * wins, a killed process is replaced; a store one process holds is refused.
+ * Their SSH server too, on a port the system picked (port 0): one port for all.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -16,6 +17,7 @@ import pg from 'pg';
 import { createRepo, makeRepo, repoUrl } from '../support/server.js';
 import { git, gitEnv, gitOk } from '../../support/git.js';
 import { runGovc, startGovc, type Govc } from '../../support/govc.js';
+import { addKey, makeKey, sshEnv, startGovcWithSsh, type GovcWithSsh } from '../../support/ssh.js';
 import { tempDir } from '../../support/temp-dir.js';
 
 const PG = 'postgres://postgres@127.0.0.1:5432/test';
@@ -124,12 +126,13 @@ describe('govc serve --processes on one PostgreSQL store', () => {
   const schema = `govc_processes_${process.pid}_${Date.now()}`;
   const tmp = tempDir();
   const env = gitEnv(tmp.path);
-  let govc: Govc;
+  let govc: GovcWithSsh;
   let client: pg.Client;
 
   before(async () => {
     client = await postgresClient();
-    govc = await startGovc(['--store', `${PG}?schema=${schema}`, '--processes', '3', '--workers', '1', '--init-admin', 'admin']);
+    // The three processes start at once and agree on one host key, made by whichever writes it first.
+    govc = await startGovcWithSsh(tmp.path, ['--store', `${PG}?schema=${schema}`, '--processes', '3', '--workers', '1', '--init-admin', 'admin']);
   });
   after(async () => {
     if (govc) assert.equal(await govc.stop(), 0, govc.output());
@@ -156,6 +159,28 @@ describe('govc serve --processes on one PostgreSQL store', () => {
       await gitOk(tmp.path, env, ['clone', '-q', '--bare', url, check]);
       assert.equal(await gitOk(check, env, ['rev-parse', 'main']), await gitOk(src, env, ['rev-parse', 'main']));
     }
+  });
+
+  it('serves SSH from every process on the one port the system picked', { timeout: 120_000 }, async () => {
+    // One listening socket, the primary's: node:cluster hands each connection to a process in turn.
+    const listeners = execFileSync('ss', ['-ltnpH', `sport = :${govc.sshPort}`], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+    assert.equal(listeners.length, 1, listeners.join('\n'));
+    assert.match(listeners[0], new RegExp(`pid=${govc.child.pid},`));
+    const key = await makeKey(tmp.path, 'admin_key');
+    assert.equal((await addKey(govc.url, govc.adminToken, 'admin', key.publicKey)).status, 201);
+    const sshGit = sshEnv(env, tmp.path, govc, key.path);
+    const src = join(tmp.path, 'src');
+    // Six connections, two to each process: each push is seen over HTTP, whichever process took it.
+    for (let i = 0; i < 6; i++) {
+      writeFileSync(join(src, 'ssh.txt'), `ssh ${i}\n`);
+      await gitOk(src, env, ['add', '-A']);
+      await gitOk(src, env, ['commit', '-q', '-m', `ssh ${i}`]);
+      await gitOk(src, sshGit, ['push', '-q', `${govc.sshUrl}/spread.git`, 'main']);
+      const seen = await gitOk(tmp.path, env, ['ls-remote', repoUrl(govc.url, 'spread', 'admin', govc.adminToken), 'refs/heads/main']);
+      assert.equal(seen.split('\t')[0], (await gitOk(src, env, ['rev-parse', 'main'])).trim());
+    }
+    await gitOk(tmp.path, sshGit, ['clone', '-q', '--bare', `${govc.sshUrl}/spread.git`, 'over-ssh']);
+    await gitOk(join(tmp.path, 'over-ssh'), env, ['fsck', '--full']);
   });
 
   it('lets exactly one of the pushers racing to one ref win', { timeout: 120_000 }, async () => {
