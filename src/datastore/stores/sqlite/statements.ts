@@ -4,28 +4,50 @@
  * StatementCache, so no call re-parses SQL after warm-up.
  */
 import type { Database, Statement } from 'better-sqlite3';
-import { ENTRY_COLUMNS, EVENT_COLUMNS, REPOSITORY_COLUMNS, USER_COLUMNS, type EntryRow } from './rows.js';
+import { ENTRY_COLUMNS, ID_MATCH, type EntryRow } from './object-rows.js';
+import { EVENT_COLUMNS, REPOSITORY_COLUMNS, USER_COLUMNS } from './rows.js';
+
+/** The rows of the ids in a JSON array (`o`), each found through the key index. */
+const EACH_ID_ROW = 'json_each(?) j CROSS JOIN objects o ON substr(o.hash, 1, 4) = substr(unhex(j.value), 1, 4) AND o.hash = unhex(j.value)';
+
+/** The n of the base whose id bytes are :base (NULL when there is none: :base NULL, or not stored). */
+const BASE_N = '(SELECT b.n FROM objects b WHERE substr(b.hash, 1, 4) = substr(:base, 1, 4) AND b.hash = :base)';
+
+/** An entry as the parameters of insertObject and updateObject. */
+export interface ObjectParams {
+  hash: Buffer;
+  kind: number;
+  base: Buffer | null;
+  data: Buffer;
+}
 
 export function prepareStatements(db: Database) {
   return {
-    // Ids are stored as bytes (unhex) and read back as lowercase hex.
-    getEntry: db.prepare<[string], EntryRow>(`SELECT ${ENTRY_COLUMNS} FROM objects WHERE hash = unhex(?)`),
+    // Ids are stored as bytes and read back as lowercase hex; ID_MATCH takes an id's bytes twice (idParams).
+    getEntry: db.prepare<[Buffer, Buffer], EntryRow>(`SELECT ${ENTRY_COLUMNS} FROM objects o WHERE ${ID_MATCH}`),
     /** Ids as one JSON array: one statement for any batch size. */
-    getEntries: db.prepare<[string], EntryRow>(`SELECT ${ENTRY_COLUMNS} FROM objects WHERE hash IN (SELECT unhex(value) FROM json_each(?))`),
-    listDependents: db.prepare<[string, string, number], string>(
-      'SELECT lower(hex(hash)) FROM objects WHERE base = unhex(?) AND hash > unhex(?) ORDER BY hash LIMIT ?',
+    getEntries: db.prepare<[string], EntryRow>(`SELECT ${ENTRY_COLUMNS} FROM ${EACH_ID_ROW}`),
+    listDependents: db.prepare<[Buffer, Buffer, Buffer, number], string>(
+      `SELECT lower(hex(d.hash)) FROM objects d WHERE d.base = (SELECT n FROM objects WHERE ${ID_MATCH}) AND d.hash > ? ORDER BY d.hash LIMIT ?`,
     ).pluck(),
-    hasObject: db.prepare<[string], number>('SELECT 1 FROM objects WHERE hash = unhex(?)').pluck(),
-    hasObjects: db.prepare<[string], string>('SELECT lower(hex(hash)) FROM objects WHERE hash IN (SELECT unhex(value) FROM json_each(?))').pluck(),
-    statObject: db.prepare<[string], { type: string; size: number }>('SELECT type, size FROM objects WHERE hash = unhex(?)'),
-    insertObject: db.prepare<[string, string, number, Buffer, number, string | null]>(
-      'INSERT OR IGNORE INTO objects (hash, type, size, data, encoding, base) VALUES (unhex(?), ?, ?, ?, ?, unhex(?))',
+    hasObject: db.prepare<[Buffer, Buffer], number>(`SELECT 1 FROM objects WHERE ${ID_MATCH}`).pluck(),
+    hasObjects: db.prepare<[string], string>(`SELECT lower(hex(o.hash)) FROM ${EACH_ID_ROW}`).pluck(),
+    statObject: db.prepare<[Buffer, Buffer], number>(`SELECT kind FROM objects WHERE ${ID_MATCH}`).pluck(),
+    /** n of an id, and whether deltas are built on it. */
+    objectRow: db.prepare<[Buffer, Buffer], { n: number; used: number }>(
+      `SELECT n, EXISTS (SELECT 1 FROM objects d WHERE d.base = objects.n) AS used FROM objects WHERE ${ID_MATCH}`,
     ),
-    replaceObject: db.prepare<[string, string, number, Buffer, number, string | null]>(
-      `INSERT INTO objects (hash, type, size, data, encoding, base) VALUES (unhex(?), ?, ?, ?, ?, unhex(?))
-       ON CONFLICT (hash) DO UPDATE SET type = excluded.type, size = excluded.size, data = excluded.data, encoding = excluded.encoding, base = excluded.base`,
+    // The base's n is looked up in the same statement, so no other writer can delete it in between; a
+    // delta whose base is not stored gets a NULL base, which the table's CHECK refuses.
+    insertObject: db.prepare<[ObjectParams]>(
+      `INSERT INTO objects (hash, kind, base, data)
+       SELECT :hash, :kind, ${BASE_N}, :data WHERE NOT EXISTS (SELECT 1 FROM objects WHERE substr(hash, 1, 4) = substr(:hash, 1, 4) AND hash = :hash)`,
     ),
-    deleteObject: db.prepare<[string]>('DELETE FROM objects WHERE hash = unhex(?)'),
+    updateObject: db.prepare<[ObjectParams]>(
+      `UPDATE objects SET kind = :kind, base = ${BASE_N}, data = :data WHERE substr(hash, 1, 4) = substr(:hash, 1, 4) AND hash = :hash`,
+    ),
+    deleteRow: db.prepare<[number]>('DELETE FROM objects WHERE n = ?'),
+    dependentOf: db.prepare<[number], string>('SELECT lower(hex(hash)) FROM objects WHERE base = ? LIMIT 1').pluck(),
     countObjects: db.prepare<[], number>('SELECT count(*) FROM objects').pluck(),
     storageBytes: db.prepare<[], number>('SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()').pluck(),
 

@@ -6,6 +6,9 @@
  */
 import type { PutMode, WriteOp } from '../../driver.js';
 import { checkPut, recordError } from '../../conflicts.js';
+import { IntegrityError } from '../../errors.js';
+import type { ObjectEntry } from '../../types.js';
+import { encodeKind, idParams } from './object-rows.js';
 import { planRefUpdates } from '../../refs.js';
 import type { Ref, RefUpdate, Repository, User } from '../../types.js';
 import { eventToRow, refFromRow, repositoryToRow, userToRow, type RefRow } from './rows.js';
@@ -16,20 +19,75 @@ function toBuffer(data: Uint8Array): Buffer {
   return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
 
+function isCheckFailure(err: unknown): boolean {
+  return (err as { code?: string }).code === 'SQLITE_CONSTRAINT_CHECK';
+}
+
 export class Writer {
+  /** Deltas whose base was not stored yet when their op came: retried at the end of the write. */
+  private waiting: Array<{ entry: ObjectEntry; replace: boolean }> = [];
+  /** Row numbers deleted by this write: no row may still name one as its base when it ends. */
+  private deleted: number[] = [];
+
   constructor(private readonly s: Statements) {}
+
+  /** Before the ops of one write. */
+  begin(): void {
+    this.waiting = [];
+    this.deleted = [];
+  }
+
+  /**
+   * After the ops of one write, inside its transaction: the deltas that waited for a base later in the
+   * write, then the check that every delta's base is still stored. A throw rolls the write back.
+   */
+  finish(): void {
+    let waiting = this.waiting;
+    this.waiting = [];
+    while (waiting.length > 0) {
+      const still = waiting.filter((w) => !this.putObject(w.entry, w.replace));
+      if (still.length === waiting.length) {
+        const { entry } = still[0];
+        throw new IntegrityError(`object ${entry.id} is a delta on ${entry.base}, which is not in the store; nothing was written`, { id: entry.id, base: entry.base });
+      }
+      waiting = still;
+    }
+    for (const n of this.deleted) {
+      const dependent = this.s.dependentOf.get(n);
+      if (dependent !== undefined) {
+        throw new IntegrityError(`a deleted object is the delta base of ${dependent}, which is still stored; nothing was written`, { id: dependent });
+      }
+    }
+  }
+
+  /** Writes one entry; false when it is a delta whose base is not stored (nothing written). */
+  private putObject(e: ObjectEntry, replace: boolean): boolean {
+    const s = this.s;
+    const params = { hash: Buffer.from(e.id, 'hex'), kind: encodeKind(e.type, e.size, e.encoding), base: e.base === null ? null : Buffer.from(e.base, 'hex'), data: toBuffer(e.bytes) };
+    try {
+      if (!replace || s.updateObject.run(params).changes === 0) s.insertObject.run(params);
+      return true;
+    } catch (err) {
+      // The CHECK refuses a delta without a base: the base's n was not found.
+      if (e.base !== null && isCheckFailure(err)) return false;
+      throw err;
+    }
+  }
 
   apply(op: WriteOp, now: number): void {
     const s = this.s;
     switch (op.op) {
       case 'putObject': {
-        const e = op.entry;
-        (op.replace ? s.replaceObject : s.insertObject).run(e.id, e.type, e.size, toBuffer(e.bytes), e.encoding, e.base);
+        if (!this.putObject(op.entry, op.replace ?? false)) this.waiting.push({ entry: op.entry, replace: op.replace ?? false });
         return;
       }
-      case 'deleteObject':
-        s.deleteObject.run(op.id);
+      case 'deleteObject': {
+        const row = s.objectRow.get(...idParams(op.id));
+        if (!row) return;
+        s.deleteRow.run(row.n);
+        if (row.used) this.deleted.push(row.n);
         return;
+      }
       case 'updateRefs':
         return this.updateRefs(op.repositoryId, op.updates);
       case 'putRepository':
