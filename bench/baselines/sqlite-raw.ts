@@ -65,7 +65,7 @@ function runPhases(db: Database.Database, options: BaselineOptions): BaselineRes
 
   // The store's own layout (binary ids, deflated entries): the same work govc does, without its layers.
   const insertObject = db.prepare<[Buffer, number, Buffer, Buffer, Buffer]>(
-    `INSERT INTO objects (hash, kind, base, data) SELECT ?, ?, NULL, ? WHERE NOT EXISTS (SELECT 1 FROM objects WHERE ${ID_MATCH})`,
+    `INSERT INTO objects (hash, kind, back, data) SELECT ?, ?, NULL, ? WHERE NOT EXISTS (SELECT 1 FROM objects WHERE ${ID_MATCH})`,
   );
   const getObject = db.prepare<[Buffer, Buffer], { kind: number; data: Buffer }>(`SELECT kind, data FROM objects WHERE ${ID_MATCH}`);
   const hasObject = db.prepare<[Buffer, Buffer], number>(`SELECT 1 FROM objects WHERE ${ID_MATCH}`).pluck();

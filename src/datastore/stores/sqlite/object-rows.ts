@@ -5,11 +5,18 @@
  *   n     INTEGER PRIMARY KEY   the row's number, in insertion order (rows append)
  *   hash  BLOB                  the id's bytes; found through an index of its first 4 bytes
  *   kind  INTEGER               size * 16 + type code * 4 + encoding, one varint for three fields
- *   base  INTEGER               the delta base's n (deltas only): 3 bytes, not a 20-byte id
+ *   back  INTEGER               deltas only: n minus the base's n, a byte or none (1 is stored in the
+ *                               header alone), not a 20-byte id; negative when gc made an older row a
+ *                               delta on a newer one
  *   data  BLOB                  the entry's bytes
  *
  * The 4-byte key index holds 4 bytes and n per row instead of the whole id:
  * a lookup reads the rows of that key (almost always one) and compares the id.
+ * Half the deltas of an imported pack come right after their base (back = 1):
+ * those are found from the base as row n + 1, and only the others are in the
+ * index of bases, objects_by_base (n - back, where back <> 1). A delta written
+ * before its base (a store copy goes in id order) has no back until the base
+ * comes: object_bases keeps its base's id meanwhile.
  */
 import { IntegrityError } from '../../errors.js';
 import type { ObjectEncoding, ObjectEntry, ObjectType } from '../../types.js';
@@ -45,7 +52,11 @@ export function decodeKind(kind: number, id: string): Kind {
 }
 
 /** hash as lowercase hex, kind, the base's id (looked up by its n), data. */
-export const ENTRY_COLUMNS = 'lower(hex(o.hash)) AS hash, o.kind, (SELECT lower(hex(b.hash)) FROM objects b WHERE b.n = o.base) AS base, o.data';
+export const ENTRY_COLUMNS = `lower(hex(o.hash)) AS hash, o.kind,
+  nullif(lower(hex(coalesce((SELECT b.hash FROM objects b WHERE b.n = o.n - o.back), (SELECT p.base FROM object_bases p WHERE p.n = o.n)))), '') AS base, o.data`;
+
+/** The rows kept as deltas on row :base (their hash, n): the next row if it is one back, and the indexed others. */
+export const DEPENDENT_ROWS = 'SELECT hash, n FROM objects WHERE n = :base + 1 AND back = 1 UNION ALL SELECT hash, n FROM objects WHERE n - back = :base AND back <> 1';
 
 export interface EntryRow {
   hash: string;

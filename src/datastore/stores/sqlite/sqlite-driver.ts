@@ -53,10 +53,8 @@ const MAX_OBJECT_SIZE = 1_000_000_000 - 64 * 1024;
 /** Pages of 8 KiB: the objects table's leaves waste less at their ends than with 4 KiB (bench/pack-storage: 1.321 -> 1.313x the pack). */
 const PAGE_SIZE = 8192;
 
-/** Ops that Writer applies with exactly one write statement (a put without replace: its base is looked up inside it). */
-function singleStatement(op: WriteOp): boolean {
-  return op.op === 'putObject' ? !op.replace : op.op === 'deleteUser' || op.op === 'appendEvent' || op.op === 'setConfig';
-}
+/** Ops that Writer applies with exactly one statement (an object's put also looks at the deltas waiting for it). */
+const SINGLE_STATEMENT_OPS: ReadonlySet<WriteOp['op']> = new Set(['deleteUser', 'appendEvent', 'setConfig']);
 
 interface OpenState {
   db: Database.Database;
@@ -137,7 +135,7 @@ export class SqliteDriver implements StoreDriver {
         cache: new StatementCache(db),
         write: (ops) => {
           // One single-statement op is atomic on its own: skip BEGIN/COMMIT (the bench's put path).
-          if (ops.length === 1 && singleStatement(ops[0])) applyAll(ops);
+          if (ops.length === 1 && SINGLE_STATEMENT_OPS.has(ops[0].op)) applyAll(ops);
           // IMMEDIATE takes the write lock up front: no deadlock upgrading a read lock under concurrency.
           else tx.immediate(ops);
         },
@@ -209,7 +207,12 @@ export class SqliteDriver implements StoreDriver {
   }
 
   async listDependents(baseId: string, range: { after?: string; limit: number }): Promise<string[]> {
-    return this.run((s) => s.statements.listDependents.all(...idParams(baseId), Buffer.from(range.after ?? '', 'hex'), range.limit));
+    return this.run((s) => {
+      const [id] = idParams(baseId);
+      // -1: no row is a base of n -1; the deltas waiting for a base not stored are found by its id.
+      const base = s.statements.rowNumber.get(id, id) ?? -1;
+      return s.statements.listDependents.all({ base, id, after: Buffer.from(range.after ?? '', 'hex'), limit: range.limit });
+    });
   }
 
   async hasObjects(ids: string[]): Promise<boolean[]> {

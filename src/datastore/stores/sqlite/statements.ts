@@ -4,7 +4,7 @@
  * StatementCache, so no call re-parses SQL after warm-up.
  */
 import type { Database, Statement } from 'better-sqlite3';
-import { ENTRY_COLUMNS, ID_MATCH, type EntryRow } from './object-rows.js';
+import { DEPENDENT_ROWS, ENTRY_COLUMNS, ID_MATCH, type EntryRow } from './object-rows.js';
 import { EVENT_COLUMNS, REPOSITORY_COLUMNS, USER_COLUMNS } from './rows.js';
 
 /** The rows of the ids in a JSON array (`o`), each found through the key index. */
@@ -27,27 +27,36 @@ export function prepareStatements(db: Database) {
     getEntry: db.prepare<[Buffer, Buffer], EntryRow>(`SELECT ${ENTRY_COLUMNS} FROM objects o WHERE ${ID_MATCH}`),
     /** Ids as one JSON array: one statement for any batch size. */
     getEntries: db.prepare<[string], EntryRow>(`SELECT ${ENTRY_COLUMNS} FROM ${EACH_ID_ROW}`),
-    listDependents: db.prepare<[Buffer, Buffer, Buffer, number], string>(
-      `SELECT lower(hex(d.hash)) FROM objects d WHERE d.base = (SELECT n FROM objects WHERE ${ID_MATCH}) AND d.hash > ? ORDER BY d.hash LIMIT ?`,
+    /** Named: base (n, or -1 when the base is not stored), id (the base's bytes), after (id bytes), limit. */
+    listDependents: db.prepare<[{ base: number; id: Buffer; after: Buffer; limit: number }], string>(
+      `SELECT lower(hex(hash)) FROM (${DEPENDENT_ROWS} UNION ALL SELECT o.hash, o.n FROM object_bases p JOIN objects o ON o.n = p.n WHERE p.base = :id)
+        WHERE hash > :after ORDER BY hash LIMIT :limit`,
     ).pluck(),
+    rowNumber: db.prepare<[Buffer, Buffer], number>(`SELECT n FROM objects WHERE ${ID_MATCH}`).pluck(),
     hasObject: db.prepare<[Buffer, Buffer], number>(`SELECT 1 FROM objects WHERE ${ID_MATCH}`).pluck(),
     hasObjects: db.prepare<[string], string>(`SELECT lower(hex(o.hash)) FROM ${EACH_ID_ROW}`).pluck(),
     statObject: db.prepare<[Buffer, Buffer], number>(`SELECT kind FROM objects WHERE ${ID_MATCH}`).pluck(),
-    /** n of an id, and whether deltas are built on it. */
-    objectRow: db.prepare<[Buffer, Buffer], { n: number; used: number }>(
-      `SELECT n, EXISTS (SELECT 1 FROM objects d WHERE d.base = objects.n) AS used FROM objects WHERE ${ID_MATCH}`,
-    ),
-    // The base's n is looked up in the same statement, so no other writer can delete it in between; a
-    // delta whose base is not stored gets a NULL base, which the table's CHECK refuses.
+    // The base's n is looked up in the same statement; a delta whose base is not stored gets a NULL back
+    // (Writer keeps its base's id in object_bases). A new row's n is the one SQLite would give it (the
+    // largest + 1), named here so that back can be computed from it.
     insertObject: db.prepare<[ObjectParams]>(
-      `INSERT INTO objects (hash, kind, base, data)
-       SELECT :hash, :kind, ${BASE_N}, :data WHERE NOT EXISTS (SELECT 1 FROM objects WHERE substr(hash, 1, 4) = substr(:hash, 1, 4) AND hash = :hash)`,
+      `INSERT INTO objects (n, hash, kind, back, data)
+       SELECT next.n, :hash, :kind, next.n - ${BASE_N}, :data FROM (SELECT coalesce((SELECT n FROM objects ORDER BY n DESC LIMIT 1), 0) + 1 AS n) next
+        WHERE NOT EXISTS (SELECT 1 FROM objects WHERE substr(hash, 1, 4) = substr(:hash, 1, 4) AND hash = :hash)`,
     ),
     updateObject: db.prepare<[ObjectParams]>(
-      `UPDATE objects SET kind = :kind, base = ${BASE_N}, data = :data WHERE substr(hash, 1, 4) = substr(:hash, 1, 4) AND hash = :hash`,
+      `UPDATE objects SET kind = :kind, back = n - ${BASE_N}, data = :data WHERE substr(hash, 1, 4) = substr(:hash, 1, 4) AND hash = :hash`,
     ),
     deleteRow: db.prepare<[number]>('DELETE FROM objects WHERE n = ?'),
-    dependentOf: db.prepare<[number], string>('SELECT lower(hex(hash)) FROM objects WHERE base = ? LIMIT 1').pluck(),
+    backOf: db.prepare<[number], number | null>('SELECT back FROM objects WHERE n = ?').pluck(),
+    insertPendingBase: db.prepare<[number, Buffer]>('INSERT OR REPLACE INTO object_bases (n, base) VALUES (?, ?)'),
+    deletePendingBase: db.prepare<[number]>('DELETE FROM object_bases WHERE n = ?'),
+    pendingOn: db.prepare<[Buffer], number>('SELECT n FROM object_bases WHERE base = ?').pluck(),
+    /** Named: n (the waiting delta's row), base (the base's row). */
+    resolvePendingBase: db.prepare<[{ n: number; base: number }]>(
+      'UPDATE objects SET back = :n - :base WHERE n = :n',
+    ),
+    dependentOf: db.prepare<[{ base: number }], string>(`SELECT lower(hex(hash)) FROM (${DEPENDENT_ROWS}) LIMIT 1`).pluck(),
     countObjects: db.prepare<[], number>('SELECT count(*) FROM objects').pluck(),
     storageBytes: db.prepare<[], number>('SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()').pluck(),
 

@@ -19,13 +19,7 @@ function toBuffer(data: Uint8Array): Buffer {
   return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
 
-function isCheckFailure(err: unknown): boolean {
-  return (err as { code?: string }).code === 'SQLITE_CONSTRAINT_CHECK';
-}
-
 export class Writer {
-  /** Deltas whose base was not stored yet when their op came: retried at the end of the write. */
-  private waiting: Array<{ entry: ObjectEntry; replace: boolean }> = [];
   /** Row numbers deleted by this write: no row may still name one as its base when it ends. */
   private deleted: number[] = [];
 
@@ -33,44 +27,37 @@ export class Writer {
 
   /** Before the ops of one write. */
   begin(): void {
-    this.waiting = [];
     this.deleted = [];
   }
 
-  /**
-   * After the ops of one write, inside its transaction: the deltas that waited for a base later in the
-   * write, then the check that every delta's base is still stored. A throw rolls the write back.
-   */
+  /** After the ops of one write, inside its transaction: a throw rolls the write back. */
   finish(): void {
-    let waiting = this.waiting;
-    this.waiting = [];
-    while (waiting.length > 0) {
-      const still = waiting.filter((w) => !this.putObject(w.entry, w.replace));
-      if (still.length === waiting.length) {
-        const { entry } = still[0];
-        throw new IntegrityError(`object ${entry.id} is a delta on ${entry.base}, which is not in the store; nothing was written`, { id: entry.id, base: entry.base });
-      }
-      waiting = still;
-    }
     for (const n of this.deleted) {
-      const dependent = this.s.dependentOf.get(n);
+      const dependent = this.s.dependentOf.get({ base: n });
       if (dependent !== undefined) {
         throw new IntegrityError(`a deleted object is the delta base of ${dependent}, which is still stored; nothing was written`, { id: dependent });
       }
     }
   }
 
-  /** Writes one entry; false when it is a delta whose base is not stored (nothing written). */
-  private putObject(e: ObjectEntry, replace: boolean): boolean {
+  /**
+   * Writes one entry. A delta whose base is not stored (yet: a store copy may bring deltas first) keeps
+   * the base's id in object_bases until the base comes; an object that comes is the base of those.
+   */
+  private putObject(e: ObjectEntry, replace: boolean): void {
     const s = this.s;
-    const params = { hash: Buffer.from(e.id, 'hex'), kind: encodeKind(e.type, e.size, e.encoding), base: e.base === null ? null : Buffer.from(e.base, 'hex'), data: toBuffer(e.bytes) };
-    try {
-      if (!replace || s.updateObject.run(params).changes === 0) s.insertObject.run(params);
-      return true;
-    } catch (err) {
-      // The CHECK refuses a delta without a base: the base's n was not found.
-      if (e.base !== null && isCheckFailure(err)) return false;
-      throw err;
+    const hash = Buffer.from(e.id, 'hex');
+    const base = e.base === null ? null : Buffer.from(e.base, 'hex');
+    const params = { hash, kind: encodeKind(e.type, e.size, e.encoding), base, data: toBuffer(e.bytes) };
+    const replaced = replace && s.updateObject.run(params).changes > 0;
+    if (!replaced && s.insertObject.run(params).changes === 0) return;
+    const n = s.rowNumber.get(hash, hash)!;
+    if (replaced) s.deletePendingBase.run(n);
+    if (base !== null && s.backOf.get(n) === null) s.insertPendingBase.run(n, base);
+    if (replaced) return;
+    for (const waiting of s.pendingOn.all(hash)) {
+      s.resolvePendingBase.run({ n: waiting, base: n });
+      s.deletePendingBase.run(waiting);
     }
   }
 
@@ -78,14 +65,15 @@ export class Writer {
     const s = this.s;
     switch (op.op) {
       case 'putObject': {
-        if (!this.putObject(op.entry, op.replace ?? false)) this.waiting.push({ entry: op.entry, replace: op.replace ?? false });
+        this.putObject(op.entry, op.replace ?? false);
         return;
       }
       case 'deleteObject': {
-        const row = s.objectRow.get(...idParams(op.id));
-        if (!row) return;
-        s.deleteRow.run(row.n);
-        if (row.used) this.deleted.push(row.n);
+        const n = s.rowNumber.get(...idParams(op.id));
+        if (n === undefined) return;
+        if (s.dependentOf.get({ base: n }) !== undefined) this.deleted.push(n);
+        s.deleteRow.run(n);
+        s.deletePendingBase.run(n);
         return;
       }
       case 'updateRefs':
