@@ -5,6 +5,7 @@
  *   npx tsc -p . && node dist/bench/pack-storage.js [--stores sqlite,postgres,lmdb,rocksdb,redis]
  *     [--commits 20000] [--files 400] [--runs 3] [--big-pack-mb 256] [--keep] [--json]
  *     [--no-index] [--redis-appendfsync everysec|always|no] [--postgres-url postgres://postgres@127.0.0.1:5432/test]
+ *     [--only stored]
  *
  * On two cores, --commits 30000 (225,000 objects, a 256 MiB large pack, all
  * five stores) took 32 minutes, PostgreSQL's import the longest step; the
@@ -34,6 +35,8 @@
  *    per-request processes (sum of their RSS, sampled every 25 ms); and the
  *    sampled peak RssAnon of both (RSS counts git's mmapped pack pages, RssAnon does not)
  * A failing step of one store is reported with its error; the others go on.
+ * `--only stored` runs the import and the stored bytes alone (no large pack,
+ * no index-pack, no servers): a few minutes, for work on a store's layout.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -66,7 +69,9 @@ const OPTS = {
   index: !flag('no-index'),
   redisFsync: arg('redis-appendfsync', 'everysec'),
   postgresUrl: arg('postgres-url', process.env.GOVC_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test'),
+  only: arg('only', 'all'),
 };
+if (!['all', 'stored'].includes(OPTS.only)) throw new Error('--only must be all or stored');
 for (const s of OPTS.stores) if (!STORES.includes(s)) throw new Error(`unknown store ${s}; known: ${STORES.join(', ')}`);
 if (!['everysec', 'always', 'no'].includes(OPTS.redisFsync)) throw new Error('--redis-appendfsync must be everysec, always or no');
 
@@ -171,8 +176,8 @@ interface StoreSetup {
   teardown(): Promise<void>;
 }
 
-async function setupStore(kind: StoreKind, ctx: Context): Promise<StoreSetup> {
-  const dir = join(ctx.work, 'stores', kind);
+async function setupStore(kind: StoreKind, work: string): Promise<StoreSetup> {
+  const dir = join(work, 'stores', kind);
   mkdirSync(dir, { recursive: true });
   const removeDir = async () => {
     if (!OPTS.keep) rmSync(dir, { recursive: true, force: true });
@@ -318,6 +323,37 @@ function memoryFigure(govcMs: number, daemonMs: number, govcPeakRss: number, gov
   };
 }
 
+/** `govc repo import` of the history repository into the store; throws unless every object was added. */
+async function importHistory(uri: string, history: PackInfo & { repo: string }, work: string): Promise<{ r: RunResult; m: RegExpExecArray }> {
+  const args = [CLI, 'repo', 'import', history.repo, '--store', uri, '--name', 'repo', ...(OPTS.index ? [] : ['--no-index'])];
+  const r = await run(process.execPath, args, { cwd: work, timeoutMs: 90 * 60_000 });
+  const m = /(\d+) of (\d+) objects added/.exec(r.stdout);
+  if (!m || Number(m[1]) !== history.objects) throw new Error(`expected ${history.objects} objects added; govc said: ${r.stdout.trim()} ${r.stderr.trim()}`);
+  return { r, m };
+}
+
+/** `--only stored`: each store's import and stored bytes, printed as they come. */
+async function storedOnly(history: PackInfo & { repo: string }, work: string): Promise<void> {
+  const out = [`repository: ${history.commits} commits, ${history.objects} objects; pack after git gc ${mib(history.packBytes)} (${history.packBytes} bytes)`];
+  for (const kind of OPTS.stores) {
+    const setup = await setupStore(kind, work);
+    try {
+      const redisBefore = setup.redis ? Number((await redisInfo(setup.uri, 'memory')).used_memory) : 0;
+      const { r } = await importHistory(setup.uri, history, work);
+      const s = await storedBytes(kind, setup, redisBefore);
+      s.ratio = ratio(s.bytes, history.packBytes);
+      const line = `${kind.padEnd(9)} stored ${mib(s.bytes).padStart(11)}  ${s.ratio.toFixed(2)}x the pack  (import ${secs(r.ms)})  ${s.measure}  ${JSON.stringify(s.detail)}`;
+      log(line);
+      out.push(line);
+    } catch (err) {
+      out.push(`${kind.padEnd(9)} FAILED: ${errText(err)}`);
+    } finally {
+      await setup.teardown();
+    }
+  }
+  process.stdout.write(out.join('\n') + '\n');
+}
+
 async function benchStore(kind: StoreKind, ctx: Context): Promise<StoreResult> {
   const result: StoreResult = { store: kind, uri: '', errors: {} };
   const step = async <T>(name: string, fn: () => Promise<T>): Promise<T | undefined> => {
@@ -333,17 +369,14 @@ async function benchStore(kind: StoreKind, ctx: Context): Promise<StoreResult> {
       return undefined;
     }
   };
-  const setup = await step('setup', () => setupStore(kind, ctx));
+  const setup = await step('setup', () => setupStore(kind, ctx.work));
   if (!setup) return result;
   result.uri = setup.uri;
   let govc: GovcServer | undefined;
   try {
     const redisBefore = setup.redis ? Number((await redisInfo(setup.uri, 'memory')).used_memory) : 0;
     const imported = await step('import', async () => {
-      const args = [CLI, 'repo', 'import', ctx.history.repo, '--store', setup.uri, '--name', 'repo', ...(OPTS.index ? [] : ['--no-index'])];
-      const r = await run(process.execPath, args, { cwd: ctx.work, timeoutMs: 90 * 60_000 });
-      const m = /(\d+) of (\d+) objects added/.exec(r.stdout);
-      if (!m || Number(m[1]) !== ctx.history.objects) throw new Error(`expected ${ctx.history.objects} objects added; govc said: ${r.stdout.trim()} ${r.stderr.trim()}`);
+      const { r, m } = await importHistory(setup.uri, ctx.history, ctx.work);
       result.import = {
         ms: r.ms,
         ratio: ratio(r.ms, ctx.indexPack.defaultMs),
@@ -536,6 +569,7 @@ async function main(): Promise<void> {
     const history = await cached(cacheRoot, historyKey, env, (repo) => generateHistory(repo, env, { commits: OPTS.commits, files: OPTS.files }));
     if (!history.reused) madeCaches.push(join(cacheRoot, historyKey));
     log(history.reused ? 'repository reused from the cache' : `repository generated in ${secs(history.ms)}`);
+    if (OPTS.only === 'stored') return await storedOnly({ ...packInfo(history.repo, env), repo: history.repo }, work);
     const bigKey = `big-${OPTS.bigPackMb}mib-v1`;
     const big = await cached(cacheRoot, bigKey, env, (repo) => generateBig(repo, env, OPTS.bigPackMb));
     if (!big.reused) madeCaches.push(join(cacheRoot, bigKey));

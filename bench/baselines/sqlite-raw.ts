@@ -17,6 +17,7 @@ import { BlobSource } from '../../src/bench/blobs.js';
 import { BATCH_SIZE, LIST_PAGE, opCounts, type BenchOp } from '../../src/bench/ops.js';
 import { Timings } from '../../src/bench/timings.js';
 import { MIGRATIONS } from '../../src/datastore/stores/sqlite/migrations.js';
+import { encodeKind, ID_MATCH, idParams } from '../../src/datastore/stores/sqlite/object-rows.js';
 import { type BaselineOptions, type BaselineResult, gitBlobId, shuffled } from './common.js';
 import { deflateSync, inflateSync } from 'node:zlib';
 
@@ -63,10 +64,14 @@ function runPhases(db: Database.Database, options: BaselineOptions): BaselineRes
   };
 
   // The store's own layout (binary ids, deflated entries): the same work govc does, without its layers.
-  const insertObject = db.prepare('INSERT OR IGNORE INTO objects (hash, type, size, encoding, base, data) VALUES (unhex(?), ?, ?, 1, NULL, ?)');
-  const getObject = db.prepare<[string], { type: string; data: Buffer }>('SELECT type, data FROM objects WHERE hash = unhex(?)');
-  const hasObject = db.prepare<[string], number>('SELECT 1 FROM objects WHERE hash = unhex(?)').pluck();
-  const listPage = db.prepare<[string, number], string>('SELECT lower(hex(hash)) FROM objects WHERE hash > unhex(?) ORDER BY hash LIMIT ?').pluck();
+  const insertObject = db.prepare<[Buffer, number, Buffer, Buffer, Buffer]>(
+    `INSERT INTO objects (hash, kind, back, data) SELECT ?, ?, NULL, ? WHERE NOT EXISTS (SELECT 1 FROM objects WHERE ${ID_MATCH})`,
+  );
+  const getObject = db.prepare<[Buffer, Buffer], { kind: number; data: Buffer }>(`SELECT kind, data FROM objects WHERE ${ID_MATCH}`);
+  const hasObject = db.prepare<[Buffer, Buffer], number>(`SELECT 1 FROM objects WHERE ${ID_MATCH}`).pluck();
+  const listPage = db
+    .prepare<[Buffer, Buffer, number], string>('SELECT lower(hex(hash)) FROM objects WHERE substr(hash, 1, 4) >= substr(?, 1, 4) AND hash > ? ORDER BY substr(hash, 1, 4), hash LIMIT ?')
+    .pluck();
   const insertRepository = db.prepare(
     "INSERT INTO repositories (id, name, visibility, created_at, updated_at) VALUES (?, ?, 'public', ?, ?)",
   );
@@ -83,7 +88,8 @@ function runPhases(db: Database.Database, options: BaselineOptions): BaselineRes
   const eventId = (now: number) => `${now.toString(16).padStart(12, '0')}${(eventSeq++).toString(16).padStart(14, '0')}`;
   const putOne = (data: Buffer): string => {
     const id = gitBlobId(data);
-    insertObject.run(id, 'blob', data.byteLength, deflateSync(data));
+    const raw = Buffer.from(id, 'hex');
+    insertObject.run(raw, encodeKind('blob', data.byteLength, 1), deflateSync(data), raw, raw);
     return id;
   };
   const newRepository = (name: string): string => {
@@ -104,7 +110,7 @@ function runPhases(db: Database.Database, options: BaselineOptions): BaselineRes
   measure('get', (t) => {
     for (const i of shuffled(ids.length)) {
       const data = timeSync(t, () => {
-        const row = getObject.get(ids[i]);
+        const row = getObject.get(...idParams(ids[i]));
         return row && inflateSync(row.data);
       });
       if (!data || data.byteLength !== options.size) fail(`get of ${ids[i]} did not return its blob`);
@@ -113,7 +119,7 @@ function runPhases(db: Database.Database, options: BaselineOptions): BaselineRes
 
   measure('has', (t) => {
     for (const i of shuffled(ids.length)) {
-      if (timeSync(t, () => hasObject.get(ids[i])) !== 1) fail(`has of ${ids[i]} said no`);
+      if (timeSync(t, () => hasObject.get(...idParams(ids[i]))) !== 1) fail(`has of ${ids[i]} said no`);
     }
   });
 
@@ -129,7 +135,9 @@ function runPhases(db: Database.Database, options: BaselineOptions): BaselineRes
     let after = '';
     for (let i = 0; i < counts.list; i++) {
       // One more than the page, as a cursor-paged list asks, to know whether more follow.
-      const page = timeSync(t, () => listPage.all(after, LIST_PAGE + 1));
+      // x'00' sorts before every id (substr of an empty blob would be NULL).
+      const from = after ? Buffer.from(after, 'hex') : Buffer.alloc(1);
+      const page = timeSync(t, () => listPage.all(from, from, LIST_PAGE + 1));
       if (page.length === 0) fail('list returned nothing');
       after = page.length > LIST_PAGE ? page[LIST_PAGE - 1] : '';
     }

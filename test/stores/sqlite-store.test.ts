@@ -6,7 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
+import { deflateSync } from 'node:zlib';
 import { createStore, hashObject, type DataStore } from '../../src/datastore/index.js';
+import { deltaEntry, wholeEntry } from '../../src/datastore/objects/encoding.js';
+import { createDelta } from '../../src/git/pack/delta-encode.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from '../../src/datastore/stores/sqlite/migrations.js';
 import { prefixUpperBound } from '../../src/datastore/stores/sqlite/prefix.js';
 import * as queries from '../../src/datastore/stores/sqlite/queries.js';
@@ -35,7 +38,7 @@ describe('sqlite schema migrations', () => {
       assert.equal(db.pragma('user_version', { simple: true }), LATEST_SCHEMA_VERSION);
       assert.equal(db.pragma('application_id', { simple: true }), GOVC_APPLICATION_ID);
       const tables = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").pluck().all();
-      assert.deepEqual(tables, ['audit_events', 'config', 'objects', 'refs', 'repositories', 'users']);
+      assert.deepEqual(tables, ['audit_events', 'config', 'object_bases', 'objects', 'refs', 'repositories', 'users']);
       const indexes = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'audit_events' AND sql IS NOT NULL").pluck().all();
       assert.ok(indexes.includes('audit_events_by_timestamp') && indexes.includes('audit_events_by_user'), `indexes: ${indexes.join(', ')}`);
     } finally {
@@ -62,6 +65,67 @@ describe('sqlite schema migrations', () => {
       const fresh = await store.putObject({ type: 'blob', data: Buffer.from('new\n') });
       assert.equal((await store.getEntries([fresh])).get(fresh)!.encoding, 1);
     });
+  });
+
+  it('migrates the entries of a version 4 database, deltas and their bases included, to the compact rows of version 5', async () => {
+    const path = freshPath();
+    await withStore(`sqlite://${path}`, async () => undefined);
+    rmSync(path);
+    const v4 = new Database(path);
+    migrate(v4, path, MIGRATIONS.slice(0, 4));
+    const base = Buffer.from('the base of a delta, long enough to be worth one: '.repeat(8));
+    const data = Buffer.concat([base, Buffer.from('and one more line\n')]);
+    const whole = wholeEntry(hashObject('blob', base), 'blob', base);
+    const d = createDelta(base, data)!;
+    const delta = deltaEntry(hashObject('blob', data), 'blob', data.length, whole.id, 1, d.length, deflateSync(d));
+    const tree = wholeEntry(hashObject('tree', Buffer.alloc(0)), 'tree', Buffer.alloc(0));
+    const insert = v4.prepare('INSERT INTO objects (hash, type, size, encoding, base, data) VALUES (unhex(?), ?, ?, ?, unhex(?), ?)');
+    // The delta first: a row's base may have been written after it.
+    for (const e of [delta, whole, tree]) insert.run(e.id, e.type, e.size, e.encoding, e.base, Buffer.from(e.bytes));
+    v4.close();
+    await withStore(`sqlite://${path}`, async (store) => {
+      assert.equal((await store.healthCheck()).details.schemaVersion, LATEST_SCHEMA_VERSION);
+      const entries = await store.getEntries([delta.id, whole.id, tree.id]);
+      for (const e of [delta, whole, tree]) assert.deepEqual({ ...entries.get(e.id)!, bytes: Buffer.from(entries.get(e.id)!.bytes) }, { ...e, bytes: Buffer.from(e.bytes) });
+      assert.ok(Buffer.from((await store.getObject(delta.id))!.data).equals(data));
+      assert.deepEqual(await store.statObject(tree.id), { id: tree.id, type: 'tree', size: 0 });
+      assert.deepEqual(await store.listDependents(whole.id), [delta.id]);
+      await store.deleteObject(whole.id);
+      assert.ok(Buffer.from((await store.getObject(delta.id))!.data).equals(data), 'the delta was rewritten whole before its base went');
+    });
+  });
+
+  it('refuses a write that deletes a delta base and keeps the delta; keeps a delta that comes before its base', async () => {
+    const path = freshPath();
+    const base = Buffer.from('a base for the driver-level checks\n'.repeat(6));
+    const data = Buffer.concat([base, Buffer.from('tail\n')]);
+    await withStore(`sqlite://${path}`, async (store) => {
+      const whole = wholeEntry(hashObject('blob', base), 'blob', base);
+      const d = createDelta(base, data)!;
+      const delta = deltaEntry(hashObject('blob', data), 'blob', data.length, whole.id, 1, d.length, deflateSync(d));
+      // In one write the base may come after its delta.
+      await store.driver.write([{ op: 'putObject', entry: delta }, { op: 'putObject', entry: whole }]);
+      assert.deepEqual(await store.listDependents(whole.id), [delta.id]);
+      await rejectsWithCode(store.driver.write([{ op: 'deleteObject', id: whole.id }]), 'INVALID_DATA', /delta base of/);
+      assert.ok(await store.hasObject(whole.id), 'nothing was deleted');
+      // Deleting the delta in the same write is fine, whatever the order.
+      await store.driver.write([{ op: 'deleteObject', id: whole.id }, { op: 'deleteObject', id: delta.id }]);
+      assert.deepEqual(await store.hasObjects([whole.id, delta.id]), [false, false]);
+      // A store copy may write a delta before its base, in another write: its base's id waits in object_bases.
+      await store.driver.write([{ op: 'putObject', entry: delta }]);
+      assert.equal((await store.getEntries([delta.id])).get(delta.id)!.base, whole.id);
+      assert.deepEqual(await store.listDependents(whole.id), [delta.id]);
+      await store.driver.write([{ op: 'putObject', entry: whole }]);
+      assert.ok(Buffer.from((await store.getObject(delta.id))!.data).equals(data));
+      assert.deepEqual(await store.listDependents(whole.id), [delta.id]);
+    });
+    const db = new Database(path, { readonly: true });
+    try {
+      assert.equal(db.prepare('SELECT count(*) FROM object_bases').pluck().get(), 0, 'the base came: the delta names it by row');
+      assert.equal(db.prepare('SELECT back FROM objects WHERE hash = unhex(?)').pluck().get(hashObject('blob', data)), -1);
+    } finally {
+      db.close();
+    }
   });
 
   it('applies only the pending migrations, in order, keeping data', () => {

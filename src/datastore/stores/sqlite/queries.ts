@@ -28,18 +28,29 @@ function select(head: string, conditions: SqlCondition[], tail: string, tailPara
   return { sql: `${head}${where.sql} ${tail}`, params: [...where.params, ...tailParams] };
 }
 
-/** Object ids are bytes: a hex prefix is a range of them (an odd-length prefix ends in half a byte). */
+/**
+ * Object ids are bytes: a hex prefix is a range of them (an odd-length prefix ends in half a byte).
+ * Each bound is also a bound on the ids' first 4 bytes, so the key index (object-rows.ts) finds the range;
+ * its order by those 4 bytes, then the whole id, is the order of ids.
+ */
 export function listObjectIdsQuery(range: KeyRange): SqlQuery {
   const conditions: SqlCondition[] = [];
+  const bound = (op: '>=' | '<' | '>', sql: string, value: unknown): void => {
+    conditions.push({ sql: `${KEY} ${op === '<' ? '<=' : '>='} substr(${sql}, 1, 4)`, params: [value] });
+    conditions.push({ sql: `hash ${op} ${sql}`, params: [value] });
+  };
   if (range.prefix) {
     const bytes = (hex: string) => Buffer.from(hex.length % 2 ? `${hex}0` : hex, 'hex');
-    conditions.push({ sql: 'hash >= ?', params: [bytes(range.prefix)] });
+    bound('>=', '?', bytes(range.prefix));
     const upper = hexSuccessor(range.prefix);
-    if (upper !== undefined) conditions.push({ sql: 'hash < ?', params: [bytes(upper)] });
+    if (upper !== undefined) bound('<', '?', bytes(upper));
   }
-  if (range.after !== undefined) conditions.push({ sql: 'hash > unhex(?)', params: [range.after] });
-  return select('SELECT lower(hex(hash)) FROM objects', conditions, 'ORDER BY hash LIMIT ?', [range.limit]);
+  if (range.after !== undefined) bound('>', 'unhex(?)', range.after);
+  return select('SELECT lower(hex(hash)) FROM objects', conditions, `ORDER BY ${KEY}, hash LIMIT ?`, [range.limit]);
 }
+
+/** The indexed expression of objects_by_key. */
+const KEY = 'substr(hash, 1, 4)';
 
 /** The next hex string of the same length (ab -> ac, af -> b0), or undefined after ff...f. */
 function hexSuccessor(hex: string): string | undefined {

@@ -1,20 +1,5 @@
 /** Rows as SQLite stores them and the records the core uses: ms integers for dates, JSON text for metadata, 0/1 for booleans. */
-import type { AuditEvent, JsonObject, ObjectEncoding, ObjectEntry, ObjectType, Ref, Repository, User, Visibility } from '../../types.js';
-
-export const ENTRY_COLUMNS = "lower(hex(hash)) AS hash, type, size, encoding, nullif(lower(hex(base)), '') AS base, data";
-
-export interface EntryRow {
-  hash: string;
-  type: string;
-  size: number;
-  encoding: number;
-  base: string | null;
-  data: Buffer;
-}
-
-export function entryFromRow(row: EntryRow): ObjectEntry {
-  return { id: row.hash, type: row.type as ObjectType, size: row.size, encoding: row.encoding as ObjectEncoding, base: row.base, bytes: row.data };
-}
+import type { AuditEvent, JsonObject, Ref, Repository, User, Visibility } from '../../types.js';
 
 export interface RepositoryRow {
   id: string;

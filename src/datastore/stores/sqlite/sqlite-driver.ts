@@ -19,7 +19,7 @@ import type {
 } from '../../driver.js';
 import { ClosedError, ConnectionError, DataStoreError } from '../../errors.js';
 import { ensureParentDirectory } from '../../fs-paths.js';
-import type { AuditEvent, Capabilities, ObjectEntry, ObjectStat, ObjectType, Ref, Repository, User } from '../../types.js';
+import type { AuditEvent, Capabilities, ObjectEntry, ObjectStat, Ref, Repository, User } from '../../types.js';
 import { MEMORY_PATH, SYNCHRONOUS_MODES, type SqliteSettings } from './options.js';
 import {
   countEventsQuery,
@@ -31,8 +31,8 @@ import {
   queryEventsQuery,
   type SqlQuery,
 } from './queries.js';
+import { decodeKind, entryFromRow, idParams } from './object-rows.js';
 import {
-  entryFromRow,
   eventFromRow,
   refFromRow,
   repositoryFromRow,
@@ -50,8 +50,11 @@ import { Writer } from './writer.js';
 /** SQLite's default SQLITE_MAX_LENGTH (1e9 bytes) bounds a row; leave room for the other columns. */
 const MAX_OBJECT_SIZE = 1_000_000_000 - 64 * 1024;
 
-/** Ops that Writer applies with exactly one statement. */
-const SINGLE_STATEMENT_OPS: ReadonlySet<WriteOp['op']> = new Set(['putObject', 'deleteObject', 'deleteUser', 'appendEvent', 'setConfig']);
+/** Pages of 8 KiB: the objects table's leaves waste less at their ends than with 4 KiB (bench/pack-storage: 1.321 -> 1.313x the pack). */
+const PAGE_SIZE = 8192;
+
+/** Ops that Writer applies with exactly one statement (an object's put also looks at the deltas waiting for it). */
+const SINGLE_STATEMENT_OPS: ReadonlySet<WriteOp['op']> = new Set(['deleteUser', 'appendEvent', 'setConfig']);
 
 interface OpenState {
   db: Database.Database;
@@ -110,6 +113,8 @@ export class SqliteDriver implements StoreDriver {
     try {
       if (path !== MEMORY_PATH) ensureParentDirectory(path);
       db = new Database(path, { timeout: busyTimeoutMs });
+      // A new file only (an existing one keeps its page size): fewer, fuller pages for the objects' rows.
+      db.pragma(`page_size = ${PAGE_SIZE}`);
       db.pragma(`journal_mode = ${journalMode}`);
       db.pragma(`synchronous = ${synchronous}`);
       db.pragma(`cache_size = ${cacheSize}`);
@@ -117,17 +122,20 @@ export class SqliteDriver implements StoreDriver {
       const { to } = migrate(db, path);
       const statements = prepareStatements(db);
       const writer = new Writer(statements);
-      const tx = db.transaction((ops: WriteOp[]) => {
+      const applyAll = (ops: WriteOp[]) => {
         const now = Date.now();
+        writer.begin();
         for (const op of ops) writer.apply(op, now);
-      });
+        writer.finish();
+      };
+      const tx = db.transaction(applyAll);
       this.state = {
         db,
         statements,
         cache: new StatementCache(db),
         write: (ops) => {
           // One single-statement op is atomic on its own: skip BEGIN/COMMIT (the bench's put path).
-          if (ops.length === 1 && SINGLE_STATEMENT_OPS.has(ops[0].op)) writer.apply(ops[0], Date.now());
+          if (ops.length === 1 && SINGLE_STATEMENT_OPS.has(ops[0].op)) applyAll(ops);
           // IMMEDIATE takes the write lock up front: no deadlock upgrading a read lock under concurrency.
           else tx.immediate(ops);
         },
@@ -189,7 +197,7 @@ export class SqliteDriver implements StoreDriver {
     return this.run((s) => {
       const out = new Map<string, ObjectEntry>();
       if (ids.length === 1) {
-        const row = s.statements.getEntry.get(ids[0]);
+        const row = s.statements.getEntry.get(...idParams(ids[0]));
         if (row) out.set(row.hash, entryFromRow(row));
         return out;
       }
@@ -199,12 +207,17 @@ export class SqliteDriver implements StoreDriver {
   }
 
   async listDependents(baseId: string, range: { after?: string; limit: number }): Promise<string[]> {
-    return this.run((s) => s.statements.listDependents.all(baseId, range.after ?? '', range.limit));
+    return this.run((s) => {
+      const [id] = idParams(baseId);
+      // -1: no row is a base of n -1; the deltas waiting for a base not stored are found by its id.
+      const base = s.statements.rowNumber.get(id, id) ?? -1;
+      return s.statements.listDependents.all({ base, id, after: Buffer.from(range.after ?? '', 'hex'), limit: range.limit });
+    });
   }
 
   async hasObjects(ids: string[]): Promise<boolean[]> {
     return this.run((s) => {
-      if (ids.length === 1) return [s.statements.hasObject.get(ids[0]) !== undefined];
+      if (ids.length === 1) return [s.statements.hasObject.get(...idParams(ids[0])) !== undefined];
       const found = new Set(s.statements.hasObjects.all(JSON.stringify(ids)));
       return ids.map((id) => found.has(id));
     });
@@ -212,8 +225,10 @@ export class SqliteDriver implements StoreDriver {
 
   async statObject(id: string): Promise<ObjectStat | undefined> {
     return this.run((s) => {
-      const row = s.statements.statObject.get(id);
-      return row && { id, type: row.type as ObjectType, size: row.size };
+      const kind = s.statements.statObject.get(...idParams(id));
+      if (kind === undefined) return undefined;
+      const { type, size } = decodeKind(kind, id);
+      return { id, type, size };
     });
   }
 

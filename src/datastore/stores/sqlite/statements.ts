@@ -4,28 +4,59 @@
  * StatementCache, so no call re-parses SQL after warm-up.
  */
 import type { Database, Statement } from 'better-sqlite3';
-import { ENTRY_COLUMNS, EVENT_COLUMNS, REPOSITORY_COLUMNS, USER_COLUMNS, type EntryRow } from './rows.js';
+import { DEPENDENT_ROWS, ENTRY_COLUMNS, ID_MATCH, type EntryRow } from './object-rows.js';
+import { EVENT_COLUMNS, REPOSITORY_COLUMNS, USER_COLUMNS } from './rows.js';
+
+/** The rows of the ids in a JSON array (`o`), each found through the key index. */
+const EACH_ID_ROW = 'json_each(?) j CROSS JOIN objects o ON substr(o.hash, 1, 4) = substr(unhex(j.value), 1, 4) AND o.hash = unhex(j.value)';
+
+/** The n of the base whose id bytes are :base (NULL when there is none: :base NULL, or not stored). */
+const BASE_N = '(SELECT b.n FROM objects b WHERE substr(b.hash, 1, 4) = substr(:base, 1, 4) AND b.hash = :base)';
+
+/** An entry as the parameters of insertObject and updateObject. */
+export interface ObjectParams {
+  hash: Buffer;
+  kind: number;
+  base: Buffer | null;
+  data: Buffer;
+}
 
 export function prepareStatements(db: Database) {
   return {
-    // Ids are stored as bytes (unhex) and read back as lowercase hex.
-    getEntry: db.prepare<[string], EntryRow>(`SELECT ${ENTRY_COLUMNS} FROM objects WHERE hash = unhex(?)`),
+    // Ids are stored as bytes and read back as lowercase hex; ID_MATCH takes an id's bytes twice (idParams).
+    getEntry: db.prepare<[Buffer, Buffer], EntryRow>(`SELECT ${ENTRY_COLUMNS} FROM objects o WHERE ${ID_MATCH}`),
     /** Ids as one JSON array: one statement for any batch size. */
-    getEntries: db.prepare<[string], EntryRow>(`SELECT ${ENTRY_COLUMNS} FROM objects WHERE hash IN (SELECT unhex(value) FROM json_each(?))`),
-    listDependents: db.prepare<[string, string, number], string>(
-      'SELECT lower(hex(hash)) FROM objects WHERE base = unhex(?) AND hash > unhex(?) ORDER BY hash LIMIT ?',
+    getEntries: db.prepare<[string], EntryRow>(`SELECT ${ENTRY_COLUMNS} FROM ${EACH_ID_ROW}`),
+    /** Named: base (n, or -1 when the base is not stored), id (the base's bytes), after (id bytes), limit. */
+    listDependents: db.prepare<[{ base: number; id: Buffer; after: Buffer; limit: number }], string>(
+      `SELECT lower(hex(hash)) FROM (${DEPENDENT_ROWS} UNION ALL SELECT o.hash, o.n FROM object_bases p JOIN objects o ON o.n = p.n WHERE p.base = :id)
+        WHERE hash > :after ORDER BY hash LIMIT :limit`,
     ).pluck(),
-    hasObject: db.prepare<[string], number>('SELECT 1 FROM objects WHERE hash = unhex(?)').pluck(),
-    hasObjects: db.prepare<[string], string>('SELECT lower(hex(hash)) FROM objects WHERE hash IN (SELECT unhex(value) FROM json_each(?))').pluck(),
-    statObject: db.prepare<[string], { type: string; size: number }>('SELECT type, size FROM objects WHERE hash = unhex(?)'),
-    insertObject: db.prepare<[string, string, number, Buffer, number, string | null]>(
-      'INSERT OR IGNORE INTO objects (hash, type, size, data, encoding, base) VALUES (unhex(?), ?, ?, ?, ?, unhex(?))',
+    rowNumber: db.prepare<[Buffer, Buffer], number>(`SELECT n FROM objects WHERE ${ID_MATCH}`).pluck(),
+    hasObject: db.prepare<[Buffer, Buffer], number>(`SELECT 1 FROM objects WHERE ${ID_MATCH}`).pluck(),
+    hasObjects: db.prepare<[string], string>(`SELECT lower(hex(o.hash)) FROM ${EACH_ID_ROW}`).pluck(),
+    statObject: db.prepare<[Buffer, Buffer], number>(`SELECT kind FROM objects WHERE ${ID_MATCH}`).pluck(),
+    // The base's n is looked up in the same statement; a delta whose base is not stored gets a NULL back
+    // (Writer keeps its base's id in object_bases). A new row's n is the one SQLite would give it (the
+    // largest + 1), named here so that back can be computed from it.
+    insertObject: db.prepare<[ObjectParams]>(
+      `INSERT INTO objects (n, hash, kind, back, data)
+       SELECT next.n, :hash, :kind, next.n - ${BASE_N}, :data FROM (SELECT coalesce((SELECT n FROM objects ORDER BY n DESC LIMIT 1), 0) + 1 AS n) next
+        WHERE NOT EXISTS (SELECT 1 FROM objects WHERE substr(hash, 1, 4) = substr(:hash, 1, 4) AND hash = :hash)`,
     ),
-    replaceObject: db.prepare<[string, string, number, Buffer, number, string | null]>(
-      `INSERT INTO objects (hash, type, size, data, encoding, base) VALUES (unhex(?), ?, ?, ?, ?, unhex(?))
-       ON CONFLICT (hash) DO UPDATE SET type = excluded.type, size = excluded.size, data = excluded.data, encoding = excluded.encoding, base = excluded.base`,
+    updateObject: db.prepare<[ObjectParams]>(
+      `UPDATE objects SET kind = :kind, back = n - ${BASE_N}, data = :data WHERE substr(hash, 1, 4) = substr(:hash, 1, 4) AND hash = :hash`,
     ),
-    deleteObject: db.prepare<[string]>('DELETE FROM objects WHERE hash = unhex(?)'),
+    deleteRow: db.prepare<[number]>('DELETE FROM objects WHERE n = ?'),
+    backOf: db.prepare<[number], number | null>('SELECT back FROM objects WHERE n = ?').pluck(),
+    insertPendingBase: db.prepare<[number, Buffer]>('INSERT OR REPLACE INTO object_bases (n, base) VALUES (?, ?)'),
+    deletePendingBase: db.prepare<[number]>('DELETE FROM object_bases WHERE n = ?'),
+    pendingOn: db.prepare<[Buffer], number>('SELECT n FROM object_bases WHERE base = ?').pluck(),
+    /** Named: n (the waiting delta's row), base (the base's row). */
+    resolvePendingBase: db.prepare<[{ n: number; base: number }]>(
+      'UPDATE objects SET back = :n - :base WHERE n = :n',
+    ),
+    dependentOf: db.prepare<[{ base: number }], string>(`SELECT lower(hex(hash)) FROM (${DEPENDENT_ROWS}) LIMIT 1`).pluck(),
     countObjects: db.prepare<[], number>('SELECT count(*) FROM objects').pluck(),
     storageBytes: db.prepare<[], number>('SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()').pluck(),
 

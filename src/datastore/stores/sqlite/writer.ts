@@ -6,6 +6,9 @@
  */
 import type { PutMode, WriteOp } from '../../driver.js';
 import { checkPut, recordError } from '../../conflicts.js';
+import { IntegrityError } from '../../errors.js';
+import type { ObjectEntry } from '../../types.js';
+import { encodeKind, idParams } from './object-rows.js';
 import { planRefUpdates } from '../../refs.js';
 import type { Ref, RefUpdate, Repository, User } from '../../types.js';
 import { eventToRow, refFromRow, repositoryToRow, userToRow, type RefRow } from './rows.js';
@@ -17,19 +20,62 @@ function toBuffer(data: Uint8Array): Buffer {
 }
 
 export class Writer {
+  /** Row numbers deleted by this write: no row may still name one as its base when it ends. */
+  private deleted: number[] = [];
+
   constructor(private readonly s: Statements) {}
+
+  /** Before the ops of one write. */
+  begin(): void {
+    this.deleted = [];
+  }
+
+  /** After the ops of one write, inside its transaction: a throw rolls the write back. */
+  finish(): void {
+    for (const n of this.deleted) {
+      const dependent = this.s.dependentOf.get({ base: n });
+      if (dependent !== undefined) {
+        throw new IntegrityError(`a deleted object is the delta base of ${dependent}, which is still stored; nothing was written`, { id: dependent });
+      }
+    }
+  }
+
+  /**
+   * Writes one entry. A delta whose base is not stored (yet: a store copy may bring deltas first) keeps
+   * the base's id in object_bases until the base comes; an object that comes is the base of those.
+   */
+  private putObject(e: ObjectEntry, replace: boolean): void {
+    const s = this.s;
+    const hash = Buffer.from(e.id, 'hex');
+    const base = e.base === null ? null : Buffer.from(e.base, 'hex');
+    const params = { hash, kind: encodeKind(e.type, e.size, e.encoding), base, data: toBuffer(e.bytes) };
+    const replaced = replace && s.updateObject.run(params).changes > 0;
+    if (!replaced && s.insertObject.run(params).changes === 0) return;
+    const n = s.rowNumber.get(hash, hash)!;
+    if (replaced) s.deletePendingBase.run(n);
+    if (base !== null && s.backOf.get(n) === null) s.insertPendingBase.run(n, base);
+    if (replaced) return;
+    for (const waiting of s.pendingOn.all(hash)) {
+      s.resolvePendingBase.run({ n: waiting, base: n });
+      s.deletePendingBase.run(waiting);
+    }
+  }
 
   apply(op: WriteOp, now: number): void {
     const s = this.s;
     switch (op.op) {
       case 'putObject': {
-        const e = op.entry;
-        (op.replace ? s.replaceObject : s.insertObject).run(e.id, e.type, e.size, toBuffer(e.bytes), e.encoding, e.base);
+        this.putObject(op.entry, op.replace ?? false);
         return;
       }
-      case 'deleteObject':
-        s.deleteObject.run(op.id);
+      case 'deleteObject': {
+        const n = s.rowNumber.get(...idParams(op.id));
+        if (n === undefined) return;
+        if (s.dependentOf.get({ base: n }) !== undefined) this.deleted.push(n);
+        s.deleteRow.run(n);
+        s.deletePendingBase.run(n);
         return;
+      }
       case 'updateRefs':
         return this.updateRefs(op.repositoryId, op.updates);
       case 'putRepository':
