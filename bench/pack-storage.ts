@@ -5,6 +5,12 @@
  *   npx tsc -p . && node dist/bench/pack-storage.js [--stores sqlite,postgres,lmdb,rocksdb,redis]
  *     [--commits 20000] [--files 400] [--runs 3] [--big-pack-mb 256] [--keep] [--json]
  *     [--no-index] [--redis-appendfsync everysec|always|no] [--postgres-url postgres://postgres@127.0.0.1:5432/test]
+ *     [--only import] [--cli path/to/other/dist/src/cli/main.js]
+ *
+ * `--only import` runs git index-pack and each store's import (and its stored
+ * bytes) and nothing else: no large pack, no servers. `--cli` imports with
+ * another build's CLI (e.g. a worktree of the main branch), to compare builds
+ * on the same machine in turn.
  *
  * On two cores, --commits 30000 (225,000 objects, a 256 MiB large pack, all
  * five stores) took 32 minutes, PostgreSQL's import the longest step; the
@@ -65,9 +71,13 @@ const OPTS = {
   json: flag('json'),
   index: !flag('no-index'),
   redisFsync: arg('redis-appendfsync', 'everysec'),
+  only: arg('only', 'all'),
+  cli: arg('cli', CLI),
   postgresUrl: arg('postgres-url', process.env.GOVC_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test'),
 };
 for (const s of OPTS.stores) if (!STORES.includes(s)) throw new Error(`unknown store ${s}; known: ${STORES.join(', ')}`);
+if (!['all', 'import'].includes(OPTS.only)) throw new Error('--only must be import (or all, the default)');
+const importOnly = OPTS.only === 'import';
 if (!['everysec', 'always', 'no'].includes(OPTS.redisFsync)) throw new Error('--redis-appendfsync must be everysec, always or no');
 
 const log = (line: string) => process.stderr.write(`[pack-storage ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
@@ -340,7 +350,7 @@ async function benchStore(kind: StoreKind, ctx: Context): Promise<StoreResult> {
   try {
     const redisBefore = setup.redis ? Number((await redisInfo(setup.uri, 'memory')).used_memory) : 0;
     const imported = await step('import', async () => {
-      const args = [CLI, 'repo', 'import', ctx.history.repo, '--store', setup.uri, '--name', 'repo', ...(OPTS.index ? [] : ['--no-index'])];
+      const args = [OPTS.cli, 'repo', 'import', ctx.history.repo, '--store', setup.uri, '--name', 'repo', ...(OPTS.index ? [] : ['--no-index'])];
       const r = await run(process.execPath, args, { cwd: ctx.work, timeoutMs: 90 * 60_000 });
       const m = /(\d+) of (\d+) objects added/.exec(r.stdout);
       if (!m || Number(m[1]) !== ctx.history.objects) throw new Error(`expected ${ctx.history.objects} objects added; govc said: ${r.stdout.trim()} ${r.stderr.trim()}`);
@@ -358,6 +368,7 @@ async function benchStore(kind: StoreKind, ctx: Context): Promise<StoreResult> {
       s.ratio = ratio(s.bytes, ctx.history.packBytes);
       result.stored = s;
     });
+    if (importOnly) return result;
     govc = await step('serve', () => govcServe(setup.uri, ctx.work));
     if (!govc) return result;
     const token = govc.token;
@@ -480,7 +491,7 @@ function report(ctx: Context, results: StoreResult[], totalMs: number, reused: {
   const out: string[] = [];
   const p = (s = '') => out.push(s);
   p(`repository: ${h.commits} commits, ${h.objects} objects, ${h.refs} refs; pack after git gc ${mib(h.packBytes)} (${h.packBytes} bytes)`);
-  p(`large pack: --big-pack-mb ${OPTS.bigPackMb}: ${ctx.big.objects} objects, pack ${mib(ctx.big.packBytes)} (incompressible blobs)`);
+  if (!importOnly) p(`large pack: --big-pack-mb ${OPTS.bigPackMb}: ${ctx.big.objects} objects, pack ${mib(ctx.big.packBytes)} (incompressible blobs)`);
   p(`git index-pack of the pack: ${secs(ctx.indexPack.defaultMs)} (default threads), ${secs(ctx.indexPack.threads1Ms)} (--threads=1); medians of ${OPTS.runs}`);
   p(`import: govc repo import${OPTS.index ? ' (with the commit index, the default)' : ' --no-index'}; redis appendfsync ${OPTS.redisFsync}`);
   for (const r of results) {
@@ -537,7 +548,8 @@ async function main(): Promise<void> {
     if (!history.reused) madeCaches.push(join(cacheRoot, historyKey));
     log(history.reused ? 'repository reused from the cache' : `repository generated in ${secs(history.ms)}`);
     const bigKey = `big-${OPTS.bigPackMb}mib-v1`;
-    const big = await cached(cacheRoot, bigKey, env, (repo) => generateBig(repo, env, OPTS.bigPackMb));
+    // --only import needs no large pack: the history stands in for it (never used).
+    const big = importOnly ? history : await cached(cacheRoot, bigKey, env, (repo) => generateBig(repo, env, OPTS.bigPackMb));
     if (!big.reused) madeCaches.push(join(cacheRoot, bigKey));
     log(big.reused ? 'large pack reused from the cache' : `large pack generated in ${secs(big.ms)}`);
     const historyInfo = { ...packInfo(history.repo, env), repo: history.repo };
@@ -546,13 +558,17 @@ async function main(): Promise<void> {
 
     // git's servers serve hard-linked copies (same pack files).
     const served = join(work, 'served');
-    mkdirSync(served);
-    execFileSync('git', ['clone', '-q', '--mirror', '--local', history.repo, join(served, 'repo.git')], { env });
-    execFileSync('git', ['clone', '-q', '--mirror', '--local', big.repo, join(served, 'big.git')], { env });
     const tenRepo = join(work, 'ten.git');
-    execFileSync('git', ['clone', '-q', '--mirror', '--local', history.repo, tenRepo], { env });
-    const oldTip = execFileSync('git', ['rev-parse', 'refs/heads/main'], { cwd: tenRepo, env }).toString().trim();
-    const tip = await addCommits(tenRepo, env, 10);
+    let tip = '';
+    let oldTip = '';
+    if (!importOnly) {
+      mkdirSync(served);
+      execFileSync('git', ['clone', '-q', '--mirror', '--local', history.repo, join(served, 'repo.git')], { env });
+      execFileSync('git', ['clone', '-q', '--mirror', '--local', big.repo, join(served, 'big.git')], { env });
+      execFileSync('git', ['clone', '-q', '--mirror', '--local', history.repo, tenRepo], { env });
+      oldTip = execFileSync('git', ['rev-parse', 'refs/heads/main'], { cwd: tenRepo, env }).toString().trim();
+      tip = await addCommits(tenRepo, env, 10);
+    }
 
     log(`git index-pack, ${OPTS.runs} runs each...`);
     const scratch = join(work, 'index-pack');
@@ -572,9 +588,11 @@ async function main(): Promise<void> {
     }
     rmSync(scratch, { recursive: true, force: true });
 
-    const daemon = await gitDaemon(served, env);
+    // --only import starts no server: the context's daemon and backend are never used then.
+    const none = { url: '', pid: 0, stop: async () => undefined, close: async () => undefined };
+    const daemon = importOnly ? none : await gitDaemon(served, env);
     stops.push(() => daemon.stop());
-    const backend = await httpBackend(served);
+    const backend = importOnly ? none : await httpBackend(served);
     stops.push(() => backend.close());
 
     const ctx: Context = {
