@@ -25,7 +25,10 @@ export interface PackedObject {
 export interface PackEntriesOptions {
   /** Resolve and hash every object against its id (a pack whose ids nobody checked yet). */
   verify: boolean;
+  /** Objects looked up in the store at a time (and between progress reports); default 1000. */
   batchSize?: number;
+  /** Most entries in one write (default `batchSize`), and most bytes (default 32 MiB). */
+  maxBatchEntries?: number;
   maxBatchBytes?: number;
   onProgress?: ProgressListener;
 }
@@ -62,6 +65,7 @@ export async function storePackEntries(store: DataStore, reader: PackReader, obj
   /** Position of a base -> positions of the deltas waiting for it. */
   const waiting = new Map<number, number[]>();
   const batchSize = options.batchSize ?? 1000;
+  const maxBatchEntries = options.maxBatchEntries ?? batchSize;
   const maxBatchBytes = options.maxBatchBytes ?? 32 << 20;
   let batch: Pending[] = [];
   let batchBytes = 0;
@@ -128,7 +132,7 @@ export async function storePackEntries(store: DataStore, reader: PackReader, obj
     state[p.pos] = WRITTEN;
     batch.push(p);
     batchBytes += p.zlib.byteLength;
-    if (batch.length >= batchSize || batchBytes >= maxBatchBytes) await flush();
+    if (batch.length >= maxBatchEntries || batchBytes >= maxBatchBytes) await flush();
   };
 
   /** `pos` is now written or stored: write what waited on it, and what waited on those. */
