@@ -3,7 +3,12 @@
  * scans of a pack cost one read per window, not per object, and memory stays
  * bounded by the window (plus any single larger read).
  */
-import type { FileHandle } from 'node:fs/promises';
+/** What the pack reader needs of a file: a FileHandle, or a worker thread's view of the same descriptor. */
+export interface PackFile {
+  readonly fd: number;
+  read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+  close(): Promise<void>;
+}
 
 export class FileWindow {
   private buf: Buffer;
@@ -11,7 +16,7 @@ export class FileWindow {
   private end = 0;
 
   constructor(
-    private readonly handle: FileHandle,
+    private readonly handle: PackFile,
     readonly size: number,
     private readonly windowSize = 1 << 20,
   ) {
