@@ -522,9 +522,13 @@ function report(ctx: Context, results: StoreResult[], totalMs: number, reused: {
     for (const [stepName, e] of Object.entries(r.errors)) p(`  FAILED ${stepName}: ${e}`);
   }
   p();
-  p(`summary (govc ÷ git; ${h.objects} objects, pack ${mib(h.packBytes)}; large pack ${mib(ctx.big.packBytes)}; total ${secs(totalMs)}):`);
+  p(`summary (govc ÷ git; ${h.objects} objects, pack ${mib(h.packBytes)}${importOnly ? '' : `; large pack ${mib(ctx.big.packBytes)}`}; total ${secs(totalMs)}):`);
   const f = (x: number | undefined, suffix = 'x') => (x === undefined ? 'failed' : `${x.toFixed(2)}${suffix}`);
   for (const r of results) {
+    if (importOnly) {
+      p(`  ${r.store.padEnd(9)} stored ${f(r.stored?.ratio)} pack | import ${f(r.import?.ratio)} index-pack (${f(r.import?.ratioThreads1)} -t1)`);
+      continue;
+    }
     p(
       `  ${r.store.padEnd(9)} stored ${f(r.stored?.ratio)} pack | import ${f(r.import?.ratio)} index-pack (${f(r.import?.ratioThreads1)} -t1) | clone ${f(r.clone?.ratioDaemon)} daemon, ${f(r.clone?.ratioHttpBackend)} http-backend` +
         ` | push10 ${f(r.push10?.ratio)} | fetch10 ${f(r.fetch10?.ratioDaemon)} daemon | peak RSS push ${r.bigPush ? mib(r.bigPush.govcPeakRss) : 'failed'}, clone ${r.bigClone ? mib(r.bigClone.govcPeakRss) : 'failed'}` +
@@ -551,10 +555,10 @@ async function main(): Promise<void> {
     // --only import needs no large pack: the history stands in for it (never used).
     const big = importOnly ? history : await cached(cacheRoot, bigKey, env, (repo) => generateBig(repo, env, OPTS.bigPackMb));
     if (!big.reused) madeCaches.push(join(cacheRoot, bigKey));
-    log(big.reused ? 'large pack reused from the cache' : `large pack generated in ${secs(big.ms)}`);
+    if (!importOnly) log(big.reused ? 'large pack reused from the cache' : `large pack generated in ${secs(big.ms)}`);
     const historyInfo = { ...packInfo(history.repo, env), repo: history.repo };
     const bigInfo = { ...packInfo(big.repo, env), repo: big.repo };
-    log(`repository: ${historyInfo.commits} commits, ${historyInfo.objects} objects, pack ${mib(historyInfo.packBytes)}; large pack ${mib(bigInfo.packBytes)}`);
+    log(`repository: ${historyInfo.commits} commits, ${historyInfo.objects} objects, pack ${mib(historyInfo.packBytes)}${importOnly ? '' : `; large pack ${mib(bigInfo.packBytes)}`}`);
 
     // git's servers serve hard-linked copies (same pack files).
     const served = join(work, 'served');
