@@ -5,7 +5,12 @@
  *   npx tsc -p . && node dist/bench/pack-storage.js [--stores sqlite,postgres,lmdb,rocksdb,redis]
  *     [--commits 20000] [--files 400] [--runs 3] [--big-pack-mb 256] [--keep] [--json]
  *     [--no-index] [--redis-appendfsync everysec|always|no] [--postgres-url postgres://postgres@127.0.0.1:5432/test]
- *     [--only stored]
+ *     [--only import] [--cli path/to/other/dist/src/cli/main.js]
+ *
+ * `--only import` runs git index-pack and each store's import (and its stored
+ * bytes) and nothing else: no large pack, no servers. `--cli` imports with
+ * another build's CLI (e.g. a worktree of the main branch), to compare builds
+ * on the same machine in turn.
  *
  * On two cores, --commits 30000 (225,000 objects, a 256 MiB large pack, all
  * five stores) took 32 minutes, PostgreSQL's import the longest step; the
@@ -35,8 +40,6 @@
  *    per-request processes (sum of their RSS, sampled every 25 ms); and the
  *    sampled peak RssAnon of both (RSS counts git's mmapped pack pages, RssAnon does not)
  * A failing step of one store is reported with its error; the others go on.
- * `--only stored` runs the import and the stored bytes alone (no large pack,
- * no index-pack, no servers): a few minutes, for work on a store's layout.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -68,11 +71,13 @@ const OPTS = {
   json: flag('json'),
   index: !flag('no-index'),
   redisFsync: arg('redis-appendfsync', 'everysec'),
-  postgresUrl: arg('postgres-url', process.env.GOVC_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test'),
   only: arg('only', 'all'),
+  cli: arg('cli', CLI),
+  postgresUrl: arg('postgres-url', process.env.GOVC_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test'),
 };
-if (!['all', 'stored'].includes(OPTS.only)) throw new Error('--only must be all or stored');
 for (const s of OPTS.stores) if (!STORES.includes(s)) throw new Error(`unknown store ${s}; known: ${STORES.join(', ')}`);
+if (!['all', 'import'].includes(OPTS.only)) throw new Error('--only must be import (or all, the default)');
+const importOnly = OPTS.only === 'import';
 if (!['everysec', 'always', 'no'].includes(OPTS.redisFsync)) throw new Error('--redis-appendfsync must be everysec, always or no');
 
 const log = (line: string) => process.stderr.write(`[pack-storage ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
@@ -176,8 +181,8 @@ interface StoreSetup {
   teardown(): Promise<void>;
 }
 
-async function setupStore(kind: StoreKind, work: string): Promise<StoreSetup> {
-  const dir = join(work, 'stores', kind);
+async function setupStore(kind: StoreKind, ctx: Context): Promise<StoreSetup> {
+  const dir = join(ctx.work, 'stores', kind);
   mkdirSync(dir, { recursive: true });
   const removeDir = async () => {
     if (!OPTS.keep) rmSync(dir, { recursive: true, force: true });
@@ -323,37 +328,6 @@ function memoryFigure(govcMs: number, daemonMs: number, govcPeakRss: number, gov
   };
 }
 
-/** `govc repo import` of the history repository into the store; throws unless every object was added. */
-async function importHistory(uri: string, history: PackInfo & { repo: string }, work: string): Promise<{ r: RunResult; m: RegExpExecArray }> {
-  const args = [CLI, 'repo', 'import', history.repo, '--store', uri, '--name', 'repo', ...(OPTS.index ? [] : ['--no-index'])];
-  const r = await run(process.execPath, args, { cwd: work, timeoutMs: 90 * 60_000 });
-  const m = /(\d+) of (\d+) objects added/.exec(r.stdout);
-  if (!m || Number(m[1]) !== history.objects) throw new Error(`expected ${history.objects} objects added; govc said: ${r.stdout.trim()} ${r.stderr.trim()}`);
-  return { r, m };
-}
-
-/** `--only stored`: each store's import and stored bytes, printed as they come. */
-async function storedOnly(history: PackInfo & { repo: string }, work: string): Promise<void> {
-  const out = [`repository: ${history.commits} commits, ${history.objects} objects; pack after git gc ${mib(history.packBytes)} (${history.packBytes} bytes)`];
-  for (const kind of OPTS.stores) {
-    const setup = await setupStore(kind, work);
-    try {
-      const redisBefore = setup.redis ? Number((await redisInfo(setup.uri, 'memory')).used_memory) : 0;
-      const { r } = await importHistory(setup.uri, history, work);
-      const s = await storedBytes(kind, setup, redisBefore);
-      s.ratio = ratio(s.bytes, history.packBytes);
-      const line = `${kind.padEnd(9)} stored ${mib(s.bytes).padStart(11)}  ${s.ratio.toFixed(2)}x the pack  (import ${secs(r.ms)})  ${s.measure}  ${JSON.stringify(s.detail)}`;
-      log(line);
-      out.push(line);
-    } catch (err) {
-      out.push(`${kind.padEnd(9)} FAILED: ${errText(err)}`);
-    } finally {
-      await setup.teardown();
-    }
-  }
-  process.stdout.write(out.join('\n') + '\n');
-}
-
 async function benchStore(kind: StoreKind, ctx: Context): Promise<StoreResult> {
   const result: StoreResult = { store: kind, uri: '', errors: {} };
   const step = async <T>(name: string, fn: () => Promise<T>): Promise<T | undefined> => {
@@ -369,14 +343,17 @@ async function benchStore(kind: StoreKind, ctx: Context): Promise<StoreResult> {
       return undefined;
     }
   };
-  const setup = await step('setup', () => setupStore(kind, ctx.work));
+  const setup = await step('setup', () => setupStore(kind, ctx));
   if (!setup) return result;
   result.uri = setup.uri;
   let govc: GovcServer | undefined;
   try {
     const redisBefore = setup.redis ? Number((await redisInfo(setup.uri, 'memory')).used_memory) : 0;
     const imported = await step('import', async () => {
-      const { r, m } = await importHistory(setup.uri, ctx.history, ctx.work);
+      const args = [OPTS.cli, 'repo', 'import', ctx.history.repo, '--store', setup.uri, '--name', 'repo', ...(OPTS.index ? [] : ['--no-index'])];
+      const r = await run(process.execPath, args, { cwd: ctx.work, timeoutMs: 90 * 60_000 });
+      const m = /(\d+) of (\d+) objects added/.exec(r.stdout);
+      if (!m || Number(m[1]) !== ctx.history.objects) throw new Error(`expected ${ctx.history.objects} objects added; govc said: ${r.stdout.trim()} ${r.stderr.trim()}`);
       result.import = {
         ms: r.ms,
         ratio: ratio(r.ms, ctx.indexPack.defaultMs),
@@ -391,6 +368,7 @@ async function benchStore(kind: StoreKind, ctx: Context): Promise<StoreResult> {
       s.ratio = ratio(s.bytes, ctx.history.packBytes);
       result.stored = s;
     });
+    if (importOnly) return result;
     govc = await step('serve', () => govcServe(setup.uri, ctx.work));
     if (!govc) return result;
     const token = govc.token;
@@ -513,7 +491,7 @@ function report(ctx: Context, results: StoreResult[], totalMs: number, reused: {
   const out: string[] = [];
   const p = (s = '') => out.push(s);
   p(`repository: ${h.commits} commits, ${h.objects} objects, ${h.refs} refs; pack after git gc ${mib(h.packBytes)} (${h.packBytes} bytes)`);
-  p(`large pack: --big-pack-mb ${OPTS.bigPackMb}: ${ctx.big.objects} objects, pack ${mib(ctx.big.packBytes)} (incompressible blobs)`);
+  if (!importOnly) p(`large pack: --big-pack-mb ${OPTS.bigPackMb}: ${ctx.big.objects} objects, pack ${mib(ctx.big.packBytes)} (incompressible blobs)`);
   p(`git index-pack of the pack: ${secs(ctx.indexPack.defaultMs)} (default threads), ${secs(ctx.indexPack.threads1Ms)} (--threads=1); medians of ${OPTS.runs}`);
   p(`import: govc repo import${OPTS.index ? ' (with the commit index, the default)' : ' --no-index'}; redis appendfsync ${OPTS.redisFsync}`);
   for (const r of results) {
@@ -544,9 +522,13 @@ function report(ctx: Context, results: StoreResult[], totalMs: number, reused: {
     for (const [stepName, e] of Object.entries(r.errors)) p(`  FAILED ${stepName}: ${e}`);
   }
   p();
-  p(`summary (govc ÷ git; ${h.objects} objects, pack ${mib(h.packBytes)}; large pack ${mib(ctx.big.packBytes)}; total ${secs(totalMs)}):`);
+  p(`summary (govc ÷ git; ${h.objects} objects, pack ${mib(h.packBytes)}${importOnly ? '' : `; large pack ${mib(ctx.big.packBytes)}`}; total ${secs(totalMs)}):`);
   const f = (x: number | undefined, suffix = 'x') => (x === undefined ? 'failed' : `${x.toFixed(2)}${suffix}`);
   for (const r of results) {
+    if (importOnly) {
+      p(`  ${r.store.padEnd(9)} stored ${f(r.stored?.ratio)} pack | import ${f(r.import?.ratio)} index-pack (${f(r.import?.ratioThreads1)} -t1)`);
+      continue;
+    }
     p(
       `  ${r.store.padEnd(9)} stored ${f(r.stored?.ratio)} pack | import ${f(r.import?.ratio)} index-pack (${f(r.import?.ratioThreads1)} -t1) | clone ${f(r.clone?.ratioDaemon)} daemon, ${f(r.clone?.ratioHttpBackend)} http-backend` +
         ` | push10 ${f(r.push10?.ratio)} | fetch10 ${f(r.fetch10?.ratioDaemon)} daemon | peak RSS push ${r.bigPush ? mib(r.bigPush.govcPeakRss) : 'failed'}, clone ${r.bigClone ? mib(r.bigClone.govcPeakRss) : 'failed'}` +
@@ -569,24 +551,28 @@ async function main(): Promise<void> {
     const history = await cached(cacheRoot, historyKey, env, (repo) => generateHistory(repo, env, { commits: OPTS.commits, files: OPTS.files }));
     if (!history.reused) madeCaches.push(join(cacheRoot, historyKey));
     log(history.reused ? 'repository reused from the cache' : `repository generated in ${secs(history.ms)}`);
-    if (OPTS.only === 'stored') return await storedOnly({ ...packInfo(history.repo, env), repo: history.repo }, work);
     const bigKey = `big-${OPTS.bigPackMb}mib-v1`;
-    const big = await cached(cacheRoot, bigKey, env, (repo) => generateBig(repo, env, OPTS.bigPackMb));
+    // --only import needs no large pack: the history stands in for it (never used).
+    const big = importOnly ? history : await cached(cacheRoot, bigKey, env, (repo) => generateBig(repo, env, OPTS.bigPackMb));
     if (!big.reused) madeCaches.push(join(cacheRoot, bigKey));
-    log(big.reused ? 'large pack reused from the cache' : `large pack generated in ${secs(big.ms)}`);
+    if (!importOnly) log(big.reused ? 'large pack reused from the cache' : `large pack generated in ${secs(big.ms)}`);
     const historyInfo = { ...packInfo(history.repo, env), repo: history.repo };
     const bigInfo = { ...packInfo(big.repo, env), repo: big.repo };
-    log(`repository: ${historyInfo.commits} commits, ${historyInfo.objects} objects, pack ${mib(historyInfo.packBytes)}; large pack ${mib(bigInfo.packBytes)}`);
+    log(`repository: ${historyInfo.commits} commits, ${historyInfo.objects} objects, pack ${mib(historyInfo.packBytes)}${importOnly ? '' : `; large pack ${mib(bigInfo.packBytes)}`}`);
 
     // git's servers serve hard-linked copies (same pack files).
     const served = join(work, 'served');
-    mkdirSync(served);
-    execFileSync('git', ['clone', '-q', '--mirror', '--local', history.repo, join(served, 'repo.git')], { env });
-    execFileSync('git', ['clone', '-q', '--mirror', '--local', big.repo, join(served, 'big.git')], { env });
     const tenRepo = join(work, 'ten.git');
-    execFileSync('git', ['clone', '-q', '--mirror', '--local', history.repo, tenRepo], { env });
-    const oldTip = execFileSync('git', ['rev-parse', 'refs/heads/main'], { cwd: tenRepo, env }).toString().trim();
-    const tip = await addCommits(tenRepo, env, 10);
+    let tip = '';
+    let oldTip = '';
+    if (!importOnly) {
+      mkdirSync(served);
+      execFileSync('git', ['clone', '-q', '--mirror', '--local', history.repo, join(served, 'repo.git')], { env });
+      execFileSync('git', ['clone', '-q', '--mirror', '--local', big.repo, join(served, 'big.git')], { env });
+      execFileSync('git', ['clone', '-q', '--mirror', '--local', history.repo, tenRepo], { env });
+      oldTip = execFileSync('git', ['rev-parse', 'refs/heads/main'], { cwd: tenRepo, env }).toString().trim();
+      tip = await addCommits(tenRepo, env, 10);
+    }
 
     log(`git index-pack, ${OPTS.runs} runs each...`);
     const scratch = join(work, 'index-pack');
@@ -606,9 +592,11 @@ async function main(): Promise<void> {
     }
     rmSync(scratch, { recursive: true, force: true });
 
-    const daemon = await gitDaemon(served, env);
+    // --only import starts no server: the context's daemon and backend are never used then.
+    const none = { url: '', pid: 0, stop: async () => undefined, close: async () => undefined };
+    const daemon = importOnly ? none : await gitDaemon(served, env);
     stops.push(() => daemon.stop());
-    const backend = await httpBackend(served);
+    const backend = importOnly ? none : await httpBackend(served);
     stops.push(() => backend.close());
 
     const ctx: Context = {

@@ -2,6 +2,13 @@
 export class ByteLru<K, V extends { byteLength: number }> {
   private readonly map = new Map<K, V>();
   private bytes = 0;
+  /**
+   * Walks the map oldest first, kept between evictions. A fresh walk per
+   * eviction would step over every entry deleted since the map last rehashed
+   * (V8 leaves holes), which made a full cache's set() cost grow with its size.
+   * Everything it has passed was evicted, so every live entry lies ahead of it.
+   */
+  private oldest: Iterator<[K, V]> | undefined;
   /** Entries pushed out to stay within maxBytes. */
   evictions = 0;
 
@@ -25,12 +32,18 @@ export class ByteLru<K, V extends { byteLength: number }> {
     }
     this.map.set(key, value);
     this.bytes += value.byteLength;
-    for (const [k, v] of this.map) {
-      if (this.bytes <= this.maxBytes) break;
-      this.map.delete(k);
-      this.bytes -= v.byteLength;
-      this.evictions++;
-    }
+    while (this.bytes > this.maxBytes) this.evictOldest();
+  }
+
+  private evictOldest(): void {
+    this.oldest ??= this.map.entries();
+    let next = this.oldest.next();
+    // A walk that reached the end stays ended, even for entries added since: start another.
+    if (next.done) next = (this.oldest = this.map.entries()).next();
+    const [k, v] = next.value as [K, V];
+    this.map.delete(k);
+    this.bytes -= v.byteLength;
+    this.evictions++;
   }
 
   delete(key: K): void {
@@ -42,6 +55,7 @@ export class ByteLru<K, V extends { byteLength: number }> {
 
   clear(): void {
     this.map.clear();
+    this.oldest = undefined;
     this.bytes = 0;
   }
 }

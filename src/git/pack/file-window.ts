@@ -3,7 +3,12 @@
  * scans of a pack cost one read per window, not per object, and memory stays
  * bounded by the window (plus any single larger read).
  */
-import type { FileHandle } from 'node:fs/promises';
+/** What the pack reader needs of a file: a FileHandle, or a worker thread's view of the same descriptor. */
+export interface PackFile {
+  readonly fd: number;
+  read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+  close(): Promise<void>;
+}
 
 export class FileWindow {
   private buf: Buffer;
@@ -11,7 +16,7 @@ export class FileWindow {
   private end = 0;
 
   constructor(
-    private readonly handle: FileHandle,
+    private readonly handle: PackFile,
     readonly size: number,
     private readonly windowSize = 1 << 20,
   ) {
@@ -25,7 +30,9 @@ export class FileWindow {
   async read(offset: number, length: number): Promise<Buffer> {
     length = Math.max(0, Math.min(length, this.size - offset));
     if (offset >= this.start && offset + length <= this.end) return this.buf.subarray(offset - this.start, offset - this.start + length);
-    if (length > this.windowSize) {
+    // Behind the window is a jump back (a delta's base), not the scan going on: read just those bytes and
+    // keep the window where the scan is, else each base costs two window fills, there and back.
+    if (length > this.windowSize || (offset < this.start && this.end > 0)) {
       const out = Buffer.allocUnsafe(length);
       await this.fill(out, offset, length);
       return out;
@@ -40,7 +47,7 @@ export class FileWindow {
   /** Like read, but the bytes are the caller's own, never the window's: copied at most once. */
   async readOwned(offset: number, length: number): Promise<Buffer> {
     const bytes = await this.read(offset, length);
-    return length > this.windowSize ? bytes : Buffer.from(bytes);
+    return bytes.buffer === this.buf.buffer ? Buffer.from(bytes) : bytes;
   }
 
   private async fill(target: Buffer, offset: number, length: number): Promise<void> {

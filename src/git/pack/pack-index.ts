@@ -43,6 +43,11 @@ export class PackIndex {
     return new PackIndex(buf, format);
   }
 
+  /** The .idx file's bytes. */
+  get bytes(): Buffer {
+    return this.buf;
+  }
+
   /** The checksum of the pack this index describes. */
   get packChecksum(): string {
     const end = this.buf.length - this.idBytes;

@@ -5,7 +5,7 @@
  * bases. Ref-delta bases missing from the pack (thin packs) come from
  * `resolveExternal` (e.g. the store).
  */
-import { open, readFile, type FileHandle } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { createInflate, inflateSync } from 'node:zlib';
 import { once } from 'node:events';
 import { CapacityError, IntegrityError } from '../../datastore/errors.js';
@@ -13,7 +13,7 @@ import { hashObject, ID_BYTES } from '../../datastore/hash.js';
 import type { GitObject, ObjectFormat, ObjectType, StoredObject } from '../../datastore/types.js';
 import { applyDelta, deltaSizes } from '../../datastore/objects/delta.js';
 import { compressBound, parseEntryHeader, type EntryHeader } from './entry-header.js';
-import { FileWindow } from './file-window.js';
+import { FileWindow, type PackFile } from './file-window.js';
 import { ByteLru } from '../../datastore/lru-cache.js';
 import { PackIndex } from './pack-index.js';
 
@@ -59,7 +59,7 @@ export class PackReader {
   private readonly window: FileWindow;
 
   constructor(
-    private readonly handle: FileHandle,
+    private readonly handle: PackFile,
     readonly size: number,
     /** Finds an object of this pack by id (the .idx, or a map built while indexing). */
     private readonly locate: (id: string) => number | undefined,
@@ -79,6 +79,11 @@ export class PackReader {
     const reader = new PackReader(handle, size, (id) => index.offsetOf(id), options);
     await reader.checkHeader(index.count);
     return { reader, index };
+  }
+
+  /** The pack's open file descriptor (a worker thread may read it too, while this reader is open). */
+  get fd(): number {
+    return this.handle.fd;
   }
 
   /** Checks the `PACK` signature and version; returns the object count. */

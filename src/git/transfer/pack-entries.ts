@@ -4,13 +4,17 @@
  * re-deflated, except a delta whose chain would grow past the depth bound,
  * which is stored whole. Entries go in batches in pack order, each delta
  * after its base (a ref-delta whose base comes later waits for it), so a
- * store interrupted half way holds only readable objects.
+ * store interrupted half way holds only readable objects. Objects are
+ * looked up and (with `verify`) checked a slice at a time, each slice
+ * before any of its entries is written; a verifier of its own (a worker)
+ * gets the next slices ahead of their turn, so it checks while this stores.
  */
 import { IntegrityError } from '../../datastore/errors.js';
 import { deflate, deltaEntry, entryDepth, ENCODING, MAX_DELTA_DEPTH } from '../../datastore/objects/encoding.js';
 import type { DataStore } from '../../datastore/store.js';
 import { OBJECT_TYPES, type ObjectEntry, type ObjectType } from '../../datastore/types.js';
 import type { PackReader } from '../pack/pack-reader.js';
+import { inThreadVerifier, type PackVerifier, type VerifiedObjects } from '../pack/pack-verifier.js';
 import type { ProgressListener } from '../progress.js';
 import { ID_BYTES } from '../../datastore/hash.js';
 
@@ -25,7 +29,12 @@ export interface PackedObject {
 export interface PackEntriesOptions {
   /** Resolve and hash every object against its id (a pack whose ids nobody checked yet). */
   verify: boolean;
+  /** Who verifies (default: the reader, in this thread). Slices are handed to it ahead of their turn, so it may work meanwhile. */
+  verifier?: PackVerifier;
+  /** Objects looked up in the store at a time (and between progress reports); default 1000. */
   batchSize?: number;
+  /** Most entries in one write (default `batchSize`), and most bytes (default 32 MiB). */
+  maxBatchEntries?: number;
   maxBatchBytes?: number;
   onProgress?: ProgressListener;
 }
@@ -34,6 +43,9 @@ export interface PackEntriesResult {
   offered: number;
   added: number;
 }
+
+/** Slices whose presence check and verification run ahead of the one being stored. */
+const VERIFY_AHEAD = 64;
 
 const NOT_YET = 0;
 const WRITTEN = 1;
@@ -62,6 +74,7 @@ export async function storePackEntries(store: DataStore, reader: PackReader, obj
   /** Position of a base -> positions of the deltas waiting for it. */
   const waiting = new Map<number, number[]>();
   const batchSize = options.batchSize ?? 1000;
+  const maxBatchEntries = options.maxBatchEntries ?? batchSize;
   const maxBatchBytes = options.maxBatchBytes ?? 32 << 20;
   let batch: Pending[] = [];
   let batchBytes = 0;
@@ -128,7 +141,7 @@ export async function storePackEntries(store: DataStore, reader: PackReader, obj
     state[p.pos] = WRITTEN;
     batch.push(p);
     batchBytes += p.zlib.byteLength;
-    if (batch.length >= batchSize || batchBytes >= maxBatchBytes) await flush();
+    if (batch.length >= maxBatchEntries || batchBytes >= maxBatchBytes) await flush();
   };
 
   /** `pos` is now written or stored: write what waited on it, and what waited on those. */
@@ -146,38 +159,71 @@ export async function storePackEntries(store: DataStore, reader: PackReader, obj
     }
   };
 
-  for (let i = 0; i < n; i += batchSize) {
-    const slice = objects.slice(i, i + batchSize);
-    const present = await store.hasObjects(slice.map((o) => o.id));
-    for (let k = 0; k < slice.length; k++) {
-      const pos = i + k;
-      const o = slice[k];
+  // The reader's own verification shares its file window with this loop: never ahead of its turn.
+  const verifier = options.verifier ?? inThreadVerifier(reader);
+  const lookahead = options.verifier ? VERIFY_AHEAD : 1;
+  let previous: Promise<unknown> = Promise.resolve();
+  let stopped = false;
+  /** A slice: which of its objects the store has, and the verification of the others (under way). Presence checks go one at a time. */
+  const prepare = (i: number): Promise<{ present: boolean[]; checked: Promise<VerifiedObjects> }> => {
+    const prepared = previous.then(async () => {
+      if (stopped) throw new Error('pack entries: stopped');
+      const slice = objects.slice(i, i + batchSize);
+      const present = await store.hasObjects(slice.map((o) => o.id));
       // Objects the store has are neither verified nor written again (their type and size are not needed).
-      if (present[k] && state[pos] === NOT_YET) {
-        state[pos] = STORED_BEFORE;
+      const unchecked = slice.filter((o, k) => !present[k] && (options.verify || o.type === undefined || o.size === undefined));
+      const checked = verifier.verify(unchecked);
+      checked.catch(() => undefined); // awaited in its turn; a failure ahead of it must not go unhandled meanwhile
+      return { present, checked };
+    });
+    previous = prepared.catch(() => undefined);
+    return prepared;
+  };
+  const ahead: Array<ReturnType<typeof prepare>> = [];
+  try {
+    const slices = Math.ceil(n / batchSize);
+    for (let s = 0; s < slices; s++) {
+      while (ahead.length < lookahead && s + ahead.length < slices) {
+        const next = prepare((s + ahead.length) * batchSize);
+        next.catch(() => undefined);
+        ahead.push(next);
+      }
+      const { present, checked } = await ahead.shift()!;
+      const verified = await checked;
+      const i = s * batchSize;
+      const slice = objects.slice(i, i + batchSize);
+      let v = 0;
+      for (let k = 0; k < slice.length; k++) {
+        const pos = i + k;
+        const o = slice[k];
+        if (present[k] && state[pos] === NOT_YET) {
+          state[pos] = STORED_BEFORE;
+          await release(pos);
+          continue;
+        }
+        if (present[k]) continue;
+        if (options.verify || o.type === undefined || o.size === undefined) {
+          types[pos] = verified.types[v];
+          sizes[pos] = verified.sizes[v++];
+        } else {
+          types[pos] = OBJECT_TYPES.indexOf(o.type);
+          sizes[pos] = o.size;
+        }
+        if (state[pos] !== NOT_YET) continue;
+        const p = await pendingAt(pos);
+        if (p.basePos >= 0 && state[p.basePos] === NOT_YET) {
+          const list = waiting.get(p.basePos);
+          if (list) list.push(pos);
+          else waiting.set(p.basePos, [pos]);
+          continue;
+        }
+        await emit(p);
         await release(pos);
-        continue;
       }
-      if (options.verify || o.type === undefined || o.size === undefined) {
-        const obj = await reader.readVerified(o.id, o.offset);
-        types[pos] = OBJECT_TYPES.indexOf(obj.type);
-        sizes[pos] = obj.data.byteLength;
-      } else {
-        types[pos] = OBJECT_TYPES.indexOf(o.type);
-        sizes[pos] = o.size;
-      }
-      if (state[pos] !== NOT_YET) continue;
-      const p = await pendingAt(pos);
-      if (p.basePos >= 0 && state[p.basePos] === NOT_YET) {
-        const list = waiting.get(p.basePos);
-        if (list) list.push(pos);
-        else waiting.set(p.basePos, [pos]);
-        continue;
-      }
-      await emit(p);
-      await release(pos);
+      options.onProgress?.({ phase: 'objects', done: Math.min(i + batchSize, n), total: n });
     }
-    options.onProgress?.({ phase: 'objects', done: Math.min(i + batchSize, n), total: n });
+  } finally {
+    stopped = true; // slices prepared ahead of a failure check no more presence
   }
   await flush();
   if (waiting.size > 0) throw new IntegrityError('pack: some deltas wait on bases that never resolved (a cycle of ref-deltas)');
