@@ -16,6 +16,8 @@ import { TreeScanner } from './tree-scanner.js';
 import { sends, type ObjectFilter } from './filter.js';
 import { BATCH, CommitCache, type CommitInfo } from './object-cache.js';
 import { ID_BYTES } from '../../datastore/hash.js';
+import type { ObjectReadOptions } from '../../datastore/types.js';
+import type { EntryStash } from '../transfer/entry-stash.js';
 
 /** Extra commits walked after only uninteresting ones remain, against clock skew (git's SLOP). */
 const SLOP = 5;
@@ -35,12 +37,17 @@ export interface SendListOptions {
   /** Commits whose parents the walk does not follow (a shallow client's and the new boundary). */
   shallow?: ReadonlySet<string>;
   filter?: ObjectFilter;
+  /** Keeps the stored entries of the commits and trees the walk reads, for the pack writer. */
+  stash?: EntryStash;
 }
 
 export class Walker {
   readonly commits: CommitCache;
   /** Commits a range walk has queued, to propagate "uninteresting" to their parents. */
   private readonly commitsSeen = new Map<string, CommitInfo>();
+
+  /** How trees are read: with an onEntry while objectsToSend fills a stash. */
+  private treeReads: ObjectReadOptions | undefined;
 
   /** After objectsToSend: what the client has (its haves and the trees and blobs under their edge), for thin packs, and what is sent. */
   clientHas: ReadonlySet<string> = new Set();
@@ -62,6 +69,16 @@ export class Walker {
    * parents the walk does not follow.
    */
   async objectsToSend(wants: readonly string[], haves: readonly string[], options: SendListOptions = {}): Promise<ObjectToSend[]> {
+    const stash = options.stash;
+    this.treeReads = this.commits.reads = stash ? { onEntry: (e) => stash.add(e) } : undefined;
+    try {
+      return await this.listToSend(wants, haves, options);
+    } finally {
+      this.treeReads = this.commits.reads = undefined;
+    }
+  }
+
+  private async listToSend(wants: readonly string[], haves: readonly string[], options: SendListOptions): Promise<ObjectToSend[]> {
     const { filter } = options;
     const parentsOf = options.shallow?.size ? (c: CommitInfo) => (options.shallow!.has(c.id) ? [] : c.parents) : undefined;
     const provided = new Set(wants);
@@ -234,7 +251,7 @@ export class Walker {
       const next: Array<{ id: string; name: string }> = [];
       for (let i = 0; i < level.length; i += BATCH) {
         const slice = level.slice(i, i + BATCH);
-        const found = await this.store.getObjects(slice.map((t) => t.id));
+        const found = await this.store.getObjects(slice.map((t) => t.id), this.treeReads);
         for (const { id, name } of slice) {
           const obj = found.get(id);
           if (!obj || obj.type !== 'tree') throw new IntegrityError(`tree ${id} is missing from the store`);
