@@ -46,9 +46,6 @@ export class Walker {
   /** Commits a range walk has queued, to propagate "uninteresting" to their parents. */
   private readonly commitsSeen = new Map<string, CommitInfo>();
 
-  /** How trees are read: with an onEntry while objectsToSend fills a stash. */
-  private treeReads: ObjectReadOptions | undefined;
-
   /** After objectsToSend: what the client has (its haves and the trees and blobs under their edge), for thin packs, and what is sent. */
   clientHas: ReadonlySet<string> = new Set();
 
@@ -70,11 +67,11 @@ export class Walker {
    */
   async objectsToSend(wants: readonly string[], haves: readonly string[], options: SendListOptions = {}): Promise<ObjectToSend[]> {
     const stash = options.stash;
-    this.treeReads = this.commits.reads = stash ? { onEntry: (e) => stash.add(e) } : undefined;
+    this.commits.reads = stash ? { onEntry: (e) => stash.add(e) } : undefined;
     try {
       return await this.listToSend(wants, haves, options);
     } finally {
-      this.treeReads = this.commits.reads = undefined;
+      this.commits.reads = undefined;
     }
   }
 
@@ -114,7 +111,9 @@ export class Walker {
     const visit = (id: string, type: 'tree' | 'blob', name: string, depth: number) => {
       if (provided.has(id) || sends(filter, type, depth)) (type === 'blob' && !provided.has(id) && filter && filter.blobLimit !== Infinity ? sized : out).push({ id, type, name });
     };
-    await this.walkTrees([...commits.map((c) => c.tree), ...rootTrees], excluded, visit, filter?.depth);
+    // Only the trees sent are kept for the writer (not the edge's, walked above, which the client has).
+    const reads = options.stash ? this.commits.reads : undefined;
+    await this.walkTrees([...commits.map((c) => c.tree), ...rootTrees], excluded, visit, filter?.depth, reads);
     if (sized.length > 0) out.push(...(await this.underLimit(sized, filter!.blobLimit)));
     for (const id of blobs) {
       if (!excluded.has(id)) {
@@ -231,13 +230,15 @@ export class Walker {
    * fills), a level at a time, each with the entry name it was first reached
    * by ('' for roots: a delta hint) and its depth (0 for roots; a level at a
    * time, so the least one). Entries at `maxDepth` or deeper are not visited.
-   * Gitlinks (submodule commits) are not followed.
+   * Gitlinks (submodule commits) are not followed. `reads`: how the trees
+   * are read (a walk that keeps their entries for the pack writer).
    */
   async walkTrees(
     roots: string[],
     seen: Set<string>,
     visit: (id: string, type: 'tree' | 'blob', name: string, depth: number) => void,
     maxDepth = Infinity,
+    reads?: ObjectReadOptions,
   ): Promise<void> {
     const scanner = new TreeScanner(ID_BYTES[this.store.objectFormat]);
     let level: Array<{ id: string; name: string }> = [];
@@ -251,7 +252,7 @@ export class Walker {
       const next: Array<{ id: string; name: string }> = [];
       for (let i = 0; i < level.length; i += BATCH) {
         const slice = level.slice(i, i + BATCH);
-        const found = await this.store.getObjects(slice.map((t) => t.id), this.treeReads);
+        const found = await this.store.getObjects(slice.map((t) => t.id), reads);
         for (const { id, name } of slice) {
           const obj = found.get(id);
           if (!obj || obj.type !== 'tree') throw new IntegrityError(`tree ${id} is missing from the store`);
