@@ -4,13 +4,7 @@
  *
  *   npx tsc -p . && node dist/bench/pack-storage.js [--stores sqlite,postgres,lmdb,rocksdb,redis]
  *     [--commits 20000] [--files 400] [--runs 3] [--big-pack-mb 256] [--keep] [--json]
- *     [--no-index] [--redis-appendfsync everysec|always|no] [--postgres-url postgres://postgres@127.0.0.1:5432/test]
- *     [--only import] [--cli path/to/other/dist/src/cli/main.js]
- *
- * `--only import` runs git index-pack and each store's import (and its stored
- * bytes) and nothing else: no large pack, no servers. `--cli` imports with
- * another build's CLI (e.g. a worktree of the main branch), to compare builds
- * on the same machine in turn.
+ *     [--no-index] [--only import,stored,clone,push,big] [--cli path/to/other/dist/src/cli/main.js] [--redis-appendfsync everysec|always|no] [--postgres-url postgres://postgres@127.0.0.1:5432/test]
  *
  * On two cores, --commits 30000 (225,000 objects, a 256 MiB large pack, all
  * five stores) took 32 minutes, PostgreSQL's import the longest step; the
@@ -40,6 +34,11 @@
  *    per-request processes (sum of their RSS, sampled every 25 ms); and the
  *    sampled peak RssAnon of both (RSS counts git's mmapped pack pages, RssAnon does not)
  * A failing step of one store is reported with its error; the others go on.
+ * `--only` runs the named steps alone (clone, push and stored need the
+ * import, which always runs; git index-pack runs only for `import`; `push`
+ * is the push and fetch of 10 commits; `big` the large pack's push and clone).
+ * `--cli` imports with another build's CLI (a worktree of main, say), to
+ * compare two builds on the same machine in turn.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -56,6 +55,7 @@ import { CLI } from '../support/govc.js';
 
 const STORES = ['sqlite', 'postgres', 'lmdb', 'rocksdb', 'redis'] as const;
 type StoreKind = (typeof STORES)[number];
+const ONLY_STEPS = ['import', 'stored', 'clone', 'push', 'big'] as const;
 
 
 const OPTS = {
@@ -71,13 +71,13 @@ const OPTS = {
   json: flag('json'),
   index: !flag('no-index'),
   redisFsync: arg('redis-appendfsync', 'everysec'),
-  only: arg('only', 'all'),
+  only: new Set(arg('only', ONLY_STEPS.join(',')).split(',').map((s) => s.trim()).filter(Boolean)),
   cli: arg('cli', CLI),
   postgresUrl: arg('postgres-url', process.env.GOVC_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test'),
 };
+for (const s of OPTS.only) if (!(ONLY_STEPS as readonly string[]).includes(s)) throw new Error(`unknown --only step ${s}; known: ${ONLY_STEPS.join(', ')}`);
+const wants = (s: (typeof ONLY_STEPS)[number]) => OPTS.only.has(s);
 for (const s of OPTS.stores) if (!STORES.includes(s)) throw new Error(`unknown store ${s}; known: ${STORES.join(', ')}`);
-if (!['all', 'import'].includes(OPTS.only)) throw new Error('--only must be import (or all, the default)');
-const importOnly = OPTS.only === 'import';
 if (!['everysec', 'always', 'no'].includes(OPTS.redisFsync)) throw new Error('--redis-appendfsync must be everysec, always or no');
 
 const log = (line: string) => process.stderr.write(`[pack-storage ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
@@ -164,7 +164,8 @@ interface Context {
   env: NodeJS.ProcessEnv;
   served: string;
   history: PackInfo & { repo: string };
-  big: PackInfo & { repo: string };
+  /** Absent unless --only has `big`. */
+  big?: PackInfo & { repo: string };
   /** The history repository plus 10 commits on main. */
   ten: { repo: string; tip: string; oldTip: string };
   indexPack: { defaultMs: number; threads1Ms: number };
@@ -363,19 +364,18 @@ async function benchStore(kind: StoreKind, ctx: Context): Promise<StoreResult> {
       };
       return true;
     });
-    await step('stored-bytes', async () => {
+    if (wants('stored')) await step('stored-bytes', async () => {
       const s = await storedBytes(kind, setup, redisBefore);
       s.ratio = ratio(s.bytes, ctx.history.packBytes);
       result.stored = s;
     });
-    if (importOnly) return result;
     govc = await step('serve', () => govcServe(setup.uri, ctx.work));
     if (!govc) return result;
     const token = govc.token;
     const g: GovcServer = govc;
 
     if (imported) {
-      await step('clone', async () => {
+      if (wants('clone')) await step('clone', async () => {
         const t = { govc: [] as number[], daemon: [] as number[], http: [] as number[] };
         const targets: Array<[number[], string]> = [
           [t.govc, g.repoUrl('repo')],
@@ -387,7 +387,7 @@ async function benchStore(kind: StoreKind, ctx: Context): Promise<StoreResult> {
         result.clone = comparison(t.govc, t.daemon, t.http);
       });
 
-      const pushed = await step('push-10-commits', async () => {
+      const pushed = wants('push') && (await step('push-10-commits', async () => {
         const inc = join(ctx.served, `inc-${kind}.git`);
         rmSync(inc, { recursive: true, force: true });
         await run('git', ['clone', '-q', '--mirror', '--local', join(ctx.served, 'repo.git'), inc], { env: ctx.env });
@@ -395,7 +395,7 @@ async function benchStore(kind: StoreKind, ctx: Context): Promise<StoreResult> {
         const toDaemon = await run('git', ['push', '-q', `${ctx.daemon.url}/inc-${kind}.git`, 'refs/heads/main:refs/heads/main'], { cwd: ctx.ten.repo, env: ctx.env });
         result.push10 = { govcMs: toGovc.ms, daemonMs: toDaemon.ms, ratio: ratio(toGovc.ms, toDaemon.ms) };
         return true;
-      });
+      }));
 
       if (pushed) {
         await step('fetch-10-commits', async () => {
@@ -424,18 +424,20 @@ async function benchStore(kind: StoreKind, ctx: Context): Promise<StoreResult> {
       result.errors.clone = result.errors['push-10-commits'] = result.errors['fetch-10-commits'] = 'skipped: import failed';
     }
 
-    const bigTip = execFileSync('git', ['rev-parse', 'refs/heads/main'], { cwd: ctx.big.repo, env: ctx.env }).toString().trim();
+    const big = ctx.big;
+    if (!big) return result;
+    const bigTip = execFileSync('git', ['rev-parse', 'refs/heads/main'], { cwd: big.repo, env: ctx.env }).toString().trim();
     const bigPushed = await step('big-push', async () => {
       const fresh = await freshGovc(govc, setup.uri, ctx, token);
       govc = fresh.govc;
       await createRepo(fresh.govc, 'big');
       const pid = fresh.govc.pid;
-      const toGovc = await sampled(pid, ctx.daemon.pid, () => run('git', ['push', '-q', '--mirror', fresh.govc.repoUrl('big')], { cwd: ctx.big.repo, env: ctx.env, timeoutMs: 60 * 60_000 }));
+      const toGovc = await sampled(pid, ctx.daemon.pid, () => run('git', ['push', '-q', '--mirror', fresh.govc.repoUrl('big')], { cwd: big.repo, env: ctx.env, timeoutMs: 60 * 60_000 }));
       const peak = procStatusBytes(pid, 'VmHWM') ?? 0;
       const target = join(ctx.served, `bigpush-${kind}.git`);
       rmSync(target, { recursive: true, force: true });
       execFileSync('git', ['init', '-q', '--bare', target], { env: ctx.env });
-      const toDaemon = await sampled(pid, ctx.daemon.pid, () => run('git', ['push', '-q', '--mirror', `${ctx.daemon.url}/bigpush-${kind}.git`], { cwd: ctx.big.repo, env: ctx.env, timeoutMs: 60 * 60_000 }));
+      const toDaemon = await sampled(pid, ctx.daemon.pid, () => run('git', ['push', '-q', '--mirror', `${ctx.daemon.url}/bigpush-${kind}.git`], { cwd: big.repo, env: ctx.env, timeoutMs: 60 * 60_000 }));
       rmSync(target, { recursive: true, force: true });
       result.bigPush = memoryFigure(toGovc.value.ms, toDaemon.value.ms, peak, fresh.idle, toGovc.govc.anon, toDaemon.daemon);
       return true;
@@ -477,7 +479,7 @@ function report(ctx: Context, results: StoreResult[], totalMs: number, reused: {
         {
           options: OPTS,
           repository: { commits: h.commits, objects: h.objects, refs: h.refs, pack_bytes: h.packBytes, cached: reused.history },
-          big_pack: { requested_mib: OPTS.bigPackMb, pack_bytes: ctx.big.packBytes, objects: ctx.big.objects, cached: reused.big },
+          big_pack: { requested_mib: OPTS.bigPackMb, pack_bytes: ctx.big?.packBytes, objects: ctx.big?.objects, cached: reused.big },
           index_pack: { default_threads_ms: ctx.indexPack.defaultMs, threads_1_ms: ctx.indexPack.threads1Ms, runs: OPTS.runs },
           stores: results,
           total_ms: totalMs,
@@ -491,8 +493,8 @@ function report(ctx: Context, results: StoreResult[], totalMs: number, reused: {
   const out: string[] = [];
   const p = (s = '') => out.push(s);
   p(`repository: ${h.commits} commits, ${h.objects} objects, ${h.refs} refs; pack after git gc ${mib(h.packBytes)} (${h.packBytes} bytes)`);
-  if (!importOnly) p(`large pack: --big-pack-mb ${OPTS.bigPackMb}: ${ctx.big.objects} objects, pack ${mib(ctx.big.packBytes)} (incompressible blobs)`);
-  p(`git index-pack of the pack: ${secs(ctx.indexPack.defaultMs)} (default threads), ${secs(ctx.indexPack.threads1Ms)} (--threads=1); medians of ${OPTS.runs}`);
+  if (ctx.big) p(`large pack: --big-pack-mb ${OPTS.bigPackMb}: ${ctx.big.objects} objects, pack ${mib(ctx.big.packBytes)} (incompressible blobs)`);
+  if (wants('import')) p(`git index-pack of the pack: ${secs(ctx.indexPack.defaultMs)} (default threads), ${secs(ctx.indexPack.threads1Ms)} (--threads=1); medians of ${OPTS.runs}`);
   p(`import: govc repo import${OPTS.index ? ' (with the commit index, the default)' : ' --no-index'}; redis appendfsync ${OPTS.redisFsync}`);
   for (const r of results) {
     p();
@@ -505,7 +507,7 @@ function report(ctx: Context, results: StoreResult[], totalMs: number, reused: {
       if (r.store === 'redis') p(`               AOF after BGREWRITEAOF ${mib(Number(d.aof_after_bgrewriteaof_bytes))}, ${ratio(Number(d.aof_after_bgrewriteaof_bytes), h.packBytes)}x`);
       if (r.store === 'lmdb') p(`               apparent size ${mib(Number(d.apparent_bytes))}`);
     }
-    if (r.import) p(`  import       ${secs(r.import.ms).padStart(11)}  ${r.import.ratio.toFixed(2)}x index-pack, ${r.import.ratioThreads1.toFixed(2)}x index-pack --threads=1   (${Math.round(h.objects / (r.import.ms / 1000))} objects/s)`);
+    if (r.import) p(`  import       ${secs(r.import.ms).padStart(11)}  ${wants('import') ? `${r.import.ratio.toFixed(2)}x index-pack, ${r.import.ratioThreads1.toFixed(2)}x index-pack --threads=1` : '(index-pack not run)'}   (${Math.round(h.objects / (r.import.ms / 1000))} objects/s)`);
     const cmp = (label: string, c: Comparison | undefined) => {
       if (!c) return;
       p(`  ${label.padEnd(12)} ${secs(c.govcMedianMs).padStart(11)}  ${c.ratioDaemon.toFixed(2)}x git daemon (${secs(c.daemonMedianMs)}), ${c.ratioHttpBackend.toFixed(2)}x http-backend (${secs(c.httpBackendMedianMs)})   runs ms: govc [${c.govc.map((x) => x.toFixed(0)).join(', ')}] daemon [${c.daemon.map((x) => x.toFixed(0)).join(', ')}] http-backend [${c.httpBackend.map((x) => x.toFixed(0)).join(', ')}]`);
@@ -522,16 +524,14 @@ function report(ctx: Context, results: StoreResult[], totalMs: number, reused: {
     for (const [stepName, e] of Object.entries(r.errors)) p(`  FAILED ${stepName}: ${e}`);
   }
   p();
-  p(`summary (govc ÷ git; ${h.objects} objects, pack ${mib(h.packBytes)}${importOnly ? '' : `; large pack ${mib(ctx.big.packBytes)}`}; total ${secs(totalMs)}):`);
-  const f = (x: number | undefined, suffix = 'x') => (x === undefined ? 'failed' : `${x.toFixed(2)}${suffix}`);
+  p(`summary (govc ÷ git; ${h.objects} objects, pack ${mib(h.packBytes)}; large pack ${ctx.big ? mib(ctx.big.packBytes) : 'not made'}; total ${secs(totalMs)}):`);
+  // '-': a step --only left out.
+  const f = (x: number | undefined, step: (typeof ONLY_STEPS)[number]) => (x === undefined || Number.isNaN(x) ? (wants(step) ? 'failed' : '-') : `${x.toFixed(2)}x`);
+  const rss = (m: MemoryFigure | undefined) => (m ? mib(m.govcPeakRss) : wants('big') ? 'failed' : '-');
   for (const r of results) {
-    if (importOnly) {
-      p(`  ${r.store.padEnd(9)} stored ${f(r.stored?.ratio)} pack | import ${f(r.import?.ratio)} index-pack (${f(r.import?.ratioThreads1)} -t1)`);
-      continue;
-    }
     p(
-      `  ${r.store.padEnd(9)} stored ${f(r.stored?.ratio)} pack | import ${f(r.import?.ratio)} index-pack (${f(r.import?.ratioThreads1)} -t1) | clone ${f(r.clone?.ratioDaemon)} daemon, ${f(r.clone?.ratioHttpBackend)} http-backend` +
-        ` | push10 ${f(r.push10?.ratio)} | fetch10 ${f(r.fetch10?.ratioDaemon)} daemon | peak RSS push ${r.bigPush ? mib(r.bigPush.govcPeakRss) : 'failed'}, clone ${r.bigClone ? mib(r.bigClone.govcPeakRss) : 'failed'}` +
+      `  ${r.store.padEnd(9)} stored ${f(r.stored?.ratio, 'stored')} pack | import ${f(r.import?.ratio, 'import')} index-pack (${f(r.import?.ratioThreads1, 'import')} -t1) | clone ${f(r.clone?.ratioDaemon, 'clone')} daemon, ${f(r.clone?.ratioHttpBackend, 'clone')} http-backend` +
+        ` | push10 ${f(r.push10?.ratio, 'push')} | fetch10 ${f(r.fetch10?.ratioDaemon, 'push')} daemon | peak RSS push ${rss(r.bigPush)}, clone ${rss(r.bigClone)}` +
         (Object.keys(r.errors).length ? ` | ${Object.keys(r.errors).length} failed step(s)` : ''),
     );
   }
@@ -552,29 +552,24 @@ async function main(): Promise<void> {
     if (!history.reused) madeCaches.push(join(cacheRoot, historyKey));
     log(history.reused ? 'repository reused from the cache' : `repository generated in ${secs(history.ms)}`);
     const bigKey = `big-${OPTS.bigPackMb}mib-v1`;
-    // --only import needs no large pack: the history stands in for it (never used).
-    const big = importOnly ? history : await cached(cacheRoot, bigKey, env, (repo) => generateBig(repo, env, OPTS.bigPackMb));
-    if (!big.reused) madeCaches.push(join(cacheRoot, bigKey));
-    if (!importOnly) log(big.reused ? 'large pack reused from the cache' : `large pack generated in ${secs(big.ms)}`);
+    const big = wants('big') ? await cached(cacheRoot, bigKey, env, (repo) => generateBig(repo, env, OPTS.bigPackMb)) : undefined;
+    if (big && !big.reused) madeCaches.push(join(cacheRoot, bigKey));
+    if (big) log(big.reused ? 'large pack reused from the cache' : `large pack generated in ${secs(big.ms)}`);
     const historyInfo = { ...packInfo(history.repo, env), repo: history.repo };
-    const bigInfo = { ...packInfo(big.repo, env), repo: big.repo };
-    log(`repository: ${historyInfo.commits} commits, ${historyInfo.objects} objects, pack ${mib(historyInfo.packBytes)}${importOnly ? '' : `; large pack ${mib(bigInfo.packBytes)}`}`);
+    const bigInfo = big ? { ...packInfo(big.repo, env), repo: big.repo } : undefined;
+    log(`repository: ${historyInfo.commits} commits, ${historyInfo.objects} objects, pack ${mib(historyInfo.packBytes)}; large pack ${bigInfo ? mib(bigInfo.packBytes) : 'not made'}`);
 
     // git's servers serve hard-linked copies (same pack files).
     const served = join(work, 'served');
+    mkdirSync(served);
+    execFileSync('git', ['clone', '-q', '--mirror', '--local', history.repo, join(served, 'repo.git')], { env });
+    if (big) execFileSync('git', ['clone', '-q', '--mirror', '--local', big.repo, join(served, 'big.git')], { env });
     const tenRepo = join(work, 'ten.git');
-    let tip = '';
-    let oldTip = '';
-    if (!importOnly) {
-      mkdirSync(served);
-      execFileSync('git', ['clone', '-q', '--mirror', '--local', history.repo, join(served, 'repo.git')], { env });
-      execFileSync('git', ['clone', '-q', '--mirror', '--local', big.repo, join(served, 'big.git')], { env });
-      execFileSync('git', ['clone', '-q', '--mirror', '--local', history.repo, tenRepo], { env });
-      oldTip = execFileSync('git', ['rev-parse', 'refs/heads/main'], { cwd: tenRepo, env }).toString().trim();
-      tip = await addCommits(tenRepo, env, 10);
-    }
+    execFileSync('git', ['clone', '-q', '--mirror', '--local', history.repo, tenRepo], { env });
+    const oldTip = execFileSync('git', ['rev-parse', 'refs/heads/main'], { cwd: tenRepo, env }).toString().trim();
+    const tip = await addCommits(tenRepo, env, 10);
 
-    log(`git index-pack, ${OPTS.runs} runs each...`);
+    if (wants('import')) log(`git index-pack, ${OPTS.runs} runs each...`);
     const scratch = join(work, 'index-pack');
     mkdirSync(scratch);
     const indexPack = async (threads?: number) => {
@@ -586,17 +581,15 @@ async function main(): Promise<void> {
       return r.ms;
     };
     const ip = { d: [] as number[], t1: [] as number[] };
-    for (let i = 0; i < OPTS.runs; i++) {
+    for (let i = 0; i < (wants('import') ? OPTS.runs : 0); i++) {
       ip.d.push(await indexPack());
       ip.t1.push(await indexPack(1));
     }
     rmSync(scratch, { recursive: true, force: true });
 
-    // --only import starts no server: the context's daemon and backend are never used then.
-    const none = { url: '', pid: 0, stop: async () => undefined, close: async () => undefined };
-    const daemon = importOnly ? none : await gitDaemon(served, env);
+    const daemon = await gitDaemon(served, env);
     stops.push(() => daemon.stop());
-    const backend = importOnly ? none : await httpBackend(served);
+    const backend = await httpBackend(served);
     stops.push(() => backend.close());
 
     const ctx: Context = {
@@ -620,7 +613,7 @@ async function main(): Promise<void> {
       // Each store's figures as soon as it is done: a run stopped part-way keeps what it measured.
       log(`${kind} result: ${JSON.stringify(results[results.length - 1])}`);
     }
-    report(ctx, results, performance.now() - started, { history: history.reused, big: big.reused });
+    report(ctx, results, performance.now() - started, { history: history.reused, big: big?.reused ?? false });
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
     if (OPTS.keep) log(`kept ${work} and the repositories in ${cacheRoot}`);

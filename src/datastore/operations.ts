@@ -35,6 +35,7 @@ import type {
   EventFilter,
   GitObject,
   ObjectEntry,
+  ObjectReadOptions,
   ObjectFormat,
   ObjectStat,
   Page,
@@ -214,11 +215,15 @@ export abstract class Operations {
     return found;
   }
 
-  /** The objects found, by id; missing ids are absent from the map. */
-  async getObjects(ids: string[]): Promise<Map<string, GitObject>> {
+  /**
+   * The objects found, by id; missing ids are absent from the map. `onEntry`
+   * sees the stored entry of each object found (not of its delta bases): a
+   * walk keeps some to copy into a pack without reading them again.
+   */
+  async getObjects(ids: string[], options: ObjectReadOptions = {}): Promise<Map<string, GitObject>> {
     for (const id of ids) checkObjectId(id, this.format);
     if (ids.length === 0) return new Map();
-    return this.read(ids.length, (r) => this.resolver.resolve(r, [...new Set(ids)]));
+    return this.read(ids.length, (r) => this.resolver.resolve(r, [...new Set(ids)], options.onEntry));
   }
 
   async hasObject(id: string): Promise<boolean> {

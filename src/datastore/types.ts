@@ -32,6 +32,12 @@ export interface ObjectEntry {
   bytes: Uint8Array;
 }
 
+/** Options of DataStore.getObjects. */
+export interface ObjectReadOptions {
+  /** Called with the stored entry of each object found (not of its delta bases), as read. */
+  onEntry?: (entry: ObjectEntry) => void;
+}
+
 /** 0 = the data as is (stores written before entries were encoded), 1 = deflated whole, 2 = deflated delta on `base`. */
 export type ObjectEncoding = 0 | 1 | 2;
 

@@ -1,6 +1,7 @@
 /** The shared object representation: what reading an entry costs in memory. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { IntegrityError } from '../../src/datastore/errors.js';
 import { inflateDelta, inflateWhole, deltaEntry, deflate, wholeEntry } from '../../src/datastore/objects/encoding.js';
 
 describe('object entries', () => {
@@ -28,5 +29,23 @@ describe('object entries', () => {
   it('inflates a large object whole', () => {
     const data = Buffer.alloc(3 << 20, 7);
     assert.deepEqual(inflateWhole(wholeEntry('c'.repeat(40), 'blob', data)), data);
+  });
+
+  it('refuses an entry whose stream is corrupt, truncated, or inflates to another size than it declares, and reads the next one', () => {
+    const data = Buffer.from('x'.repeat(3000) + 'tail');
+    const good = wholeEntry('d'.repeat(40), 'blob', data);
+    const cases = [
+      { ...good, bytes: good.bytes.subarray(0, good.bytes.length - 8) },
+      { ...good, bytes: Buffer.concat([Buffer.of(0x78, 0x01, 0xff, 0xff), good.bytes.subarray(4)]) },
+      { ...good, size: data.length - 1 },
+      { ...good, size: data.length + 1 },
+    ];
+    for (const bad of cases) {
+      assert.throws(() => inflateWhole(bad), (err: unknown) => err instanceof IntegrityError && /does not inflate|inflates to/.test(err.message));
+      assert.deepEqual(inflateWhole(good), data);
+    }
+    const delta = Buffer.from([4, 4, 0x90, 4]);
+    const d = deltaEntry('e'.repeat(40), 'blob', 4, 'd'.repeat(40), 1, delta.length + 1, deflate(delta));
+    assert.throws(() => inflateDelta(d), IntegrityError);
   });
 });

@@ -2,10 +2,13 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { before, test } from 'node:test';
 import type { DataStore } from '../../src/datastore/store.js';
 import { anyStoredBase, collectObjects, importRepository, storePackStream, writePackFor } from '../../src/git/index.js';
+import { Walker } from '../../src/git/protocol/walk.js';
+import { EntryStash } from '../../src/git/transfer/entry-stash.js';
+import { writeStoredPack } from '../../src/git/transfer/stored-pack.js';
 import { tempDir } from '../../support/temp-dir.js';
 import { addCommits, removeDir } from './fixture.js';
 import { gitSync, gitBuffer } from '../../support/git.js';
@@ -45,6 +48,32 @@ describeOnStores('server-side pack transfer', (fx) => {
     } finally {
       removeDir(dir);
     }
+  });
+
+  test('a pack written from the entries its walk kept is the same pack, whatever the stash could hold', async () => {
+    const main = gitSync(repo, ['rev-parse', 'main']).trim();
+    const v1 = gitSync(repo, ['rev-parse', 'v1.0']).trim();
+    const pack = async (stash?: EntryStash) => {
+      const sending = await new Walker(store).objectsToSend([main, v1], [], { stash });
+      const kept = stash?.size ?? 0;
+      const chunks: Buffer[] = [];
+      const sink = new Writable({ write: (c: Buffer, _e, cb) => (chunks.push(c), cb()) });
+      const written = await writeStoredPack(store, sending, sink, { format: store.objectFormat, ofsDelta: true, stash });
+      return { bytes: Buffer.concat(chunks), written, kept, sending };
+    };
+    const plain = await pack();
+    const commitsAndTrees = plain.sending.filter((o) => o.type === 'commit' || o.type === 'tree').length;
+    const all = new EntryStash(64 << 20);
+    const full = await pack(all);
+    assert.equal(full.kept, commitsAndTrees, 'every commit and tree read by the walk is kept');
+    const some = new EntryStash(2000);
+    const part = await pack(some);
+    assert.ok(part.kept > 0 && part.kept < commitsAndTrees, `a 2000-byte stash kept ${part.kept} of ${commitsAndTrees}`);
+    for (const p of [full, part]) {
+      assert.equal(p.written.checksum, plain.written.checksum);
+      assert.ok(p.bytes.equals(plain.bytes));
+    }
+    assert.equal(all.size + some.size, 0, 'the writer took every kept entry');
   });
 
   test('receive-pack side: a thin pack from git pack-objects lands in the store', async () => {

@@ -11,6 +11,7 @@
 import { deflateSync, inflateSync } from 'node:zlib';
 import { IntegrityError } from '../errors.js';
 import type { ObjectEncoding, ObjectEntry, ObjectType } from '../types.js';
+import { InflateFailure, inflateReused } from './inflater.js';
 import { pushVarint, readVarint } from './varint.js';
 
 export const ENCODING = { raw: 0, whole: 1, delta: 2 } as const satisfies Record<string, ObjectEncoding>;
@@ -70,7 +71,15 @@ export function outputChunk(size: number): number {
 }
 
 function inflateChecked(id: string, zlib: Uint8Array, size: number, what: string): Buffer {
-  let out: Buffer;
+  let out: Buffer | undefined;
+  try {
+    // One reused zlib state for entries up to 1 MiB (most of them), when this Node allows it.
+    out = inflateReused(zlib, size);
+  } catch (err) {
+    if (!(err instanceof InflateFailure)) throw err;
+    throw new IntegrityError(`object ${id}: its stored ${what} does not inflate (${err.message})`, { id });
+  }
+  if (out) return out;
   try {
     // maxOutputLength: a corrupt stream cannot inflate past what the entry declares. chunkSize: the
     // result is a view of zlib's output chunk (16 KiB by default), so a 200-byte tree would hold 16 KiB.

@@ -31,9 +31,10 @@ export class EntryResolver {
     this.cache = new ByteLru(cacheBytes);
   }
 
-  /** The objects of `ids` the store has, deltas applied and hashes checked. */
-  async resolve(reader: DriverReader, ids: string[]): Promise<Map<string, GitObject>> {
+  /** The objects of `ids` the store has, deltas applied and hashes checked; `onEntry` sees their entries as read. */
+  async resolve(reader: DriverReader, ids: string[], onEntry?: (entry: ObjectEntry) => void): Promise<Map<string, GitObject>> {
     const entries = await reader.getEntries(ids);
+    if (onEntry) for (const e of entries.values()) onEntry(e);
     const known = new Map(entries);
     // Bases found in the cache, held here so that building the rest cannot evict them.
     const pinned = new Map<string, Built>();

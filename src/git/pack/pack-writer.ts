@@ -63,14 +63,40 @@ export class HashingSink {
     this.out = new GuardedWritable(out);
     this.hash = createHash(format);
   }
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+
+  /**
+   * Small chunks (a clone writes an entry header and a payload of ~100 bytes
+   * each, 300k of them) are gathered and go out, hashed, as one: a hash
+   * update and a stream write per chunk cost more than the bytes. `bytes`
+   * counts them at once. Chunks must not change after they are written.
+   */
   async write(chunk: Buffer): Promise<void> {
-    this.hash.update(chunk);
     this.bytes += chunk.length;
+    if (chunk.length >= COALESCE_BYTES) {
+      await this.flush();
+      this.hash.update(chunk);
+      await this.out.write(chunk);
+      return;
+    }
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    if (this.pendingBytes >= COALESCE_BYTES) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const chunk = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.hash.update(chunk);
     await this.out.write(chunk);
   }
 
   /** Writes the trailer, the hash of everything before it; returns it. */
   async finish(): Promise<Buffer> {
+    await this.flush();
     const checksum = this.hash.digest();
     this.bytes += checksum.length;
     await this.out.write(checksum);
@@ -78,6 +104,9 @@ export class HashingSink {
     return checksum;
   }
 }
+
+/** Chunks smaller than this are gathered into one write of about this size. */
+const COALESCE_BYTES = 64 << 10;
 
 export function packHeader(count: number): Buffer {
   const head = Buffer.alloc(12);

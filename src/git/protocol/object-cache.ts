@@ -3,7 +3,7 @@
  * needs (tree, parents, commit time), so each commit is parsed once per request.
  */
 import type { ObjectSource } from '../store/object-reader.js';
-import type { GitObject } from '../../datastore/types.js';
+import type { GitObject, ObjectReadOptions } from '../../datastore/types.js';
 import { parseCommit } from '../objects/commit.js';
 
 export interface CommitInfo {
@@ -19,6 +19,9 @@ export const BATCH = 500;
 export class CommitCache {
   private readonly commits = new Map<string, CommitInfo>();
 
+  /** How commits are read (a walk that keeps their entries sets an onEntry). */
+  reads: ObjectReadOptions | undefined;
+
   constructor(readonly store: ObjectSource) {}
 
   /** Loads the given commits; ids that are missing or not commits are left out. */
@@ -31,7 +34,7 @@ export class CommitCache {
       else todo.push(id);
     }
     for (let i = 0; i < todo.length; i += BATCH) {
-      const found = await this.store.getObjects(todo.slice(i, i + BATCH));
+      const found = await this.store.getObjects(todo.slice(i, i + BATCH), this.reads);
       for (const [id, obj] of found) {
         if (obj.type !== 'commit') continue;
         const info = toInfo(id, obj);

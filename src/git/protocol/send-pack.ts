@@ -5,6 +5,7 @@
  */
 import type { Writable } from 'node:stream';
 import type { DataStore } from '../../datastore/store.js';
+import { EntryStash, STASH_BYTES } from '../transfer/entry-stash.js';
 import { writeStoredPack } from '../transfer/stored-pack.js';
 import { FLUSH } from './pkt-line.js';
 import type { RepoRefs } from './refs.js';
@@ -86,12 +87,14 @@ export async function sendPack(
 /** Walks what to send, writes its pack to `sink` and ends it. */
 async function makePack(store: DataStore, walker: Walker, refs: RepoRefs, wants: readonly string[], common: readonly string[], out: GitOutput, sink: Writable, options: SendOptions) {
   await out.progress('Enumerating objects...\n');
-  const sending = await walker.objectsToSend(wants, common, options);
+  // The walk's commit and tree entries go into the pack as read (a clone's are most of its reads).
+  const stash = new EntryStash(STASH_BYTES);
+  const sending = await walker.objectsToSend(wants, common, { ...options, stash });
   if (options.includeTag) sending.push(...includeTags(refs, sending));
   await out.progress(`Enumerating objects: ${sending.length}, done.\n`);
   const clientHas = options.thinPack ? (id: string) => walker.clientHas.has(id) : undefined;
   // Objects built afresh get ofs-deltas between versions of one path, when the client takes them.
-  const written = await writeStoredPack(store, sending, sink, { format: store.objectFormat, ofsDelta: options.ofsDelta, clientHas, deltas: options.ofsDelta });
+  const written = await writeStoredPack(store, sending, sink, { format: store.objectFormat, ofsDelta: options.ofsDelta, clientHas, deltas: options.ofsDelta, stash });
   await new Promise<void>((resolve, reject) => sink.end((err?: Error | null) => (err ? reject(err) : resolve())));
   return written;
 }

@@ -16,6 +16,8 @@ import { TreeScanner } from './tree-scanner.js';
 import { sends, type ObjectFilter } from './filter.js';
 import { BATCH, CommitCache, type CommitInfo } from './object-cache.js';
 import { ID_BYTES } from '../../datastore/hash.js';
+import type { ObjectReadOptions } from '../../datastore/types.js';
+import type { EntryStash } from '../transfer/entry-stash.js';
 
 /** Extra commits walked after only uninteresting ones remain, against clock skew (git's SLOP). */
 const SLOP = 5;
@@ -35,6 +37,8 @@ export interface SendListOptions {
   /** Commits whose parents the walk does not follow (a shallow client's and the new boundary). */
   shallow?: ReadonlySet<string>;
   filter?: ObjectFilter;
+  /** Keeps the stored entries of the commits and trees the walk reads, for the pack writer. */
+  stash?: EntryStash;
 }
 
 export class Walker {
@@ -62,6 +66,16 @@ export class Walker {
    * parents the walk does not follow.
    */
   async objectsToSend(wants: readonly string[], haves: readonly string[], options: SendListOptions = {}): Promise<ObjectToSend[]> {
+    const stash = options.stash;
+    this.commits.reads = stash ? { onEntry: (e) => stash.add(e) } : undefined;
+    try {
+      return await this.listToSend(wants, haves, options);
+    } finally {
+      this.commits.reads = undefined;
+    }
+  }
+
+  private async listToSend(wants: readonly string[], haves: readonly string[], options: SendListOptions): Promise<ObjectToSend[]> {
     const { filter } = options;
     const parentsOf = options.shallow?.size ? (c: CommitInfo) => (options.shallow!.has(c.id) ? [] : c.parents) : undefined;
     const provided = new Set(wants);
@@ -97,7 +111,9 @@ export class Walker {
     const visit = (id: string, type: 'tree' | 'blob', name: string, depth: number) => {
       if (provided.has(id) || sends(filter, type, depth)) (type === 'blob' && !provided.has(id) && filter && filter.blobLimit !== Infinity ? sized : out).push({ id, type, name });
     };
-    await this.walkTrees([...commits.map((c) => c.tree), ...rootTrees], excluded, visit, filter?.depth);
+    // Only the trees sent are kept for the writer (not the edge's, walked above, which the client has).
+    const reads = options.stash ? this.commits.reads : undefined;
+    await this.walkTrees([...commits.map((c) => c.tree), ...rootTrees], excluded, visit, filter?.depth, reads);
     if (sized.length > 0) out.push(...(await this.underLimit(sized, filter!.blobLimit)));
     for (const id of blobs) {
       if (!excluded.has(id)) {
@@ -214,13 +230,15 @@ export class Walker {
    * fills), a level at a time, each with the entry name it was first reached
    * by ('' for roots: a delta hint) and its depth (0 for roots; a level at a
    * time, so the least one). Entries at `maxDepth` or deeper are not visited.
-   * Gitlinks (submodule commits) are not followed.
+   * Gitlinks (submodule commits) are not followed. `reads`: how the trees
+   * are read (a walk that keeps their entries for the pack writer).
    */
   async walkTrees(
     roots: string[],
     seen: Set<string>,
     visit: (id: string, type: 'tree' | 'blob', name: string, depth: number) => void,
     maxDepth = Infinity,
+    reads?: ObjectReadOptions,
   ): Promise<void> {
     const scanner = new TreeScanner(ID_BYTES[this.store.objectFormat]);
     let level: Array<{ id: string; name: string }> = [];
@@ -234,7 +252,7 @@ export class Walker {
       const next: Array<{ id: string; name: string }> = [];
       for (let i = 0; i < level.length; i += BATCH) {
         const slice = level.slice(i, i + BATCH);
-        const found = await this.store.getObjects(slice.map((t) => t.id));
+        const found = await this.store.getObjects(slice.map((t) => t.id), reads);
         for (const { id, name } of slice) {
           const obj = found.get(id);
           if (!obj || obj.type !== 'tree') throw new IntegrityError(`tree ${id} is missing from the store`);

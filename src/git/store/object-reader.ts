@@ -3,7 +3,7 @@
  * cache of parsed commits and trees for walks and diffs.
  */
 import { IntegrityError, NotFoundError } from '../../datastore/errors.js';
-import type { GitObject, ObjectFormat, ObjectStat, ObjectType } from '../../datastore/types.js';
+import type { GitObject, ObjectFormat, ObjectReadOptions, ObjectStat, ObjectType } from '../../datastore/types.js';
 import { parseCommit, type Commit } from '../objects/commit.js';
 import { parseTag, type Tag } from '../objects/tag.js';
 import { rawEntries, type RawEntry } from '../objects/raw-tree.js';
@@ -23,7 +23,8 @@ export interface RawTree {
 export interface ObjectSource {
   readonly objectFormat?: ObjectFormat;
   getObject(id: string): Promise<GitObject | undefined>;
-  getObjects(ids: string[]): Promise<Map<string, GitObject>>;
+  /** `options.onEntry`, where the source has stored entries, sees each one found. */
+  getObjects(ids: string[], options?: ObjectReadOptions): Promise<Map<string, GitObject>>;
 }
 
 /** What walks need: a DataStore, or a push's quarantined pack laid over one. */

@@ -16,6 +16,7 @@ import type { GitObject, ObjectEntry, ObjectFormat, ObjectType } from '../../dat
 import { encodeEntryHeader, encodeOfsDeltaHeader, encodeRefDeltaHeader } from '../pack/entry-header.js';
 import type { IndexEntry } from '../pack/pack-index.js';
 import { EntryEncoder, HashingSink, packHeader } from '../pack/pack-writer.js';
+import type { EntryStash } from './entry-stash.js';
 
 export interface SendObject {
   id: string;
@@ -36,6 +37,8 @@ export interface StoredPackOptions {
   level?: number;
   /** Collect each entry's id, offset and CRC32 for an .idx (export). */
   index?: boolean;
+  /** Entries read already (by the walk that chose the objects): taken from here instead of read again. */
+  stash?: EntryStash;
   /** Called after each object with how many are written. */
   onObject?: (written: number) => void;
 }
@@ -76,6 +79,21 @@ export async function writeStoredPack(store: DataStore, sending: readonly SendOb
   let rebuilt = 0;
   const index: IndexEntry[] = [];
 
+  /** The entries of `ids`: from the stash, the rest in one read. */
+  const readEntries = async (ids: string[]): Promise<Map<string, ObjectEntry>> => {
+    const stash = options.stash;
+    if (!stash || stash.size === 0) return store.getEntries(ids);
+    const found = new Map<string, ObjectEntry>();
+    const rest: string[] = [];
+    for (const id of ids) {
+      const e = stash.take(id);
+      if (e) found.set(id, e);
+      else rest.push(id);
+    }
+    if (rest.length > 0) for (const [id, e] of await store.getEntries(rest)) found.set(id, e);
+    return found;
+  };
+
   /** A delta entry that can go out as it is: its base is written, or the client has it. */
   const reusable = (e: ObjectEntry) => e.encoding === ENCODING.whole || (e.encoding === ENCODING.delta && (written(e.base!) || options.clientHas?.(e.base!) === true));
 
@@ -112,7 +130,7 @@ export async function writeStoredPack(store: DataStore, sending: readonly SendOb
     for (let e = entry; e.encoding === ENCODING.delta && !written(e.base!) && slots.has(e.base!); ) {
       if (chain.length > MAX_CHAIN) throw new IntegrityError(`object ${obj.id}: delta chain longer than ${MAX_CHAIN} in the store`);
       const base = objects[-slots.get(e.base!)! - 1];
-      const found = (await store.getEntries([base.id])).get(base.id);
+      const found = (await readEntries([base.id])).get(base.id);
       if (!found) throw new IntegrityError(`object ${base.id} is missing from the store`);
       chain.push({ obj: base, entry: found });
       e = found;
@@ -132,7 +150,7 @@ export async function writeStoredPack(store: DataStore, sending: readonly SendOb
       const batch = objects[i].type === 'blob' ? Math.max(1, Math.min(MAX_BATCH, Math.floor(BATCH_BYTES / blobLargest))) : MAX_BATCH;
       const slice = objects.slice(i, i + batch).filter((o) => !written(o.id));
       i += batch;
-      const entries = await store.getEntries(slice.map((o) => o.id));
+      const entries = await readEntries(slice.map((o) => o.id));
       let largest = 0;
       for (const e of entries.values()) if (e.type === 'blob') largest = Math.max(largest, e.bytes.byteLength);
       if (largest > 0) blobLargest = largest;
