@@ -177,6 +177,11 @@ export interface Capabilities {
   changeEvents: boolean;
   /** Keys can expire (sessions, cache entries). */
   ttl: boolean;
+  /**
+   * Object entries per write that suit a bulk load (an import), where the
+   * store gains from large writes; absent: the usual batch (1,000).
+   */
+  bulkWriteEntries?: number;
 }
 
 export interface LatencySummary {

@@ -26,7 +26,7 @@ export class HybridDriver extends ForwardingDriver {
     return 'hybrid';
   }
 
-  /** What holds for the pair: the weaker of the two, objects' size limit, metadata's feed and TTL. */
+  /** What holds for the pair: the weaker of the two, objects' size limit and bulk writes, metadata's feed and TTL. */
   override get capabilities(): Capabilities {
     const o = this.objects.capabilities;
     const m = this.metadata.capabilities;
@@ -39,6 +39,7 @@ export class HybridDriver extends ForwardingDriver {
       maxObjectSize: o.maxObjectSize,
       changeEvents: m.changeEvents,
       ttl: m.ttl,
+      ...(o.bulkWriteEntries === undefined ? {} : { bulkWriteEntries: o.bulkWriteEntries }),
     };
   }
 

@@ -25,14 +25,6 @@ import { ObjectBatcher } from './object-batcher.js';
 import { storePackEntries } from './pack-entries.js';
 import type { ProgressListener } from '../progress.js';
 
-/**
- * Most entries in one write of a pack's import (32 MiB bounds their bytes).
- * Small writes are costly where ids are keys in a b-tree: each commit rewrites
- * the index pages it touched, and random ids touch most of them. For 150,000
- * objects into SQLite, writes of 1,000 entries took 32 s, of 50,000 12 s.
- */
-const IMPORT_WRITE_ENTRIES = 50_000;
-
 /** Commit-index rows written with the refs; the rest of a large import's rows are written ahead, parents first. */
 const INDEX_WITH_REFS = 2000;
 
@@ -115,7 +107,9 @@ export async function importRepository(store: DataStore, path: string, options: 
         verify: true,
         verifier,
         batchSize: size,
-        maxBatchEntries: Math.max(size, IMPORT_WRITE_ENTRIES),
+        // As many entries per write as suit the store (32 MiB still bounds their bytes): large for SQLite;
+        // LMDB's file grows by a quarter with them (its copy-on-write frees pages a long write cannot reuse).
+        maxBatchEntries: Math.max(size, store.capabilities.bulkWriteEntries ?? size),
         onProgress: (p) => progress({ phase: 'objects', done: before + p.done, total }),
       });
       packOffered += stored.offered;

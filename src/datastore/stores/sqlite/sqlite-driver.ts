@@ -85,6 +85,9 @@ export class SqliteDriver implements StoreDriver {
       maxObjectSize: MAX_OBJECT_SIZE,
       changeEvents: false,
       ttl: false,
+      // Each commit rewrites the index pages its random ids touched: for 150,000 objects, writes of
+      // 1,000 entries took 32 s, of 50,000 12 s.
+      bulkWriteEntries: 50_000,
     };
   }
 
