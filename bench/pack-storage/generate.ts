@@ -19,7 +19,7 @@
  */
 import { spawn, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Deterministic PRNG (mulberry32). */
@@ -307,13 +307,23 @@ export function packInfo(repo: string, env: NodeJS.ProcessEnv): PackInfo {
 export async function cached(cacheRoot: string, key: string, env: NodeJS.ProcessEnv, make: (repo: string) => Promise<void>): Promise<{ repo: string; reused: boolean; ms: number }> {
   const dir = join(cacheRoot, key);
   const repo = join(dir, 'repo.git');
-  if (existsSync(join(dir, 'complete'))) return { repo, reused: true, ms: 0 };
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
+  const complete = () => existsSync(join(dir, 'complete'));
+  if (complete()) return { repo, reused: true, ms: 0 };
+  // Made aside and renamed into place: runs sharing the cache never delete or read each other's half-made repository.
+  const aside = `${dir}.making-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  mkdirSync(aside, { recursive: true });
   const start = performance.now();
-  await make(repo);
-  writeFileSync(join(dir, 'complete'), new Date().toISOString() + '\n');
-  return { repo, reused: false, ms: performance.now() - start };
+  await make(join(aside, 'repo.git'));
+  writeFileSync(join(aside, 'complete'), new Date().toISOString() + '\n');
+  const ms = performance.now() - start;
+  if (complete()) {
+    // Another run finished first: use its repository (the same, generated from the same parameters).
+    rmSync(aside, { recursive: true, force: true });
+    return { repo, reused: true, ms };
+  }
+  rmSync(dir, { recursive: true, force: true }); // a half-made one from a run that was killed
+  renameSync(aside, dir);
+  return { repo, reused: false, ms };
 }
 
 /**
