@@ -15,16 +15,8 @@
  * which zlib reports as an unexpected end of input under Z_FINISH.
  */
 import { constants, createInflate, deflateSync, type Inflate } from 'node:zlib';
+import { reusableHandle, type ZlibHandle } from './zlib-handle.js';
 
-interface ZlibHandle {
-  writeSync(flush: number, input: Uint8Array, inOff: number, inLen: number, out: Buffer, outOff: number, outLen: number): void;
-  reset(): void;
-}
-interface ZlibInternals {
-  _handle?: ZlibHandle;
-  /** [avail_out, avail_in] after the last write. */
-  _writeState?: Uint32Array;
-}
 
 /** Larger entries are rare in a walk; they keep inflateSync and its output bound. */
 export const MAX_REUSED_SIZE = 1 << 20;
@@ -38,17 +30,8 @@ class ReusedInflater {
   private state: Uint32Array;
 
   constructor() {
-    const stream = createInflate();
-    const internals = stream as unknown as ZlibInternals;
-    if (typeof internals._handle?.writeSync !== 'function' || typeof internals._handle.reset !== 'function' || !(internals._writeState instanceof Uint32Array)) {
-      stream.close();
-      throw new Error("this Node's zlib streams have no reusable handle");
-    }
-    // Errors reach the stream through destroy(); without a listener they would be thrown asynchronously.
-    stream.on('error', () => undefined);
-    this.stream = stream;
-    this.handle = internals._handle;
-    this.state = internals._writeState;
+    this.stream = createInflate();
+    ({ handle: this.handle, state: this.state } = reusableHandle(this.stream));
   }
 
   /** The `size` bytes `zlib` inflates to; an InflateFailure when it is corrupt or not exactly `size`. */

@@ -10,17 +10,8 @@
  * with a round trip), every call uses plain `deflateSync` instead.
  */
 import { constants, createDeflate, deflateSync, inflateSync, type Deflate } from 'node:zlib';
+import { reusableHandle, type ZlibHandle } from '../../datastore/objects/zlib-handle.js';
 
-/** The internal shape of a zlib stream that deflateSync drives. */
-interface ZlibHandle {
-  writeSync(flush: number, input: Uint8Array, inOff: number, inLen: number, out: Buffer, outOff: number, outLen: number): void;
-  reset(): void;
-}
-interface ZlibInternals {
-  _handle?: ZlibHandle;
-  /** [avail_out, avail_in] after the last write. */
-  _writeState?: Uint32Array;
-}
 
 const SCRATCH = 64 << 10;
 
@@ -70,16 +61,8 @@ export class ObjectDeflater {
 
   private open(): void {
     const stream = createDeflate({ level: this.level });
-    const internals = stream as unknown as ZlibInternals;
-    if (typeof internals._handle?.writeSync !== 'function' || typeof internals._handle.reset !== 'function' || !(internals._writeState instanceof Uint32Array)) {
-      stream.close();
-      throw new Error('this Node\'s zlib streams have no reusable handle');
-    }
+    ({ handle: this.handle, state: this.state } = reusableHandle(stream));
     this.stream = stream;
-    this.handle = internals._handle;
-    this.state = internals._writeState;
-    // Errors reach the stream through destroy(); without a listener they would be thrown asynchronously.
-    stream.on('error', () => undefined);
   }
 
   private deflateReusing(data: Uint8Array, prefix: Uint8Array): Buffer {
