@@ -26,19 +26,22 @@ export interface PackVerifier {
   close(): Promise<void>;
 }
 
+/** Resolves and hashes the objects at `offsets` against `ids` with `reader`: the work of either verifier. */
+export async function verifyEach(reader: PackReader, ids: readonly string[], offsets: ArrayLike<number>): Promise<VerifiedObjects> {
+  const types = new Uint8Array(ids.length);
+  const sizes = new Float64Array(ids.length);
+  for (let i = 0; i < ids.length; i++) {
+    const obj = await reader.readVerified(ids[i], offsets[i]);
+    types[i] = OBJECT_TYPES.indexOf(obj.type);
+    sizes[i] = obj.data.byteLength;
+  }
+  return { types, sizes };
+}
+
 /** Verifies with `reader` itself, in this thread. */
 export function inThreadVerifier(reader: PackReader): PackVerifier {
   return {
-    async verify(objects) {
-      const types = new Uint8Array(objects.length);
-      const sizes = new Float64Array(objects.length);
-      for (let i = 0; i < objects.length; i++) {
-        const obj = await reader.readVerified(objects[i].id, objects[i].offset);
-        types[i] = OBJECT_TYPES.indexOf(obj.type);
-        sizes[i] = obj.data.byteLength;
-      }
-      return { types, sizes };
-    },
+    verify: (objects) => verifyEach(reader, objects.map((o) => o.id), objects.map((o) => o.offset)),
     close: async () => undefined,
   };
 }

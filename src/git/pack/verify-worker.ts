@@ -9,10 +9,10 @@ import { readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { DataStoreError } from '../../datastore/errors.js';
 import type { ObjectFormat } from '../../datastore/types.js';
-import { OBJECT_TYPES } from '../../datastore/types.js';
 import type { PackFile } from './file-window.js';
 import { PackIndex } from './pack-index.js';
 import { PackReader } from './pack-reader.js';
+import { verifyEach } from './pack-verifier.js';
 
 export interface VerifyWorkerData {
   fd: number;
@@ -44,15 +44,8 @@ const file: PackFile = {
 const reader = new PackReader(file, data.size, (id) => index.offsetOf(id), { format: data.format, cacheBytes: data.cacheBytes });
 
 async function verify(req: VerifyRequest): Promise<VerifyReply> {
-  const types = new Uint8Array(req.ids.length);
-  const sizes = new Float64Array(req.ids.length);
   try {
-    for (let i = 0; i < req.ids.length; i++) {
-      const obj = await reader.readVerified(req.ids[i], req.offsets[i]);
-      types[i] = OBJECT_TYPES.indexOf(obj.type);
-      sizes[i] = obj.data.byteLength;
-    }
-    return { seq: req.seq, types, sizes };
+    return { seq: req.seq, ...(await verifyEach(reader, req.ids, req.offsets)) };
   } catch (err) {
     const e = err as Error;
     return { seq: req.seq, error: { message: e.message, ...(err instanceof DataStoreError ? { code: err.code, details: err.details } : {}) } };
