@@ -159,6 +159,9 @@ export async function storePackEntries(store: DataStore, reader: PackReader, obj
     }
   };
 
+  /** Whether an object's type and size are taken as given (not asked to verify, and both known); the verifier resolves the others, in order. */
+  const trusted = (o: PackedObject): o is PackedObject & { type: ObjectType; size: number } =>
+    !options.verify && o.type !== undefined && o.size !== undefined;
   // The reader's own verification shares its file window with this loop: never ahead of its turn.
   const verifier = options.verifier ?? inThreadVerifier(reader);
   const lookahead = options.verifier ? VERIFY_AHEAD : 1;
@@ -171,7 +174,7 @@ export async function storePackEntries(store: DataStore, reader: PackReader, obj
       const slice = objects.slice(i, i + batchSize);
       const present = await store.hasObjects(slice.map((o) => o.id));
       // Objects the store has are neither verified nor written again (their type and size are not needed).
-      const unchecked = slice.filter((o, k) => !present[k] && (options.verify || o.type === undefined || o.size === undefined));
+      const unchecked = slice.filter((o, k) => !present[k] && !trusted(o));
       const checked = verifier.verify(unchecked);
       checked.catch(() => undefined); // awaited in its turn; a failure ahead of it must not go unhandled meanwhile
       return { present, checked };
@@ -202,7 +205,7 @@ export async function storePackEntries(store: DataStore, reader: PackReader, obj
           continue;
         }
         if (present[k]) continue;
-        if (options.verify || o.type === undefined || o.size === undefined) {
+        if (!trusted(o)) {
           types[pos] = verified.types[v];
           sizes[pos] = verified.sizes[v++];
         } else {
