@@ -27,7 +27,8 @@
  *    directory after BGREWRITEAOF beside)
  *  - `govc repo import` (the CLI) ÷ `git index-pack` of the pack (default threads; --threads=1 beside)
  *  - `git clone --bare` from `govc serve` ÷ from `git daemon` and ÷ from `git http-backend` (interleaved runs, medians)
- *  - 10 new commits pushed with `git push` to govc ÷ to git daemon, then fetched
+ *  - 10 new commits pushed with `git push` to govc ÷ to git daemon (after
+ *    `govc repo index`, untimed, when the import was --no-index), then fetched
  *    into a clone of the old state: from govc ÷ from git daemon (interleaved runs, medians)
  *  - the peak RSS of a fresh `govc serve` process (VmHWM) during a push of the
  *    large pack, and (fresh again) during a clone of it, beside git daemon's
@@ -369,6 +370,10 @@ async function benchStore(kind: StoreKind, ctx: Context): Promise<StoreResult> {
       s.ratio = ratio(s.bytes, ctx.history.packBytes);
       result.stored = s;
     });
+    // Without it the first push indexes the whole history the --no-index import skipped (pushes index what they make reachable).
+    if (imported && wants('push') && !OPTS.index) {
+      await step('index', () => run(process.execPath, [OPTS.cli, 'repo', 'index', 'repo', '--store', setup.uri], { cwd: ctx.work, timeoutMs: 90 * 60_000 }));
+    }
     govc = await step('serve', () => govcServe(setup.uri, ctx.work));
     if (!govc) return result;
     const token = govc.token;
