@@ -46,7 +46,7 @@ export function registerRepoCommands(program: Command): void {
     .command('import <path>')
     .description('import a git repository from disk (objects, refs, HEAD); importing again adds only what is new')
     .option('-n, --name <name>', 'repository name in the store (default: the directory name)')
-    .option('--no-index', 'skip building the commit index used by `repo commits` and `repo stats`')
+    .option('--no-index', 'skip building the commit index used by `repo commits` and `repo stats`; build it later with `repo index` (the first ref move, a push say, indexes what it makes reachable)')
     .action(async (path: string, opts: StoreFlag & { name?: string; index: boolean }) =>
       withStore(opts, async (store) => {
         const bar = progressBar();
@@ -59,6 +59,9 @@ export function registerRepoCommands(program: Command): void {
             `imported ${path} as ${r.repository.name} (${r.created ? 'new' : 'existing'} repository ${r.repository.id}): ` +
               `${r.objectsAdded} of ${r.objectsSeen} objects added, ${r.refsChanged} refs changed, ${r.commitsIndexed} commits indexed in ${secs}s\n`,
           );
+          if (!opts.index) {
+            process.stderr.write(`note: no commit index built; run \`govc repo index ${r.repository.name}\` before serving it, or its first push indexes the whole history\n`);
+          }
         } finally {
           bar.stop();
         }
