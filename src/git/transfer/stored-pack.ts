@@ -144,16 +144,22 @@ export async function writeStoredPack(store: DataStore, sending: readonly SendOb
   };
 
   try {
-    // Blobs may be large: their batches start small and follow the largest entry of the last one.
-    let blobLargest = 2 << 20;
+    // Blobs may be large, and their sizes are unknown until read: a batch never mixes blobs with other
+    // objects, and blob batches start small, at most double, and keep within BATCH_BYTES of the largest
+    // blob of the last batch. (A long run of small blobs followed by many large ones can still read up
+    // to MAX_BATCH of those at once: only a bulk size lookup in the stores would bound that.)
+    let blobLargest = 0;
+    let blobBatch = 4;
     for (let i = 0; i < objects.length; ) {
-      const batch = objects[i].type === 'blob' ? Math.max(1, Math.min(MAX_BATCH, Math.floor(BATCH_BYTES / blobLargest))) : MAX_BATCH;
-      const slice = objects.slice(i, i + batch).filter((o) => !written(o.id));
-      i += batch;
+      const blobs = objects[i].type === 'blob';
+      const limit = blobs ? Math.max(1, Math.min(MAX_BATCH, 2 * blobBatch, Math.floor(BATCH_BYTES / (blobLargest || 2 << 20)))) : MAX_BATCH;
+      let end = i + 1;
+      while (end < objects.length && end - i < limit && (objects[end].type === 'blob') === blobs) end++;
+      const slice = objects.slice(i, end).filter((o) => !written(o.id));
+      if (blobs) blobBatch = end - i;
+      i = end;
       const entries = await readEntries(slice.map((o) => o.id));
-      let largest = 0;
-      for (const e of entries.values()) if (e.type === 'blob') largest = Math.max(largest, e.bytes.byteLength);
-      if (largest > 0) blobLargest = largest;
+      if (blobs && entries.size > 0) blobLargest = Math.max(...[...entries.values()].map((e) => e.bytes.byteLength));
       // Deltas whose base the client lacks and this pack does not send: built, one read for the batch.
       const lost = slice.filter((o) => {
         const e = entries.get(o.id);
