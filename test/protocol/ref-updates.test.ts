@@ -2,7 +2,8 @@
  * A push of many refs without --atomic is one ref write on every store, and
  * only a real conflict fails its ref: a concurrent writer that moves one ref
  * between the checks and the write fails that ref alone ("failed to lock"),
- * and the rest land in a second write. Run through the engine with the
+ * and the rest land in a second write, the push's audit event with them
+ * (one event, none from the refused write). Run through the engine with the
  * store's updateRefs counted (the store itself is real: memory, SQLite,
  * PostgreSQL).
  */
