@@ -13,6 +13,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { createStore } from '../../src/datastore/builtin.js';
+import { ConflictError } from '../../src/datastore/errors.js';
 import type { DataStore } from '../../src/datastore/store.js';
 import { serveReceivePack } from '../../src/git/protocol/index.js';
 import { buildPack, commitBytes, objectId, pktLine, treeBytes } from '../../support/pack-builder.js';
@@ -87,6 +88,7 @@ for (const target of targets) {
       store = await createStore(target.uri());
       await store.createRepository({ name: 'many' });
       await store.createRepository({ name: 'race' });
+      await store.createRepository({ name: 'isolated' });
     });
     after(async () => {
       await store.close();
@@ -126,6 +128,17 @@ for (const target of targets) {
       assert.equal(Object.values(results[0]).filter((r) => r === 'ok').length, REFS - 1);
       // The write that met the conflict, one more for the refs that did not move, one for HEAD.
       assert.equal(c.calls(), 3);
+    });
+
+    it('goes ref by ref after a conflict no moved ref explains, the event with the last ref', async () => {
+      const refs = Array.from({ length: 5 }, (_, i) => `refs/heads/i${i}`);
+      const c = counted(store, () => Promise.reject(new ConflictError('a conflict no ref explains')));
+      const { report, eventRecorded } = await push(c.store, 'isolated', pushOf(refs, commitId, pack));
+      assert.equal((report.match(/ok refs\/heads\/i\d+\n/g) ?? []).length, refs.length, report);
+      // The refused write, one per ref, one for HEAD; one event, every ref ok in it.
+      assert.equal(c.calls(), 1 + refs.length + 1);
+      assert.equal(eventRecorded, true);
+      assert.deepEqual(await recordedResults(store, 'isolated'), [Object.fromEntries(refs.map((r) => [r, 'ok']))]);
     });
   });
 }
