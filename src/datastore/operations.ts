@@ -346,11 +346,15 @@ export abstract class Operations {
 
   /**
    * Applies every update or none. A stale `old` throws ConflictError; the
-   * repository must exist (NotFoundError).
+   * repository must exist (NotFoundError). `commits` (the commit-index rows
+   * the update makes reachable) and `event` (the audit event of what moved
+   * the refs, a push's) go in the same atomic write: a refused update writes
+   * neither, and no crash leaves refs moved without them.
    */
-  async updateRefs(repositoryId: string, updates: RefUpdate[], options: { commits?: CommitIndexRow[] } = {}): Promise<void> {
+  async updateRefs(repositoryId: string, updates: RefUpdate[], options: { commits?: CommitIndexRow[]; event?: EventInput } = {}): Promise<void> {
     const ops: StoreWriteOp[] = [this.checkRefUpdates(repositoryId, updates)];
     if (options.commits?.length) ops.push(this.commitsOp(repositoryId, options.commits));
+    if (options.event) ops.push({ op: 'appendEvent', event: buildEvent(options.event) });
     await this.write('write', ops);
   }
 

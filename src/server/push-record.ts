@@ -1,6 +1,6 @@
-/** What a push leaves behind, the same over HTTP and SSH: its metrics and the details of its `git.push` audit event. */
+/** What a push leaves behind, the same over HTTP and SSH: its metrics and its `git.push` audit event. */
 import type { JsonObject } from '../datastore/types.js';
-import type { PushResult } from '../git/protocol/index.js';
+import { pushEvent, type ProtocolSession, type PushEventBase, type PushResult } from '../git/protocol/index.js';
 import type { ServerMetrics } from './metrics.js';
 
 export function countPush(metrics: ServerMetrics, result: PushResult): void {
@@ -11,13 +11,13 @@ export function countPush(metrics: ServerMetrics, result: PushResult): void {
   for (const c of result.commands) metrics.refUpdates.inc({ result: c.error ? 'refused' : 'ok' });
 }
 
-export function pushDetails(result: PushResult): JsonObject {
-  return {
-    atomic: result.atomic,
-    objects: result.objects,
-    ...(result.unpackError ? { unpackError: result.unpackError } : {}),
-    ...(result.options.length ? { pushOptions: result.options } : {}),
-    ...(result.shallow.length ? { shallowClient: true } : {}),
-    refs: result.commands.map((c) => ({ ref: c.ref, old: c.old, new: c.new, result: c.error ?? 'ok' })),
-  };
+/** The transport's part of a push's audit event, for the session: the engine records it with the ref update. */
+export function pushEventBase(userId: string | null, details?: JsonObject): PushEventBase {
+  return { action: 'git.push', userId, ...(details ? { details } : {}) };
+}
+
+/** Counts a push and records its audit event unless the engine recorded it with the ref update. */
+export async function recordPush(session: ProtocolSession, metrics: ServerMetrics, result: PushResult): Promise<void> {
+  countPush(metrics, result);
+  if (session.pushEvent && !result.eventRecorded) await session.store.logEvent(pushEvent(session.pushEvent, session.repo, result));
 }

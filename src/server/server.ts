@@ -2,7 +2,8 @@
  * The HTTP server: routes requests, identifies callers, counts metrics, and
  * shuts down gracefully (stop accepting, let in-flight requests finish,
  * then close the store). A push's ref update is a single atomic updateRefs,
- * so a push cut by the shutdown timeout is never half-applied.
+ * its audit event in the same write, so a push cut by the shutdown timeout
+ * (or a crash) is never half-applied and never left unrecorded.
  *
  * Slow clients are cut by silence, not by total time, as nginx and git
  * daemon do: headers must arrive within server.timeouts.headers, a body or

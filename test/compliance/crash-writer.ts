@@ -1,7 +1,7 @@
 /**
- * Child process of the crash-recovery case: writes objects, moves a ref and
- * logs events in a loop, printing "ack <i> <id>" only after each write was
- * acknowledged. The parent SIGKILLs it mid-stream. A second argument
+ * Child process of the crash-recovery case: writes objects, moves a ref (with
+ * an event in the same write) and logs events in a loop, printing
+ * "ack <i> <id>" only after each write was acknowledged. The parent SIGKILLs it mid-stream. A second argument
  * `in-transaction` runs each operation in a transaction of its own.
  */
 import { createStore, type StoreConfig } from '../../src/datastore/index.js';
@@ -13,7 +13,7 @@ const repo = (await store.getRepositoryByName('crash')) ?? (await store.createRe
 let previous: string | null = null;
 for (let i = 0; ; i++) {
   const id = await store.putObject({ type: 'blob', data: Buffer.from(`crash write ${i}`) });
-  await store.updateRefs(repo.id, [{ name: 'refs/heads/main', old: previous, new: id }]);
+  await store.updateRefs(repo.id, [{ name: 'refs/heads/main', old: previous, new: id }], { event: { action: 'crash-ref', repositoryId: repo.id, details: { i } } });
   await store.logEvent({ action: 'crash-test', repositoryId: repo.id, details: { i } });
   previous = id;
   process.stdout.write(`ack ${i} ${id}\n`);

@@ -187,6 +187,41 @@ describe('govc serve: git smart HTTP', () => {
     assert.ok(refused, 'the refused force push is recorded too');
   });
 
+  it('records exactly one audit event per push, as before: the pusher, the repository and every ref\'s result, refused ones too', async () => {
+    const ZERO = '0'.repeat(40);
+    const events = async () => (await api(govc.url, 'GET', '/api/v1/events?action=git.push&repository=demo&limit=1000', { token: govc.adminToken })).body.items as any[];
+    const bob = (await api(govc.url, 'GET', '/api/v1/users/bob', { token: govc.adminToken })).body;
+    const repo = (await api(govc.url, 'GET', '/api/v1/repositories/demo', { token: govc.adminToken })).body;
+    const bobUrl = repoUrl(govc.url, 'demo', 'bob', bobToken);
+    const remoteMain = (await gitOk(src, env, ['ls-remote', repoUrl(govc.url, 'demo'), 'refs/heads/main'])).split('\t')[0];
+    const stale = (await gitOk(src, env, ['rev-parse', `${remoteMain}~2`])).trim();
+    await gitOk(src, env, ['checkout', '-q', '-b', 'audited', remoteMain]);
+    writeFileSync(join(src, 'audited.txt'), 'audited\n');
+    await gitOk(src, env, ['add', 'audited.txt']);
+    await gitOk(src, env, ['commit', '-q', '-m', 'audited']);
+    const tip = (await gitOk(src, env, ['rev-parse', 'audited'])).trim();
+    const refusedForce = { ref: 'refs/heads/main', old: remoteMain, new: stale, result: 'non-fast-forward: a forced update needs admin permission on this repository' };
+    const fields = (e: any) => ({ ...e, id: undefined, timestamp: undefined, details: { ...e.details, refs: [...e.details.refs].sort((a: any, b: any) => a.ref.localeCompare(b.ref)) } });
+    const expected = (objects: number, refs: unknown[]) => ({ id: undefined, timestamp: undefined, action: 'git.push', userId: bob.id, resource: 'demo', repositoryId: repo.id, details: { atomic: false, objects, refs } });
+
+    // One ref accepted (its event goes in the ref update's write), one refused.
+    let seen = new Set((await events()).map((e) => e.id));
+    const mixed = await git(src, env, ['push', '--force', bobUrl, 'audited:refs/heads/audited', `${stale}:refs/heads/main`]);
+    assert.notEqual(mixed.code, 0);
+    let added = (await events()).filter((e) => !seen.has(e.id));
+    assert.equal(added.length, 1, JSON.stringify(added));
+    assert.deepEqual(fields(added[0]), expected(3, [{ ref: 'refs/heads/audited', old: ZERO, new: tip, result: 'ok' }, refusedForce]));
+
+    // Every ref refused: no ref update, the transport records the event.
+    seen = new Set((await events()).map((e) => e.id));
+    const refused = await git(src, env, ['push', '--force', bobUrl, `${stale}:refs/heads/main`]);
+    assert.notEqual(refused.code, 0);
+    added = (await events()).filter((e) => !seen.has(e.id));
+    assert.equal(added.length, 1, JSON.stringify(added));
+    assert.deepEqual(fields(added[0]), expected(0, [refusedForce]));
+    await gitOk(src, env, ['checkout', '-q', 'main']);
+  });
+
   it('counts git traffic in /metrics: operations, pack bytes and objects each way, ref updates', async () => {
     const scrape = async () => (await api(govc.url, 'GET', '/metrics', { token: govc.adminToken })).body as string;
     const value = (text: string, name: string, labels: Record<string, string>) => sample(text, name, labels) ?? 0;

@@ -113,6 +113,12 @@ describe('govc serve: git over SSH', () => {
     const deleted = events.body.items.find((e: { details: { refs: Array<{ new: string }> } }) => /^0+$/.test(e.details.refs[0].new));
     assert.ok(deleted, 'the delete is recorded');
     assert.equal(deleted.details.transport, 'ssh');
+    // The fields of an HTTP push's event, and the key that pushed.
+    const bob = (await api(govc.url, 'GET', '/api/v1/users/bob', { token: govc.adminToken })).body;
+    const repo = (await api(govc.url, 'GET', '/api/v1/repositories/demo', { token: govc.adminToken })).body;
+    assert.deepEqual([deleted.action, deleted.userId, deleted.resource, deleted.repositoryId], ['git.push', bob.id, 'demo', repo.id]);
+    assert.deepEqual(Object.keys(deleted.details).sort(), ['atomic', 'key', 'objects', 'refs', 'transport']);
+    assert.match(deleted.details.key, /^SHA256:/);
     const metrics = await api(govc.url, 'GET', '/metrics', { token: govc.adminToken });
     assert.ok((sample(metrics.body, 'govc_git_operations_total', { service: 'receive-pack', result: 'ok' }) ?? 0) >= 3);
   });

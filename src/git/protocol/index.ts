@@ -18,6 +18,7 @@ import { uploadPackV2 } from './upload-pack-v2.js';
 export type { Service } from './advertise.js';
 export type { Access, ProtocolSession, Transport } from './session.js';
 export type { PushResult, Command } from './receive-pack.js';
+export { pushEvent, type PushEventBase } from './push-event.js';
 export type { UploadPackResult } from './send-pack.js';
 export { ProtocolError, errPacket } from './errors.js';
 export { PktReader, pkt, FLUSH, DELIM } from './pkt-line.js';

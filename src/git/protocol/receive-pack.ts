@@ -20,6 +20,7 @@ import { checkConnectivity, repositoryBases } from './connectivity.js';
 import { ProtocolError } from './errors.js';
 import { quarantinePack, storeQuarantined } from './pack-receive.js';
 import { FLUSH, pkt, PktReader } from './pkt-line.js';
+import { pushEvent } from './push-event.js';
 import { asksForSideband, readPushRequest, type Command } from './push-request.js';
 import { applyUpdates, fixHead } from './ref-updates.js';
 import { readRefs, tipIds } from './refs.js';
@@ -39,6 +40,8 @@ export interface PushResult {
   options: string[];
   /** The pusher's shallow commits, when it pushed from a shallow clone. */
   shallow: string[];
+  /** Whether the session's pushEvent went in the write that moved the refs; when not, the transport records it. */
+  eventRecorded: boolean;
 }
 
 async function* counted(source: AsyncIterable<Buffer>, add: (n: number) => void): AsyncGenerator<Buffer> {
@@ -65,7 +68,7 @@ export async function receivePackV0(session: ProtocolSession, input: AsyncIterab
   const { commands } = req;
   // Over SSH, a client with nothing to push just flushes.
   if (commands.length === 0) return undefined;
-  const result: PushResult = { commands, atomic: req.caps.has('atomic'), objects: 0, packBytes: 0, options: req.options, shallow: req.shallow };
+  const result: PushResult = { commands, atomic: req.caps.has('atomic'), objects: 0, packBytes: 0, options: req.options, shallow: req.shallow, eventRecorded: false };
   const current = new Map(before.refs.map((r) => [r.name, r.id]));
   // The refs this push moves, searched first: what a push leaves out of its pack is usually under their old values.
   const oldTips = new Set([...commands.map((c) => c.old).filter((id) => id !== zero && tipIds(before).has(id)), ...tipIds(before)]);
@@ -101,7 +104,9 @@ export async function receivePackV0(session: ProtocolSession, input: AsyncIterab
       } else {
         const accepted = commands.filter((c) => !c.error);
         if (quarantine && accepted.some((c) => c.new !== zero)) await storeAccepted(store, quarantine, accepted);
-        await applyUpdates(store, repo, commands, result.atomic, zero);
+        const base = session.pushEvent;
+        const event = base && (() => pushEvent(base, repo, result));
+        result.eventRecorded = await applyUpdates(store, repo, commands, result.atomic, zero, event);
       }
       await fixHead(store, repo, commands);
     }

@@ -4,10 +4,15 @@
  * Otherwise also one write, whatever the count; if a concurrent push moved
  * some refs first, those (and only those) fail and the rest go again in one
  * write. A conflict no moved ref explains is isolated ref by ref. Each write
- * carries the commit-index rows of what it makes reachable.
+ * carries the commit-index rows of what it makes reachable, and a write that
+ * ends the push (one that applies every ref still pending) carries the push's
+ * audit event, built as that write would leave the commands. Ref by ref,
+ * that is the last ref's write; when it fails, after earlier refs moved, the
+ * event is left to the caller (a crash then can still lose it).
  */
 import { ConflictError } from '../../datastore/errors.js';
 import type { DataStore } from '../../datastore/store.js';
+import type { EventInput } from '../../datastore/inputs.js';
 import type { RefUpdate, Repository } from '../../datastore/types.js';
 import { updateRefsIndexed } from '../query/indexed-refs.js';
 import type { Command } from './push-request.js';
@@ -16,21 +21,22 @@ const LOCK_MESSAGE = 'failed to lock: the ref was updated by another push; fetch
 /** Rounds of "write, find the refs that moved" before going ref by ref. */
 const ROUNDS = 3;
 
-export async function applyUpdates(store: DataStore, repo: Repository, commands: Command[], atomic: boolean, zero: string): Promise<void> {
+/** Resolves to whether `event` was recorded with the refs (false when no write ended the push, or there was no event). */
+export async function applyUpdates(store: DataStore, repo: Repository, commands: Command[], atomic: boolean, zero: string, event?: () => EventInput): Promise<boolean> {
   const update = (c: Command): RefUpdate => ({ name: c.ref, old: c.old === zero ? null : c.old, new: c.new === zero ? null : c.new });
   const fail = (c: Command, err: unknown) => {
     c.error = err instanceof ConflictError ? LOCK_MESSAGE : `failed to update ref: ${(err as Error).message}`;
   };
   let pending = commands.filter((c) => !c.error);
-  if (pending.length === 0) return;
+  if (pending.length === 0) return false;
   for (let round = 0; round < (atomic ? 1 : ROUNDS) && pending.length > 0; round++) {
     try {
-      await updateRefsIndexed(store, repo.id, pending.map(update));
-      return;
+      await updateRefsIndexed(store, repo.id, pending.map(update), event?.());
+      return event !== undefined;
     } catch (err) {
       if (atomic || !(err instanceof ConflictError)) {
         for (const c of pending) fail(c, err);
-        return;
+        return false;
       }
     }
     const current = new Map<string, string>();
@@ -40,13 +46,18 @@ export async function applyUpdates(store: DataStore, repo: Repository, commands:
     for (const c of moved) c.error = LOCK_MESSAGE;
     pending = pending.filter((c) => !c.error);
   }
-  for (const c of pending) {
+  let recorded = false;
+  for (const [i, c] of pending.entries()) {
+    // Every ref before the last is settled by now: the last one's write ends the push.
+    const last = i === pending.length - 1;
     try {
-      await updateRefsIndexed(store, repo.id, [update(c)]);
+      await updateRefsIndexed(store, repo.id, [update(c)], last ? event?.() : undefined);
+      recorded = last && event !== undefined;
     } catch (err) {
       fail(c, err);
     }
   }
+  return recorded;
 }
 
 /** When HEAD points at a branch that does not exist, point it at main, master or the first branch pushed. */

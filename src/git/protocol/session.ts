@@ -7,6 +7,7 @@ import type { DataStore } from '../../datastore/store.js';
 import type { Repository } from '../../datastore/types.js';
 import { DEFAULT_PROTOCOL_LIMITS, type ProtocolLimits } from './limits.js';
 import type { PackCacheOptions } from './pack-cache.js';
+import type { PushEventBase } from './push-event.js';
 
 /** What the caller may do: fetch (read), push (write), force-push (admin). */
 export type Access = 'read' | 'write' | 'admin';
@@ -25,6 +26,12 @@ export interface ProtocolSession {
   describeError?: (err: unknown) => string;
   /** Where clones' packs are kept for identical clones; none when absent. */
   packCache?: PackCacheOptions;
+  /**
+   * A push's audit event, the transport's part: the engine records it in the
+   * write that moves the refs (PushResult.eventRecorded); when no write moved
+   * them, the transport records it. None when absent.
+   */
+  pushEvent?: PushEventBase;
 }
 
 export interface Transport {

@@ -53,7 +53,7 @@ export const MAIN_LOOP_ENGINE: Engine = {
 };
 
 function poolSlot(slot: PoolSlot): EngineSlot {
-  const job = (session: ProtocolSession, stateless: boolean, version: ProtocolVersion) => ({ repo: session.repo, access: session.access, stateless, version });
+  const job = (session: ProtocolSession, stateless: boolean, version: ProtocolVersion) => ({ repo: session.repo, access: session.access, stateless, version, pushEvent: session.pushEvent });
   return {
     async uploadPack(session, input, output, transport) {
       const result = await slot.run({ service: 'upload-pack', ...job(session, transport.stateless, transport.version) }, input, output, transport.head);

@@ -5,6 +5,7 @@ import type { Repository } from '../../datastore/types.js';
 import type { Access, ProtocolVersion } from '../../git/protocol/index.js';
 import type { ProtocolLimits } from '../../git/protocol/limits.js';
 import type { PackCacheOptions } from '../../git/protocol/pack-cache.js';
+import type { PushEventBase } from '../../git/protocol/push-event.js';
 
 /** What a worker opens and serves with: the server's own store config, limits, tmp dir and pack cache. */
 export interface EngineWorkerData {
@@ -24,6 +25,8 @@ export interface EngineJob {
   /** Smart HTTP (one round) or a whole SSH conversation. */
   stateless: boolean;
   version: ProtocolVersion;
+  /** A push's audit event, the transport's part: the worker records it with the ref update. */
+  pushEvent?: PushEventBase;
 }
 
 export type ToWorker = ({ type: 'job'; input: MessagePort; output: MessagePort } & EngineJob) | { type: 'close' };

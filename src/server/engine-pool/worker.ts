@@ -2,8 +2,9 @@
  * An engine worker thread: opens the server's store itself, then runs the
  * protocol engine for each job the pool sends, its request body and answer
  * streamed over the job's ports. Several jobs run at once (their store I/O
- * interleaves); what a job leaves behind besides its answer (metrics, the
- * push's audit event) is recorded by the main thread from the result.
+ * interleaves). A push's audit event goes in its ref update's write here;
+ * the rest a job leaves behind (metrics, the event of a push that moved no
+ * ref) is recorded by the main thread from the result.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { createStore } from '../../datastore/builtin.js';
@@ -30,6 +31,7 @@ async function runJob(store: DataStore, job: EngineJob, inputPort: MessagePort, 
     tmpDir: data.tmpDir,
     packCache: data.packCache,
     describeError: (err) => statusOf(err).message,
+    pushEvent: job.pushEvent,
   };
   const transport = { stateless: job.stateless, version: job.version, head: () => received.head };
   let outcome: { result: unknown } | { error: unknown };

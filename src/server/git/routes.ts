@@ -12,7 +12,7 @@ import type { RequestContext } from '../context.js';
 import { badRequest, HttpError, statusOf } from '../http-error.js';
 import type { BodyLimit } from '../http-util.js';
 import { formatBytes, LIMIT_SETTINGS, limitMessage, protocolLimits } from '../limits.js';
-import { countPush, pushDetails } from '../push-record.js';
+import { pushEventBase, recordPush } from '../push-record.js';
 import { ServerBusyError, type EngineSlot } from '../engine-pool/engine.js';
 
 function session(ctx: RequestContext, repo: Repository, level: Level): ProtocolSession {
@@ -24,6 +24,7 @@ function session(ctx: RequestContext, repo: Repository, level: Level): ProtocolS
     tmpDir: ctx.state.tmpDir,
     packCache: ctx.state.packCache,
     describeError: (err) => statusOf(err).message,
+    pushEvent: pushEventBase(ctx.user?.id ?? null),
   };
 }
 
@@ -145,10 +146,11 @@ export async function receivePackRoute(ctx: RequestContext): Promise<void> {
   if (!slot) return;
   const metrics = ctx.state.metrics;
   startResult(ctx, 'git-receive-pack');
+  const pushSession = session(ctx, repo, level);
   let result: PushResult | undefined;
   try {
     const { input, head } = body(ctx, pushBodyLimit(ctx));
-    result = await slot.receivePack(session(ctx, repo, level), input, ctx.res, { stateless: true, head });
+    result = await slot.receivePack(pushSession, input, ctx.res, { stateless: true, head });
   } catch (err) {
     metrics.gitOperations.inc({ service: 'receive-pack', result: 'error' });
     throw err;
@@ -156,6 +158,5 @@ export async function receivePackRoute(ctx: RequestContext): Promise<void> {
     ctx.res.end();
   }
   if (!result) return;
-  countPush(metrics, result);
-  await ctx.audit('git.push', repo.name, repo.id, pushDetails(result));
+  await recordPush(pushSession, metrics, result);
 }

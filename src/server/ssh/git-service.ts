@@ -9,13 +9,12 @@
  * `transport: ssh`. The engine runs in a slot of the server's engine (its
  * pool when on): a full server is refused on stderr before anything starts.
  */
-import { protocolVersion, type ProtocolSession, type PushResult } from '../../git/protocol/index.js';
-import type { Repository } from '../../datastore/types.js';
+import { protocolVersion, type ProtocolSession } from '../../git/protocol/index.js';
 import type { ServerState } from '../context.js';
 import { ServerBusyError } from '../engine-pool/engine.js';
 import { statusOf } from '../http-error.js';
 import { formatBytes, LIMIT_SETTINGS, limitMessage, protocolLimits } from '../limits.js';
-import { countPush, pushDetails } from '../push-record.js';
+import { pushEventBase, recordPush } from '../push-record.js';
 import { repositoryFor } from './access.js';
 import { ChannelIo } from './channel-io.js';
 import type { GitExec } from './session.js';
@@ -37,6 +36,7 @@ export async function runGitService(state: ServerState, exec: GitExec, log: (lin
     tmpDir: state.tmpDir,
     packCache: state.packCache,
     describeError: (err) => statusOf(err).message,
+    pushEvent: pushEventBase(exec.identity.user.id, { transport: 'ssh', key: exec.identity.key.fingerprint }),
   };
   const { maxPackSize, maxRequestBody } = state.limits;
   const limit = push
@@ -55,7 +55,7 @@ export async function runGitService(state: ServerState, exec: GitExec, log: (lin
       return 0;
     }
     const result = await slot.receivePack(session, io.input(), io.output, { stateless: false });
-    if (result) await recordPush(state, exec, repo, result);
+    if (result) await recordPush(session, metrics, result);
     return 0;
   } catch (err) {
     metrics.gitOperations.inc({ service, result: 'error' });
@@ -65,19 +65,4 @@ export async function runGitService(state: ServerState, exec: GitExec, log: (lin
     slot.release();
     await io.close();
   }
-}
-
-async function recordPush(state: ServerState, exec: GitExec, repo: Repository, result: PushResult): Promise<void> {
-  countPush(state.metrics, result);
-  await state.store.logEvent({
-    action: 'git.push',
-    userId: exec.identity.user.id,
-    resource: repo.name,
-    repositoryId: repo.id,
-    details: {
-      transport: 'ssh',
-      key: exec.identity.key.fingerprint,
-      ...pushDetails(result),
-    },
-  });
 }

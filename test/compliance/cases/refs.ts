@@ -68,6 +68,40 @@ export function refCases(ctx: SuiteContext): void {
     });
   });
 
+  it('writes the audit event given with a ref update in the same write: exactly one when it applies, none when it is refused', async () => {
+    await ctx.withStore(async (store) => {
+      const repo = await makeRepository(store);
+      const event = (n: number) => ({ action: 'test.push', userId: null, resource: 'pushed', repositoryId: repo, details: { n } });
+      const logged = async () => (await store.queryEvents({ action: 'test.push', limit: 100 })).items.map((e) => e.details.n);
+      await store.updateRefs(repo, [{ name: 'refs/heads/main', old: null, new: A }], { event: event(1) });
+      assert.deepEqual(await logged(), [1]);
+      // a stale create, a stale ref among several, a missing repository: no ref moves and no event is written
+      await rejectsWithCode(store.updateRefs(repo, [{ name: 'refs/heads/main', old: null, new: B }], { event: event(2) }), 'CONFLICT');
+      await rejectsWithCode(
+        store.updateRefs(
+          repo,
+          [
+            { name: 'refs/heads/other', old: null, new: B },
+            { name: 'refs/heads/main', old: C, new: B },
+          ],
+          { event: event(3) },
+        ),
+        'CONFLICT',
+      );
+      await rejectsWithCode(store.updateRefs('no-such-repository', [{ name: 'refs/heads/main', new: B }], { event: event(4) }), 'NOT_FOUND');
+      assert.deepEqual(await logged(), [1]);
+      assert.equal(await store.getRef(repo, 'refs/heads/other'), undefined);
+      assert.equal((await store.getRef(repo, 'refs/heads/main'))?.target, A);
+      await store.updateRefs(repo, [{ name: 'refs/heads/main', old: A, new: B }], { event: event(5) });
+      const events = (await store.queryEvents({ action: 'test.push', limit: 100 })).items;
+      assert.deepEqual(
+        events.map((e) => ({ action: e.action, userId: e.userId, resource: e.resource, repositoryId: e.repositoryId, details: e.details })),
+        [event(1), event(5)],
+      );
+      assert.equal((await store.getRef(repo, 'refs/heads/main'))?.target, B);
+    });
+  });
+
   it('keeps symbolic refs and resolves them', async () => {
     await ctx.withStore(async (store) => {
       const repo = await makeRepository(store);

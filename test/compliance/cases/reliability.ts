@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { it } from 'node:test';
 import type { DataStore } from '../../../src/datastore/index.js';
 import { dumpStore, loadStore } from '../../../src/datastore/migration/records.js';
-import { blob, blobId, makeRepository, rejectsWithCode, type SuiteContext } from '../context.js';
+import { blob, blobId, collectPages, makeRepository, rejectsWithCode, type SuiteContext } from '../context.js';
 import { scaled } from '../target.js';
 
 const CRASH_WRITER = fileURLToPath(new URL('../crash-writer.js', import.meta.url));
@@ -65,6 +65,10 @@ export function reliabilityCases(ctx: SuiteContext): void {
       const next = blobId(`crash write ${last.i + 1}`);
       assert.ok(head === last.id || head === next, `ref is ${head}, expected ${last.id} (or ${next})`);
       assert.ok((await store.countEvents({ action: 'crash-test' })) >= acked.length);
+      // each move of the ref wrote its event in the same write: one per move, none lost, none without its move
+      const moves = head === last.id ? last.i + 1 : last.i + 2;
+      const refEvents = (await collectPages((cursor) => store.queryEvents({ action: 'crash-ref', cursor, limit: 500 }))).flat();
+      assert.deepEqual(refEvents.map((e) => e.details.i).sort((a, b) => Number(a) - Number(b)), Array.from({ length: moves }, (_, i) => i));
       // the store is usable after recovery
       await store.updateRefs(repo.id, [{ name: 'refs/heads/main', old: head, new: blobId('after crash') }]);
     } finally {
