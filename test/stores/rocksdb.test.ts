@@ -11,6 +11,7 @@ import { rejectsWithCode } from '../compliance/context.js';
 import { loadRocksDb } from '../../src/datastore/stores/rocksdb/binding.js';
 import { RocksEngine } from '../../src/datastore/stores/rocksdb/index.js';
 import { REUSED_BATCH_MAX_BYTES } from '../../src/datastore/stores/rocksdb/rocksdb-engine.js';
+import { MEMTABLE_BUDGET_BYTES } from '../../src/datastore/stores/rocksdb/open-options.js';
 
 const scratch = scratchDir('govc-rocksdb-test-');
 const freshDir = () => scratch.fresh();
@@ -45,6 +46,16 @@ describe('rocksdb options', () => {
     assert.match(file, /filter_policy=bloomfilter:10:false/);
   });
 
+  it('compresses from level 2 on, in small files, so a dictionary build buffers little', async () => {
+    const dir = freshDir();
+    await withStore(`rocksdb://${dir}`, async () => undefined);
+    const file = rocksOptionsFile(dir);
+    assert.match(file, /^\s*compaction_style=kCompactionStyleLevel$/m);
+    assert.match(file, /^\s*compression_per_level=kNoCompression:kNoCompression:kZSTD(:kZSTD)*$/m);
+    assert.match(file, new RegExp(`^\\s*write_buffer_size=${MEMTABLE_BUDGET_BYTES / 4}$`, 'm'));
+    assert.match(file, new RegExp(`^\\s*target_file_size_base=${MEMTABLE_BUDGET_BYTES / 8}$`, 'm'));
+  });
+
   it('applies compression, bloom filter bits and sync as given', async () => {
     const dir = freshDir();
     await withStore(`rocksdb://${dir}?compression=none&bloom_bits_per_key=6&sync=true&cache_size=8MB`, async (store) => {
@@ -56,6 +67,7 @@ describe('rocksdb options', () => {
     });
     const file = rocksOptionsFile(dir);
     assert.match(file, /^\s*compression=kNoCompression$/m);
+    assert.doesNotMatch(file, /^\s*compression_per_level=.*kZSTD/m);
     assert.match(file, /filter_policy=bloomfilter:6:false/);
   });
 

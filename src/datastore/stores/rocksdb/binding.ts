@@ -14,6 +14,16 @@ export interface RocksOpenOptions {
   /** Block cache bytes (0 = no block cache). */
   cacheSize?: number;
   walCompression?: boolean;
+  /**
+   * `level`: level-style compaction tuned from memtableMemoryBudget (B):
+   * memtables of B/4 (at most 6), flushed two at a time; SST files of B/8;
+   * level 1 of B; levels 0 and 1 uncompressed and ZSTD from level 2 on,
+   * whatever `compression` says. Absent: RocksDB's defaults (64 MiB
+   * memtables, two of them; `compression` on every level).
+   */
+  compaction?: 'level' | 'universal';
+  /** Bytes; only read with `compaction` set (default 256 MiB). */
+  memtableMemoryBudget?: number;
 }
 
 export interface RocksReadRange {

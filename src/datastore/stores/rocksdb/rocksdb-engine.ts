@@ -9,6 +9,7 @@ import type { Bytes, KvEngine, KvEntry, KvOp, KvPlan, KvRange, KvReadCounters, K
 import { nextChunk } from '../kv/iterate.js';
 import { Mutex, serializedTransact } from '../kv/serialized.js';
 import { loadRocksDb, type RocksChainedBatch, type RocksLevel, type RocksReadRange } from './binding.js';
+import { rocksOpenOptions } from './open-options.js';
 
 export interface RocksEngineOptions {
   location: string;
@@ -64,12 +65,7 @@ export class RocksEngine implements KvEngine {
     const { RocksLevel } = loadRocksDb();
     const db = new RocksLevel(this.options.location, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
     try {
-      await db.open({
-        createIfMissing: true,
-        compression: this.options.compression === 'zstd',
-        filterPolicy: `bloomfilter:${this.options.bloomBitsPerKey}:false`,
-        cacheSize: this.options.cacheBytes,
-      });
+      await db.open(rocksOpenOptions(this.options));
     } catch (err) {
       const cause = (err as { cause?: Error }).cause?.message ?? (err as Error).message;
       const locked = /lock/i.test(cause);
