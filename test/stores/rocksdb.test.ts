@@ -8,6 +8,10 @@ import { withStore } from '../support/with-store.js';
 import { describeCompliance } from '../compliance/suite.js';
 import { scratchDir } from '../support/scratch.js';
 import { rejectsWithCode } from '../compliance/context.js';
+import { loadRocksDb } from '../../src/datastore/stores/rocksdb/binding.js';
+import { RocksEngine } from '../../src/datastore/stores/rocksdb/index.js';
+import { REUSED_BATCH_MAX_BYTES } from '../../src/datastore/stores/rocksdb/rocksdb-engine.js';
+import { MEMTABLE_BUDGET_BYTES } from '../../src/datastore/stores/rocksdb/open-options.js';
 
 const scratch = scratchDir('govc-rocksdb-test-');
 const freshDir = () => scratch.fresh();
@@ -42,6 +46,16 @@ describe('rocksdb options', () => {
     assert.match(file, /filter_policy=bloomfilter:10:false/);
   });
 
+  it('compresses from level 2 on, in small files, so a dictionary build buffers little', async () => {
+    const dir = freshDir();
+    await withStore(`rocksdb://${dir}`, async () => undefined);
+    const file = rocksOptionsFile(dir);
+    assert.match(file, /^\s*compaction_style=kCompactionStyleLevel$/m);
+    assert.match(file, /^\s*compression_per_level=kNoCompression:kNoCompression:kZSTD(:kZSTD)*$/m);
+    assert.match(file, new RegExp(`^\\s*write_buffer_size=${MEMTABLE_BUDGET_BYTES / 4}$`, 'm'));
+    assert.match(file, new RegExp(`^\\s*target_file_size_base=${MEMTABLE_BUDGET_BYTES / 8}$`, 'm'));
+  });
+
   it('applies compression, bloom filter bits and sync as given', async () => {
     const dir = freshDir();
     await withStore(`rocksdb://${dir}?compression=none&bloom_bits_per_key=6&sync=true&cache_size=8MB`, async (store) => {
@@ -53,6 +67,7 @@ describe('rocksdb options', () => {
     });
     const file = rocksOptionsFile(dir);
     assert.match(file, /^\s*compression=kNoCompression$/m);
+    assert.doesNotMatch(file, /^\s*compression_per_level=.*kZSTD/m);
     assert.match(file, /filter_policy=bloomfilter:6:false/);
   });
 
@@ -62,6 +77,56 @@ describe('rocksdb options', () => {
     await rejectsWithCode(createStore(`rocksdb://${freshDir()}?sync=maybe`), 'CONFIG', /sync/);
     await rejectsWithCode(createStore(`rocksdb://${freshDir()}?bloom=10`), 'CONFIG', /unknown rocksdb option bloom.*known options: .*bloom_bits_per_key/);
     await rejectsWithCode(createStore({ type: 'rocksdb', connection: '' }), 'CONFIG', /directory/);
+  });
+});
+
+describe('rocksdb write batches', () => {
+  /** Counts the native write batches the engine makes while `fn` runs. */
+  async function batchesMade(fn: (engine: RocksEngine) => Promise<void>): Promise<number> {
+    const proto = loadRocksDb().RocksLevel.prototype;
+    const make = proto._chainedBatch;
+    let made = 0;
+    proto._chainedBatch = function (this: typeof proto) {
+      made++;
+      return make.call(this);
+    };
+    const engine = new RocksEngine({ location: freshDir(), compression: 'zstd', bloomBitsPerKey: 10, cacheBytes: 8 << 20, sync: false });
+    try {
+      await engine.open();
+      await fn(engine);
+    } finally {
+      proto._chainedBatch = make;
+      await engine.close();
+    }
+    return made;
+  }
+
+  it('reuses one native batch for every write, each write seeing only its own ops', async () => {
+    const made = await batchesMade(async (engine) => {
+      const k = (i: number) => Buffer.from(`k${i}`);
+      for (let i = 0; i < 50; i++) await engine.batch([{ type: 'put', key: k(i), value: Buffer.from(`v${i}`) }]);
+      await engine.batch([{ type: 'del', key: k(0) }]);
+      await engine.transact((r) => ({ ops: [{ type: 'put', key: k(1), value: Buffer.from(`${r.get(k(1))}!`) }], result: undefined }));
+      assert.deepEqual(
+        (await engine.getMany([k(0), k(1), k(49)])).map((v) => v?.toString()),
+        [undefined, 'v1!', 'v49'],
+      );
+    });
+    assert.equal(made, 1);
+  });
+
+  it('lets go of a batch whose write was larger than it keeps, and a failed write leaves the next clean', async () => {
+    const made = await batchesMade(async (engine) => {
+      await engine.batch([{ type: 'put', key: Buffer.from('big'), value: Buffer.alloc(REUSED_BATCH_MAX_BYTES + 1) }]);
+      await engine.batch([{ type: 'put', key: Buffer.from('small'), value: Buffer.from('s') }]);
+      await assert.rejects(engine.batch([{ type: 'put', key: Buffer.from('half'), value: Buffer.from('h') }, { type: 'put', key: Buffer.alloc(0), value: null as never }]));
+      await engine.batch([{ type: 'put', key: Buffer.from('after'), value: Buffer.from('a') }]);
+      assert.deepEqual(
+        (await engine.getMany([Buffer.from('big'), Buffer.from('half'), Buffer.from('after')])).map((v) => v?.byteLength),
+        [REUSED_BATCH_MAX_BYTES + 1, undefined, 1],
+      );
+    });
+    assert.equal(made, 2);
   });
 });
 

@@ -8,7 +8,8 @@ import { ConnectionError } from '../../errors.js';
 import type { Bytes, KvEngine, KvEntry, KvOp, KvPlan, KvRange, KvReadCounters, KvSyncReader } from '../kv/engine.js';
 import { nextChunk } from '../kv/iterate.js';
 import { Mutex, serializedTransact } from '../kv/serialized.js';
-import { loadRocksDb, type RocksLevel, type RocksReadRange } from './binding.js';
+import { loadRocksDb, type RocksChainedBatch, type RocksLevel, type RocksReadRange } from './binding.js';
+import { rocksOpenOptions } from './open-options.js';
 
 export interface RocksEngineOptions {
   location: string;
@@ -22,6 +23,12 @@ export interface RocksEngineOptions {
 
 const EMPTY = Buffer.alloc(0);
 const SYNC_SCAN_CHUNK = 1000;
+const NO_OPTIONS = {};
+/**
+ * A write batch whose buffer grew past this is let go after its write rather
+ * than kept for the next: a one-off large write does not pin its size for good.
+ */
+export const REUSED_BATCH_MAX_BYTES = 16 << 20;
 
 function toRocksRange(range: KvRange): RocksReadRange {
   const r: RocksReadRange = { keyEncoding: 'buffer', valueEncoding: 'buffer', reverse: range.reverse ?? false };
@@ -39,6 +46,13 @@ export class RocksEngine implements KvEngine {
   readonly counters: KvReadCounters = { pointReads: 0, rangeEntries: 0 };
   private db: RocksLevel | undefined;
   private readonly writes = new Mutex();
+  /**
+   * One native WriteBatch for every write, emptied before each. A batch per
+   * write (the binding's batch()) keeps each one's memory until V8 collects
+   * its small handle, which it has no reason to hurry: a long import held
+   * hundreds of MB of written batches so.
+   */
+  private writeBatch: RocksChainedBatch | undefined;
 
   constructor(readonly options: RocksEngineOptions) {}
 
@@ -51,12 +65,7 @@ export class RocksEngine implements KvEngine {
     const { RocksLevel } = loadRocksDb();
     const db = new RocksLevel(this.options.location, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
     try {
-      await db.open({
-        createIfMissing: true,
-        compression: this.options.compression === 'zstd',
-        filterPolicy: `bloomfilter:${this.options.bloomBitsPerKey}:false`,
-        cacheSize: this.options.cacheBytes,
-      });
+      await db.open(rocksOpenOptions(this.options));
     } catch (err) {
       const cause = (err as { cause?: Error }).cause?.message ?? (err as Error).message;
       const locked = /lock/i.test(cause);
@@ -77,6 +86,7 @@ export class RocksEngine implements KvEngine {
     // Let a write in flight finish before the handle goes away.
     await this.writes.run(async () => {
       this.db = undefined;
+      this.writeBatch = undefined;
       await db.close();
     });
   }
@@ -110,11 +120,24 @@ export class RocksEngine implements KvEngine {
     }
   }
 
+  /** Called under the write mutex only: the batch is filled and written with no other write in between. */
   private commit = async (ops: KvOp[]): Promise<void> => {
-    await this.open_.batch(
-      ops.map((op) => (op.type === 'put' ? { type: 'put', key: op.key, value: op.value } : { type: 'del', key: op.key })),
-      { sync: this.options.sync },
-    );
+    const db = this.open_;
+    const batch = (this.writeBatch ??= db._chainedBatch());
+    let bytes = 0;
+    try {
+      for (const op of ops) {
+        bytes += op.key.byteLength;
+        if (op.type === 'put') {
+          bytes += op.value.byteLength;
+          batch._put(op.key, op.value, NO_OPTIONS);
+        } else batch._del(op.key, NO_OPTIONS);
+      }
+      await new Promise<void>((resolve, reject) => batch._write({ sync: this.options.sync }, (err) => (err ? reject(err) : resolve())));
+    } finally {
+      batch._clear();
+      if (bytes > REUSED_BATCH_MAX_BYTES) this.writeBatch = undefined;
+    }
   };
 
   batch(ops: KvOp[]): Promise<void> {
