@@ -6,6 +6,7 @@
  * objects as fast as a clone does.
  */
 import { NotFoundError } from '../../datastore/errors.js';
+import { IdSet, type SeenIds } from '../../datastore/id-set.js';
 import type { ObjectType } from '../../datastore/types.js';
 import type { CommitInfo } from '../protocol/object-cache.js';
 import { Walker } from '../protocol/walk.js';
@@ -19,7 +20,7 @@ export interface ReachableObject {
 }
 
 /** Calls `each` for every object reachable from `tips` and not in `seen` (which it fills): tags, commits, then trees and blobs. */
-export async function forEachReachable(store: WalkSource, tips: Iterable<string>, each: (obj: ReachableObject) => void, seen = new Set<string>()): Promise<void> {
+export async function forEachReachable(store: WalkSource, tips: Iterable<string>, each: (obj: ReachableObject) => void, seen: SeenIds = new IdSet()): Promise<void> {
   const walker = new Walker(store);
   const starts = new Map<string, CommitInfo>();
   const roots: string[] = [];

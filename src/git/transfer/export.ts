@@ -15,7 +15,8 @@ import { forEachReachable } from '../history/reachable.js';
 import { packToFiles } from '../pack/pack-writer.js';
 import { requireRepository } from '../store/revision.js';
 import type { ProgressListener } from '../progress.js';
-import { writeStoredPack, type SendObject } from './stored-pack.js';
+import { SendList } from './send-list.js';
+import { writeStoredPack } from './stored-pack.js';
 
 export interface ExportOptions {
   /** Deltas between versions of a file for objects not stored as deltas (default true; smaller, slower to write). */
@@ -67,9 +68,9 @@ async function exportInto(store: DataStore, repositoryId: string, dir: string, o
   const progress = options.onProgress ?? (() => undefined);
   await initBareRepository(dir, store.objectFormat);
   // Only what the pack writer needs is kept per object: the id, type and delta hint.
-  const sending: SendObject[] = [];
+  const sending = new SendList();
   await forEachReachable(store, tips, (obj) => {
-    sending.push(obj);
+    sending.push(obj.id, obj.type, obj.name);
     if (sending.length % 1000 === 0) progress({ phase: 'counting', done: sending.length, total: 0 });
   });
   const total = sending.length;
