@@ -246,8 +246,10 @@ export class Walker {
     reads?: ObjectReadOptions,
   ): Promise<void> {
     const scanner = new TreeScanner(ID_BYTES[this.store.objectFormat]);
+    // One lookup where the set tells whether an add was new.
+    const firstSight = seen instanceof IdSet ? (id: string) => seen.add(id) : (id: string) => !seen.has(id) && (seen.add(id), true);
     let level: Array<{ id: string; name: string }> = [];
-    for (const id of roots) if (!seen.has(id)) (seen.add(id), level.push({ id, name: '' }));
+    for (const id of roots) if (firstSight(id)) level.push({ id, name: '' });
     for (let depth = 0; level.length > 0; depth++) {
       if (depth + 1 >= maxDepth) {
         // Their entries are too deep to send: the trees are visited, not read.
@@ -264,8 +266,7 @@ export class Walker {
           visit(id, 'tree', name, depth);
           const buf = asBuffer(obj.data);
           scanner.scan(buf, name, (e) => {
-            if (e.kind === 'gitlink' || seen.has(e.id)) return;
-            seen.add(e.id);
+            if (e.kind === 'gitlink' || !firstSight(e.id)) return;
             const entryName = buf.toString('latin1', e.nameStart, e.nameEnd);
             if (e.kind === 'tree') next.push({ id: e.id, name: entryName });
             else visit(e.id, 'blob', entryName, depth + 1);

@@ -63,9 +63,13 @@ export async function writeStoredPack(store: DataStore, sending: SendList | read
   const objects = sending instanceof SendList ? sending : SendList.from(sending);
   const offsets = new Float64Array(objects.length);
   const crc32s = new Uint32Array(options.index ? objects.length : 0);
-  const inPack = (id: string) => objects.indexOf(id) >= 0;
+  // A delta's base is looked up several times in a row (in the pack? written? where?): the last answer is kept.
+  let lastId = '';
+  let lastPos = -1;
+  const positionOf = (id: string) => (id === lastId ? lastPos : ((lastId = id), (lastPos = objects.indexOf(id))));
+  const inPack = (id: string) => positionOf(id) >= 0;
   const offsetOf = (id: string): number | undefined => {
-    const pos = objects.indexOf(id);
+    const pos = positionOf(id);
     return pos >= 0 && offsets[pos] > 0 ? offsets[pos] : undefined;
   };
   const written = (id: string) => offsetOf(id) !== undefined;
@@ -124,7 +128,7 @@ export async function writeStoredPack(store: DataStore, sending: SendList | read
   /** Writes `entry` after the bases it needs that this pack sends later (depth first). */
   const writeWithBases = async (pos: number, entry: ObjectEntry, built: Map<string, GitObject>) => {
     const chain: Array<{ pos: number; obj: SendObject; entry: ObjectEntry }> = [{ pos, obj: objects.at(pos), entry }];
-    for (let e = entry, basePos: number; e.encoding === ENCODING.delta && (basePos = objects.indexOf(e.base!)) >= 0 && offsets[basePos] === 0; ) {
+    for (let e = entry, basePos: number; e.encoding === ENCODING.delta && (basePos = positionOf(e.base!)) >= 0 && offsets[basePos] === 0; ) {
       if (chain.length > MAX_CHAIN) throw new IntegrityError(`object ${chain[0].obj.id}: delta chain longer than ${MAX_CHAIN} in the store`);
       const base = objects.at(basePos);
       const found = (await readEntries([base.id])).get(base.id);
