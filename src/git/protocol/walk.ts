@@ -109,6 +109,11 @@ export class Walker {
       () => undefined,
     );
     for (const c of commits) if (sends(filter, 'commit') || provided.has(c.id)) out.push(c.id, 'commit');
+    // From here only the commits' trees are walked: the commits read (a clone's whole history) are let go.
+    const commitTrees = commits.map((c) => c.tree);
+    commits.length = 0;
+    this.commits.clear();
+    this.commitsSeen.clear();
     for (const id of new Set(tagIds)) if (!excluded.has(id) && (sends(filter, 'tag') || provided.has(id))) out.push(id, 'tag');
     const sized: ObjectToSend[] = [];
     const visit = (id: string, type: 'tree' | 'blob', name: string, depth: number) => {
@@ -118,7 +123,8 @@ export class Walker {
     };
     // Only the trees sent are kept for the writer (not the edge's, walked above, which the client has).
     const reads = options.stash ? this.commits.reads : undefined;
-    await this.walkTrees([...commits.map((c) => c.tree), ...rootTrees], excluded, visit, filter?.depth, reads);
+    for (const tree of rootTrees) commitTrees.push(tree);
+    await this.walkTrees(commitTrees, excluded, visit, filter?.depth, reads);
     if (sized.length > 0) for (const b of await this.underLimit(sized, filter!.blobLimit)) out.push(b.id, b.type, b.name);
     for (const id of blobs) {
       if (!excluded.has(id)) {
@@ -273,7 +279,9 @@ export class Walker {
           });
         }
       }
-      level = next;
+      // Versions of one directory side by side (stable: newest first within a name): their delta chains share bases,
+      // so the store's cache of built objects serves them, and the scanner compares each with the version before.
+      level = next.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     }
   }
 
