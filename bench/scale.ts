@@ -5,6 +5,7 @@
  *
  *   npx tsc -p . && node dist/bench/scale.js [--stores sqlite,postgres,lmdb,rocksdb]
  *     [--commits 200000] [--files 5000] [--index] [--keep] [--json] [--generate-only]
+ *     [--only import,export,clone,fetch]
  *
  * Each figure is timed with /usr/bin/time (wall seconds and peak RSS of the
  * process; for the server, VmHWM of a fresh `govc serve` and the sampled
@@ -17,6 +18,9 @@
  *  - a full fetch (`git fetch` of every ref into an empty repository) likewise
  * The repository is cached in $TMPDIR/govc-bench-scale/<parameters>; the
  * stores and clones are removed after the run unless --keep.
+ * `--only` runs the named steps alone: the import always runs (every other
+ * step reads the store it fills), but git index-pack and the stored size
+ * only for `import`; a store's summary line has the steps that ran.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -33,6 +37,8 @@ import { generateLarge } from './scale/generate-large.js';
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const STORES = ['sqlite', 'postgres', 'lmdb', 'rocksdb'] as const;
 type StoreKind = (typeof STORES)[number];
+const STEPS = ['import', 'export', 'clone', 'fetch'] as const;
+type Step = (typeof STEPS)[number];
 
 const OPTS = {
   commits: num('commits', 200_000),
@@ -42,9 +48,12 @@ const OPTS = {
   keep: flag('keep'),
   json: flag('json'),
   generateOnly: flag('generate-only'),
+  only: new Set(arg('only', STEPS.join(',')).split(',').map((s) => s.trim()).filter(Boolean)),
   postgresUrl: arg('postgres-url', process.env.GOVC_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test'),
 };
 for (const s of OPTS.stores) if (!STORES.includes(s)) throw new Error(`unknown store ${s}; known: ${STORES.join(', ')}`);
+for (const s of OPTS.only) if (!(STEPS as readonly string[]).includes(s)) throw new Error(`unknown --only step ${s}; known: ${STEPS.join(', ')}`);
+const wants = (s: Step) => OPTS.only.has(s);
 
 const log = (line: string) => process.stderr.write(`[scale ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 const MiB = 1024 * 1024;
@@ -113,60 +122,31 @@ async function benchStore(kind: StoreKind, repo: string, pack: ReturnType<typeof
   const { uri, schema } = storeUri(kind, dir);
   const result: Record<string, unknown> = { store: kind };
   try {
-    log(`${kind}: git index-pack (baseline)`);
-    const idxDir = mkdtempSync(join(work, 'index-pack-'));
-    copyFileSync(pack.packPath, join(idxDir, 'p.pack'));
-    const indexPack = await timed('git', ['index-pack', join(idxDir, 'p.pack')], env);
-    rmSync(idxDir, { recursive: true, force: true });
+    let indexPack: Timed | undefined;
+    if (wants('import')) {
+      log(`${kind}: git index-pack (baseline)`);
+      const idxDir = mkdtempSync(join(work, 'index-pack-'));
+      copyFileSync(pack.packPath, join(idxDir, 'p.pack'));
+      indexPack = await timed('git', ['index-pack', join(idxDir, 'p.pack')], env);
+      rmSync(idxDir, { recursive: true, force: true });
+    }
     log(`${kind}: govc repo import${OPTS.index ? '' : ' --no-index'}`);
     const imported = await timed(process.execPath, [CLI, 'repo', 'import', repo, '--store', uri, '--name', 'repo', ...(OPTS.index ? [] : ['--no-index'])], env);
-    result.import = { ...figure(imported, indexPack), output: imported.stdout.trim() };
+    // Without the step, the import only fills the store: its time and RSS are said, but as no figure.
+    result.import = indexPack
+      ? { ...figure(imported, indexPack), output: imported.stdout.trim() }
+      : { govcSeconds: imported.seconds, govcPeakRssMiB: Math.round(imported.peakRss / MiB), baseline: 'not run (--only)' };
     log(`  ${JSON.stringify(result.import)}`);
 
-    const stored = schema ? Object.values(await postgresTableBytes(OPTS.postgresUrl, schema)).reduce((a, b) => a + b, 0) : diskBytes(dir);
-    result.stored = { bytes: stored, packBytes: pack.packBytes, ratio: ratio(stored, pack.packBytes) };
-    log(`  stored ${JSON.stringify(result.stored)}`);
-
-    log(`${kind}: govc repo export, git pack-objects --all (baseline)`);
-    const out = join(work, 'export.git');
-    rmSync(out, { recursive: true, force: true });
-    const exported = await timed(process.execPath, [CLI, 'repo', 'export', 'repo', out, '--store', uri], env);
-    const count = Number(/in-pack: (\d+)/.exec(execFileSync('git', ['count-objects', '-v'], { cwd: out, env }).toString())![1]);
-    if (count !== pack.objects) throw new Error(`export holds ${count} objects, the repository ${pack.objects}`);
-    rmSync(out, { recursive: true, force: true });
-    const packDir = mkdtempSync(join(work, 'pack-objects-'));
-    const packObjects = await timed('sh', ['-c', `git -C "${repo}" pack-objects --all --quiet "${packDir}/pack" </dev/null`], env);
-    rmSync(packDir, { recursive: true, force: true });
-    result.export = figure(exported, packObjects);
-    log(`  ${JSON.stringify(result.export)}`);
-
-    log(`${kind}: clone and full fetch from govc serve and git daemon`);
-    const root = join(work, 'daemon');
-    mkdirSync(root, { recursive: true });
-    rmSync(join(root, 'repo.git'), { force: true, recursive: true });
-    execFileSync('ln', ['-s', repo, join(root, 'repo.git')]);
-    const daemon = await gitDaemon(root, env);
-    try {
-      // The admin token is printed at the first start only: later starts reuse it.
-      let token: string | undefined;
-      for (const op of ['clone', 'fetch'] as const) {
-        const govc = await govcServe(uri, work, token);
-        token = govc.token;
-        let g;
-        try {
-          g = await serverRun(govc.repoUrl('repo'), op, work, env, govc.pid, false);
-          g.serverPeakRss = Math.max(g.serverPeakRss, procStatusBytes(govc.pid, 'VmHWM') ?? 0);
-        } finally {
-          await govc.stop();
-        }
-        const d = await serverRun(`${daemon.url}/repo.git`, op, work, env, daemon.pid, true);
-        if (g.refs !== d.refs) throw new Error(`${op}: govc gave ${g.refs} refs, git daemon ${d.refs}`);
-        result[op] = { govcSeconds: g.seconds, daemonSeconds: d.seconds, ratio: ratio(g.seconds, d.seconds), govcServerPeakRssMiB: Math.round(g.serverPeakRss / MiB), daemonPeakRssMiB: Math.round(d.serverPeakRss / MiB), refs: g.refs };
-        log(`  ${op} ${JSON.stringify(result[op])}`);
-      }
-    } finally {
-      await daemon.stop();
+    if (wants('import')) {
+      const stored = schema ? Object.values(await postgresTableBytes(OPTS.postgresUrl, schema)).reduce((a, b) => a + b, 0) : diskBytes(dir);
+      result.stored = { bytes: stored, packBytes: pack.packBytes, ratio: ratio(stored, pack.packBytes) };
+      log(`  stored ${JSON.stringify(result.stored)}`);
     }
+
+    if (wants('export')) await benchExport(uri, repo, pack, work, env, result);
+    const ops = (['clone', 'fetch'] as const).filter(wants);
+    if (ops.length > 0) await benchServe(ops, uri, repo, work, env, result);
   } catch (err) {
     result.error = (err instanceof Error ? err.message : String(err)).slice(0, 2000);
     log(`${kind} failed: ${result.error}`);
@@ -177,6 +157,53 @@ async function benchStore(kind: StoreKind, repo: string, pack: ReturnType<typeof
     }
   }
   return result;
+}
+
+/** `govc repo export` ÷ `git pack-objects --all`; the export's object count is checked. */
+async function benchExport(uri: string, repo: string, pack: ReturnType<typeof packInfo>, work: string, env: NodeJS.ProcessEnv, result: Record<string, unknown>): Promise<void> {
+  log(`${result.store}: govc repo export, git pack-objects --all (baseline)`);
+  const out = join(work, 'export.git');
+  rmSync(out, { recursive: true, force: true });
+  const exported = await timed(process.execPath, [CLI, 'repo', 'export', 'repo', out, '--store', uri], env);
+  const count = Number(/in-pack: (\d+)/.exec(execFileSync('git', ['count-objects', '-v'], { cwd: out, env }).toString())![1]);
+  if (count !== pack.objects) throw new Error(`export holds ${count} objects, the repository ${pack.objects}`);
+  rmSync(out, { recursive: true, force: true });
+  const packDir = mkdtempSync(join(work, 'pack-objects-'));
+  const packObjects = await timed('sh', ['-c', `git -C "${repo}" pack-objects --all --quiet "${packDir}/pack" </dev/null`], env);
+  rmSync(packDir, { recursive: true, force: true });
+  result.export = figure(exported, packObjects);
+  log(`  ${JSON.stringify(result.export)}`);
+}
+
+/** A clone and a full fetch (those of `ops`) from a fresh `govc serve` each ÷ from git daemon. */
+async function benchServe(ops: ReadonlyArray<'clone' | 'fetch'>, uri: string, repo: string, work: string, env: NodeJS.ProcessEnv, result: Record<string, unknown>): Promise<void> {
+  log(`${result.store}: ${ops.join(' and ')} from govc serve and git daemon`);
+  const root = join(work, 'daemon');
+  mkdirSync(root, { recursive: true });
+  rmSync(join(root, 'repo.git'), { force: true, recursive: true });
+  execFileSync('ln', ['-s', repo, join(root, 'repo.git')]);
+  const daemon = await gitDaemon(root, env);
+  try {
+    // The admin token is printed at the first start only: later starts reuse it.
+    let token: string | undefined;
+    for (const op of ops) {
+      const govc = await govcServe(uri, work, token);
+      token = govc.token;
+      let g;
+      try {
+        g = await serverRun(govc.repoUrl('repo'), op, work, env, govc.pid, false);
+        g.serverPeakRss = Math.max(g.serverPeakRss, procStatusBytes(govc.pid, 'VmHWM') ?? 0);
+      } finally {
+        await govc.stop();
+      }
+      const d = await serverRun(`${daemon.url}/repo.git`, op, work, env, daemon.pid, true);
+      if (g.refs !== d.refs) throw new Error(`${op}: govc gave ${g.refs} refs, git daemon ${d.refs}`);
+      result[op] = { govcSeconds: g.seconds, daemonSeconds: d.seconds, ratio: ratio(g.seconds, d.seconds), govcServerPeakRssMiB: Math.round(g.serverPeakRss / MiB), daemonPeakRssMiB: Math.round(d.serverPeakRss / MiB), refs: g.refs };
+      log(`  ${op} ${JSON.stringify(result[op])}`);
+    }
+  } finally {
+    await daemon.stop();
+  }
 }
 
 async function main(): Promise<void> {
@@ -192,7 +219,7 @@ async function main(): Promise<void> {
   log(`repository: ${JSON.stringify(repository)}`);
   const results = [];
   if (!OPTS.generateOnly) for (const kind of OPTS.stores) results.push(await benchStore(kind, gen.repo, pack, work, env));
-  if (OPTS.json) process.stdout.write(JSON.stringify({ repository, index: OPTS.index, results }, null, 2) + '\n');
+  if (OPTS.json) process.stdout.write(JSON.stringify({ repository, index: OPTS.index, only: [...OPTS.only], results }, null, 2) + '\n');
   else for (const r of results) process.stdout.write(JSON.stringify(r) + '\n');
   if (!OPTS.keep) for (const name of readdirSync(work)) rmSync(join(work, name), { recursive: true, force: true });
 }

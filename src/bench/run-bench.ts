@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { DataStore } from '../datastore/store.js';
 import { ConflictError, UnsupportedError } from '../datastore/errors.js';
 import { BlobSource } from './blobs.js';
-import { IdList } from './id-list.js';
+import { IdList } from '../datastore/id-list.js';
 import { BATCH_SIZE, BENCH_OPS, LIST_PAGE, opCounts, planTargetMs, shuffled, type BenchOp } from './ops.js';
 import { silentProgress, type Progress } from './progress.js';
 import type { BenchReport, OpResult } from './report.js';

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BlobSource, distinctBlobCapacity } from '../../src/bench/blobs.js';
-import { IdList } from '../../src/bench/id-list.js';
+import { IdList } from '../../src/datastore/id-list.js';
 import { BENCH_OPS, blobsNeeded, opCounts, planTargetMs } from '../../src/bench/ops.js';
 import { checkBenchOptions, MAX_SIZE, parsePositiveInteger } from '../../src/bench/options.js';
 import { silentProgress, terminalProgress, type Progress } from '../../src/bench/progress.js';
@@ -90,15 +90,16 @@ describe('bench blobs', () => {
 });
 
 describe('IdList', () => {
-  it('gives back the hex ids pushed, SHA-1 or SHA-256, and refuses malformed ones and overflow', () => {
+  it('gives back the hex ids pushed, SHA-1 or SHA-256, growing past its first capacity, and refuses malformed ones', () => {
     const sha1 = new IdList(2);
     const a = hashObject('blob', Buffer.from('a'));
     const b = hashObject('blob', Buffer.from('b'));
     sha1.push(a);
     sha1.push(b);
     assert.deepEqual([sha1.length, sha1.at(0), sha1.at(1)], [2, a, b]);
-    assert.throws(() => sha1.push(a), /at most 2/);
-    assert.throws(() => sha1.at(2), RangeError);
+    assert.equal(sha1.push(a), 2, 'a third id grows the list');
+    assert.deepEqual([sha1.length, sha1.at(0), sha1.at(1), sha1.at(2)], [3, a, b, a]);
+    assert.throws(() => sha1.at(3), RangeError);
     const sha256 = new IdList(1);
     const c = hashObject('blob', Buffer.from('c'), 'sha256');
     sha256.push(c);

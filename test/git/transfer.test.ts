@@ -62,7 +62,7 @@ describeOnStores('server-side pack transfer', (fx) => {
       return { bytes: Buffer.concat(chunks), written, kept, sending };
     };
     const plain = await pack();
-    const commitsAndTrees = plain.sending.filter((o) => o.type === 'commit' || o.type === 'tree').length;
+    const commitsAndTrees = [...plain.sending].filter((o) => o.type === 'commit' || o.type === 'tree').length;
     const all = new EntryStash(64 << 20);
     const full = await pack(all);
     assert.equal(full.kept, commitsAndTrees, 'every commit and tree read by the walk is kept');

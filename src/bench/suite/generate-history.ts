@@ -11,7 +11,7 @@ import type { ObjectInput } from '../../datastore/operations.js';
 import { serializeCommit, type Commit } from '../../git/objects/commit.js';
 import { MODE } from '../../git/objects/modes.js';
 import { serializeTree, sortTreeEntries, type TreeEntry } from '../../git/objects/tree.js';
-import { IdList } from '../id-list.js';
+import { IdList } from '../../datastore/id-list.js';
 
 const DIRS = 16;
 const FILES = 16;

@@ -4,7 +4,7 @@
  * batches of 1,000 in one atomic write. Every read checks what it got.
  */
 import { BlobSource } from '../blobs.js';
-import { IdList } from '../id-list.js';
+import { IdList } from '../../datastore/id-list.js';
 import { BATCH_SIZE, planTargetMs, shuffled } from '../ops.js';
 import { Timings } from '../timings.js';
 import { GROUP_BENCHMARKS } from './names.js';

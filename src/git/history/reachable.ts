@@ -6,6 +6,7 @@
  * objects as fast as a clone does.
  */
 import { NotFoundError } from '../../datastore/errors.js';
+import { IdSet, type SeenIds } from '../../datastore/id-set.js';
 import type { ObjectType } from '../../datastore/types.js';
 import type { CommitInfo } from '../protocol/object-cache.js';
 import { Walker } from '../protocol/walk.js';
@@ -19,7 +20,7 @@ export interface ReachableObject {
 }
 
 /** Calls `each` for every object reachable from `tips` and not in `seen` (which it fills): tags, commits, then trees and blobs. */
-export async function forEachReachable(store: WalkSource, tips: Iterable<string>, each: (obj: ReachableObject) => void, seen = new Set<string>()): Promise<void> {
+export async function forEachReachable(store: WalkSource, tips: Iterable<string>, each: (obj: ReachableObject) => void, seen: SeenIds = new IdSet()): Promise<void> {
   const walker = new Walker(store);
   const starts = new Map<string, CommitInfo>();
   const roots: string[] = [];
@@ -41,14 +42,21 @@ export async function forEachReachable(store: WalkSource, tips: Iterable<string>
       each({ id, type: 'blob' });
     }
   }
-  const fresh = [...starts.values()];
-  for (const c of fresh) seen.add(c.id);
+  for (const tree of await eachCommit(walker, [...starts.values()], seen, each)) roots.push(tree);
+  await walker.walkTrees(roots, seen, (id, type, name) => each({ id, type, name }));
+}
+
+/** Calls `each` for the commits reachable from `starts` and not in `seen`; returns their trees. The commits read are let go: only their tree ids stay for the tree walk. */
+async function eachCommit(walker: Walker, starts: CommitInfo[], seen: SeenIds, each: (obj: ReachableObject) => void): Promise<string[]> {
+  for (const c of starts) seen.add(c.id);
   // Parents already seen (another repository's history, in gc) are not walked again.
-  const commits = fresh.length ? await walker.allCommits(fresh, undefined, (c) => c.parents.filter((p) => !seen.has(p))) : [];
+  const commits = starts.length ? await walker.allCommits(starts, undefined, (c) => c.parents.filter((p) => !seen.has(p))) : [];
+  const trees: string[] = [];
   for (const c of commits) {
     seen.add(c.id);
     each({ id: c.id, type: 'commit' });
-    roots.push(c.tree);
+    trees.push(c.tree);
   }
-  await walker.walkTrees(roots, seen, (id, type, name) => each({ id, type, name }));
+  walker.commits.clear();
+  return trees;
 }

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { IntegrityError } from '../../datastore/errors.js';
 import { ID_BYTES } from '../../datastore/hash.js';
+import { IdList } from '../../datastore/id-list.js';
 import type { ObjectFormat } from '../../datastore/types.js';
 
 const MAGIC = 0xff744f63;
@@ -14,6 +15,37 @@ export interface IndexEntry {
   id: string;
   offset: number;
   crc32: number;
+}
+
+/** An .idx's entries without an object each: ids by position, with their offsets and CRC32s at the same positions. */
+export interface IndexColumns {
+  ids: IdList;
+  offsets: Float64Array;
+  crc32s: Uint32Array;
+}
+
+/** What writePackIndex takes. */
+export type IndexInput = readonly IndexEntry[] | IndexColumns;
+
+function asColumns(entries: IndexInput, format: ObjectFormat): IndexColumns {
+  if (!Array.isArray(entries)) return entries as IndexColumns;
+  const list = entries as readonly IndexEntry[];
+  const ids = new IdList(Math.max(1, list.length));
+  for (const e of list) {
+    if (e.id.length !== ID_BYTES[format] * 2) throw new IntegrityError(`pack index: id ${e.id} is not ${format}`);
+    ids.push(e.id);
+  }
+  return { ids, offsets: Float64Array.from(list, (e) => e.offset), crc32s: Uint32Array.from(list, (e) => e.crc32 >>> 0) };
+}
+
+/** Positions of `ids` in id order: a numeric first key (6 bytes), the whole id only to break its ties. */
+function sortedPositions(ids: IdList): Uint32Array {
+  const n = ids.length;
+  const prefix = new Float64Array(n);
+  for (let i = 0; i < n; i++) prefix[i] = ids.prefixAt(i);
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  return order.sort((a, b) => prefix[a] - prefix[b] || ids.compare(a, b));
 }
 
 export class PackIndex {
@@ -121,39 +153,42 @@ export class PackIndex {
 }
 
 /** Builds a version-2 .idx for the given entries (any order) and the pack's trailing checksum. */
-export function writePackIndex(entries: readonly IndexEntry[], packChecksum: Buffer, format: ObjectFormat = 'sha1'): Buffer {
+export function writePackIndex(entries: IndexInput, packChecksum: Buffer, format: ObjectFormat = 'sha1'): Buffer {
   const idBytes = ID_BYTES[format];
-  const sorted = [...entries].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  const n = sorted.length;
-  const big = sorted.filter((e) => e.offset >= 0x80000000);
-  const out = Buffer.alloc(8 + 1024 + n * (idBytes + 8) + big.length * 8 + 2 * idBytes);
+  const { ids, offsets, crc32s } = asColumns(entries, format);
+  const n = ids.length;
+  if (n > 0 && ids.idBytes !== idBytes) throw new IntegrityError(`pack index: id ${ids.at(0)} is not ${format}`);
+  const order = sortedPositions(ids);
+  let bigCount = 0;
+  for (let i = 0; i < n; i++) if (offsets[i] >= 0x80000000) bigCount++;
+  const out = Buffer.alloc(8 + 1024 + n * (idBytes + 8) + bigCount * 8 + 2 * idBytes);
   out.writeUInt32BE(MAGIC, 0);
   out.writeUInt32BE(2, 4);
+  let at = 8 + 1024;
+  for (const pos of order) {
+    ids.copyTo(pos, out, at);
+    at += idBytes;
+  }
   const counts = new Uint32Array(256);
-  for (const e of sorted) counts[parseInt(e.id.slice(0, 2), 16)]++;
+  for (let i = 0; i < n; i++) counts[out[8 + 1024 + i * idBytes]]++;
   let total = 0;
   for (let i = 0; i < 256; i++) {
     total += counts[i];
     out.writeUInt32BE(total, 8 + i * 4);
   }
-  let at = 8 + 1024;
-  for (const e of sorted) {
-    if (e.id.length !== idBytes * 2) throw new IntegrityError(`pack index: id ${e.id} is not ${format}`);
-    out.write(e.id, at, 'hex');
-    at += idBytes;
-  }
-  for (const e of sorted) at = out.writeUInt32BE(e.crc32 >>> 0, at);
+  for (const pos of order) at = out.writeUInt32BE(crc32s[pos] >>> 0, at);
   let bigIndex = 0;
   const bigAt = at + n * 4;
-  for (const e of sorted) {
-    if (e.offset < 0x80000000) at = out.writeUInt32BE(e.offset, at);
+  for (const pos of order) {
+    const offset = offsets[pos];
+    if (offset < 0x80000000) at = out.writeUInt32BE(offset, at);
     else {
       at = out.writeUInt32BE((0x80000000 | bigIndex) >>> 0, at);
-      out.writeBigUInt64BE(BigInt(e.offset), bigAt + bigIndex * 8);
+      out.writeBigUInt64BE(BigInt(offset), bigAt + bigIndex * 8);
       bigIndex++;
     }
   }
-  at = bigAt + big.length * 8;
+  at = bigAt + bigCount * 8;
   packChecksum.copy(out, at);
   at += idBytes;
   createHash(format).update(out.subarray(0, at)).digest().copy(out, at);

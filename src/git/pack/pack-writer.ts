@@ -22,7 +22,7 @@ import { encodeEntryHeader, encodeOfsDeltaHeader } from './entry-header.js';
 import { ByteLru } from '../../datastore/lru-cache.js';
 import { GuardedWritable } from './guarded-writable.js';
 import { ObjectDeflater } from './object-deflater.js';
-import { writePackIndex, type IndexEntry } from './pack-index.js';
+import { writePackIndex, type IndexEntry, type IndexInput } from './pack-index.js';
 
 export interface PackInput extends GitObject {
   /** Saves hashing when known; not checked. */
@@ -244,7 +244,7 @@ export async function writePackFiles(
  * `pack-<checksum>.pack` beside its `.idx` (written to a temp name too): a
  * failed write leaves neither behind, and the first error is the one thrown.
  */
-export async function packToFiles<T extends { checksum: string; entries: IndexEntry[] }>(
+export async function packToFiles<T extends { checksum: string; entries: IndexInput }>(
   dir: string,
   format: ObjectFormat,
   produce: (out: Writable) => Promise<T>,

@@ -45,6 +45,11 @@ export class CommitCache {
     return out;
   }
 
+  /** Forgets every commit read (a walk done with commits lets them go before it walks trees). */
+  clear(): void {
+    this.commits.clear();
+  }
+
   async get(id: string): Promise<CommitInfo | undefined> {
     return (await this.load([id])).get(id);
   }

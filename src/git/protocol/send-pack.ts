@@ -11,7 +11,8 @@ import { FLUSH } from './pkt-line.js';
 import type { RepoRefs } from './refs.js';
 import type { GitOutput } from './sideband.js';
 import { cloneKey, sendCachedPack, type CacheUse, type PackCacheOptions } from './pack-cache.js';
-import type { ObjectToSend, SendListOptions, Walker } from './walk.js';
+import type { SendList } from '../transfer/send-list.js';
+import type { SendListOptions, Walker } from './walk.js';
 
 export interface SendOptions extends SendListOptions {
   includeTag: boolean;
@@ -35,17 +36,9 @@ export interface UploadPackResult {
   cache?: CacheUse;
 }
 
-/** Annotated tags the client did not ask for but whose objects it receives (include-tag). */
-function includeTags(refs: RepoRefs, sending: ObjectToSend[]): ObjectToSend[] {
-  const ids = new Set(sending.map((o) => o.id));
-  const extra: ObjectToSend[] = [];
-  for (const r of refs.refs) {
-    if (r.peeled && ids.has(r.peeled) && !ids.has(r.id)) {
-      ids.add(r.id);
-      extra.push({ id: r.id, type: 'tag' });
-    }
-  }
-  return extra;
+/** Adds the annotated tags the client did not ask for but whose objects it receives (include-tag). */
+function includeTags(refs: RepoRefs, sending: SendList): void {
+  for (const r of refs.refs) if (r.peeled && sending.has(r.peeled)) sending.push(r.id, 'tag');
 }
 
 /** Streams the pack for `wants` minus what `common` reaches to `out` (multiplexed or raw), then a flush when multiplexed. */
@@ -90,7 +83,7 @@ async function makePack(store: DataStore, walker: Walker, refs: RepoRefs, wants:
   // The walk's commit and tree entries go into the pack as read (a clone's are most of its reads).
   const stash = new EntryStash(STASH_BYTES);
   const sending = await walker.objectsToSend(wants, common, { ...options, stash });
-  if (options.includeTag) sending.push(...includeTags(refs, sending));
+  if (options.includeTag) includeTags(refs, sending);
   await out.progress(`Enumerating objects: ${sending.length}, done.\n`);
   const clientHas = options.thinPack ? (id: string) => walker.clientHas.has(id) : undefined;
   // Objects built afresh get ofs-deltas between versions of one path, when the client takes them.

@@ -18,6 +18,8 @@ import { BATCH, CommitCache, type CommitInfo } from './object-cache.js';
 import { ID_BYTES } from '../../datastore/hash.js';
 import type { ObjectReadOptions } from '../../datastore/types.js';
 import type { EntryStash } from '../transfer/entry-stash.js';
+import { SendList } from '../transfer/send-list.js';
+import { IdSet, type IdMembership, type SeenIds } from '../../datastore/id-set.js';
 
 /** Extra commits walked after only uninteresting ones remain, against clock skew (git's SLOP). */
 const SLOP = 5;
@@ -47,7 +49,7 @@ export class Walker {
   private readonly commitsSeen = new Map<string, CommitInfo>();
 
   /** After objectsToSend: what the client has (its haves and the trees and blobs under their edge), for thin packs, and what is sent. */
-  clientHas: ReadonlySet<string> = new Set();
+  clientHas: IdMembership = new Set<string>();
 
   constructor(readonly store: WalkSource) {
     this.commits = new CommitCache(store);
@@ -65,7 +67,7 @@ export class Walker {
    * (never a want itself), and history behind `shallow` commits, whose
    * parents the walk does not follow.
    */
-  async objectsToSend(wants: readonly string[], haves: readonly string[], options: SendListOptions = {}): Promise<ObjectToSend[]> {
+  async objectsToSend(wants: readonly string[], haves: readonly string[], options: SendListOptions = {}): Promise<SendList> {
     const stash = options.stash;
     this.commits.reads = stash ? { onEntry: (e) => stash.add(e) } : undefined;
     try {
@@ -75,11 +77,11 @@ export class Walker {
     }
   }
 
-  private async listToSend(wants: readonly string[], haves: readonly string[], options: SendListOptions): Promise<ObjectToSend[]> {
+  private async listToSend(wants: readonly string[], haves: readonly string[], options: SendListOptions): Promise<SendList> {
     const { filter } = options;
     const parentsOf = options.shallow?.size ? (c: CommitInfo) => (options.shallow!.has(c.id) ? [] : c.parents) : undefined;
     const provided = new Set(wants);
-    const out: ObjectToSend[] = [];
+    const out = new SendList();
     // Keyed by id: a tag and a branch often peel to the same commit.
     const wantCommits = new Map<string, CommitInfo>();
     const rootTrees: string[] = [];
@@ -99,26 +101,35 @@ export class Walker {
     // history): successive versions of a tree then come one after another, as delta bases need.
     commits.sort((a, b) => b.time - a.time);
 
-    const excluded = new Set<string>(haves);
+    const excluded = new IdSet();
+    for (const id of haves) excluded.add(id);
     await this.walkTrees(
       edges.map((c) => c.tree),
       excluded,
       () => undefined,
     );
-    for (const c of commits) if (sends(filter, 'commit') || provided.has(c.id)) out.push({ id: c.id, type: 'commit' });
-    for (const id of new Set(tagIds)) if (!excluded.has(id) && (sends(filter, 'tag') || provided.has(id))) out.push({ id, type: 'tag' });
+    for (const c of commits) if (sends(filter, 'commit') || provided.has(c.id)) out.push(c.id, 'commit');
+    // From here only the commits' trees are walked: the commits read (a clone's whole history) are let go.
+    const commitTrees = commits.map((c) => c.tree);
+    commits.length = 0;
+    this.commits.clear();
+    this.commitsSeen.clear();
+    for (const id of new Set(tagIds)) if (!excluded.has(id) && (sends(filter, 'tag') || provided.has(id))) out.push(id, 'tag');
     const sized: ObjectToSend[] = [];
     const visit = (id: string, type: 'tree' | 'blob', name: string, depth: number) => {
-      if (provided.has(id) || sends(filter, type, depth)) (type === 'blob' && !provided.has(id) && filter && filter.blobLimit !== Infinity ? sized : out).push({ id, type, name });
+      if (!provided.has(id) && !sends(filter, type, depth)) return;
+      if (type === 'blob' && !provided.has(id) && filter && filter.blobLimit !== Infinity) sized.push({ id, type, name });
+      else out.push(id, type, name);
     };
     // Only the trees sent are kept for the writer (not the edge's, walked above, which the client has).
     const reads = options.stash ? this.commits.reads : undefined;
-    await this.walkTrees([...commits.map((c) => c.tree), ...rootTrees], excluded, visit, filter?.depth, reads);
-    if (sized.length > 0) out.push(...(await this.underLimit(sized, filter!.blobLimit)));
+    for (const tree of rootTrees) commitTrees.push(tree);
+    await this.walkTrees(commitTrees, excluded, visit, filter?.depth, reads);
+    if (sized.length > 0) for (const b of await this.underLimit(sized, filter!.blobLimit)) out.push(b.id, b.type, b.name);
     for (const id of blobs) {
       if (!excluded.has(id)) {
         excluded.add(id);
-        out.push({ id, type: 'blob' });
+        out.push(id, 'blob');
       }
     }
     // Holds what is sent too; the pack writer asks it only about objects it does not send.
@@ -235,14 +246,16 @@ export class Walker {
    */
   async walkTrees(
     roots: string[],
-    seen: Set<string>,
+    seen: SeenIds,
     visit: (id: string, type: 'tree' | 'blob', name: string, depth: number) => void,
     maxDepth = Infinity,
     reads?: ObjectReadOptions,
   ): Promise<void> {
     const scanner = new TreeScanner(ID_BYTES[this.store.objectFormat]);
+    // One lookup where the set tells whether an add was new.
+    const firstSight = seen instanceof IdSet ? (id: string) => seen.add(id) : (id: string) => !seen.has(id) && (seen.add(id), true);
     let level: Array<{ id: string; name: string }> = [];
-    for (const id of roots) if (!seen.has(id)) (seen.add(id), level.push({ id, name: '' }));
+    for (const id of roots) if (firstSight(id)) level.push({ id, name: '' });
     for (let depth = 0; level.length > 0; depth++) {
       if (depth + 1 >= maxDepth) {
         // Their entries are too deep to send: the trees are visited, not read.
@@ -259,15 +272,16 @@ export class Walker {
           visit(id, 'tree', name, depth);
           const buf = asBuffer(obj.data);
           scanner.scan(buf, name, (e) => {
-            if (e.kind === 'gitlink' || seen.has(e.id)) return;
-            seen.add(e.id);
+            if (e.kind === 'gitlink' || !firstSight(e.id)) return;
             const entryName = buf.toString('latin1', e.nameStart, e.nameEnd);
             if (e.kind === 'tree') next.push({ id: e.id, name: entryName });
             else visit(e.id, 'blob', entryName, depth + 1);
           });
         }
       }
-      level = next;
+      // Versions of one directory side by side (stable: newest first within a name): their delta chains share bases,
+      // so the store's cache of built objects serves them, and the scanner compares each with the version before.
+      level = next.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     }
   }
 

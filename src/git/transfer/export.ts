@@ -1,9 +1,9 @@
 /**
  * `govc repo export`: a repository of a store as a bare git repository: the
  * objects reachable from its refs in one pack with its .idx, packed-refs and
- * HEAD. Two passes over the store: ids first, by the walk a clone makes (the
- * pack header needs the count), then the stored entries, copied into the pack as they are
- * (writeStoredPack), in batches. Written to a temp directory renamed at the end.
+ * HEAD. Two passes over the store: ids first, by the walk a clone makes
+ * (Walker.objectsToSend: the pack header needs the count), then the stored
+ * entries, copied into the pack as they are (writeStoredPack), in batches. Written to a temp directory renamed at the end.
  */
 import { readdir, rename, rm, rmdir } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
@@ -11,11 +11,12 @@ import { InvalidArgumentError } from '../../datastore/errors.js';
 import type { DataStore } from '../../datastore/store.js';
 import type { Ref } from '../../datastore/types.js';
 import { initBareRepository, writeRefs } from '../disk/write-bare.js';
-import { forEachReachable } from '../history/reachable.js';
 import { packToFiles } from '../pack/pack-writer.js';
 import { requireRepository } from '../store/revision.js';
 import type { ProgressListener } from '../progress.js';
-import { writeStoredPack, type SendObject } from './stored-pack.js';
+import { Walker } from '../protocol/walk.js';
+import { EntryStash, STASH_BYTES } from './entry-stash.js';
+import { writeStoredPack } from './stored-pack.js';
 
 export interface ExportOptions {
   /** Deltas between versions of a file for objects not stored as deltas (default true; smaller, slower to write). */
@@ -66,17 +67,16 @@ async function exportInto(store: DataStore, repositoryId: string, dir: string, o
   const tips = refs.filter((r) => r.type === 'direct').map((r) => r.target);
   const progress = options.onProgress ?? (() => undefined);
   await initBareRepository(dir, store.objectFormat);
-  // Only what the pack writer needs is kept per object: the id, type and delta hint.
-  const sending: SendObject[] = [];
-  await forEachReachable(store, tips, (obj) => {
-    sending.push(obj);
-    if (sending.length % 1000 === 0) progress({ phase: 'counting', done: sending.length, total: 0 });
-  });
+  // The walk a clone makes (commits newest first, so successive versions of a tree come one after another, as delta
+  // bases need); the commit and tree entries it reads go into the pack as read.
+  progress({ phase: 'counting', done: 0, total: 0 });
+  const stash = new EntryStash(STASH_BYTES);
+  const sending = await new Walker(store).objectsToSend(tips, [], { stash });
   const total = sending.length;
   progress({ phase: 'counting', done: total, total });
   const onObject = (done: number) => (done % 1000 === 0 || done === total) && progress({ phase: 'writing', done, total });
   const pack = await packToFiles(join(dir, 'objects', 'pack'), store.objectFormat, (out) =>
-    writeStoredPack(store, sending, out, { format: store.objectFormat, ofsDelta: true, deltas: options.deltas ?? true, index: true, onObject }),
+    writeStoredPack(store, sending, out, { format: store.objectFormat, ofsDelta: true, deltas: options.deltas ?? true, index: true, onObject, stash }),
   );
   await writeRefs(dir, refs);
   return { objects: total, refs: refs.length, packPath: pack.packPath };

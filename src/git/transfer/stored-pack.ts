@@ -10,20 +10,17 @@
 import type { Writable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import { IntegrityError } from '../../datastore/errors.js';
+import { IdList } from '../../datastore/id-list.js';
 import { deltaParts, ENCODING } from '../../datastore/objects/encoding.js';
 import type { DataStore } from '../../datastore/store.js';
 import type { GitObject, ObjectEntry, ObjectFormat, ObjectType } from '../../datastore/types.js';
 import { encodeEntryHeader, encodeOfsDeltaHeader, encodeRefDeltaHeader } from '../pack/entry-header.js';
-import type { IndexEntry } from '../pack/pack-index.js';
+import type { IndexColumns } from '../pack/pack-index.js';
 import { EntryEncoder, HashingSink, packHeader } from '../pack/pack-writer.js';
 import type { EntryStash } from './entry-stash.js';
+import { SendList, type SendObject } from './send-list.js';
 
-export interface SendObject {
-  id: string;
-  type: ObjectType;
-  /** Delta hint for objects built afresh (the path or entry name). */
-  name?: string;
-}
+export type { SendObject } from './send-list.js';
 
 export interface StoredPackOptions {
   format: ObjectFormat;
@@ -51,8 +48,8 @@ export interface WrittenStoredPack {
   reused: number;
   /** Objects built and deflated afresh. */
   rebuilt: number;
-  /** With `index`: what writePackIndex needs. */
-  entries: IndexEntry[];
+  /** With `index`: what writePackIndex needs (empty without). */
+  entries: IndexColumns;
 }
 
 const MAX_BATCH = 256;
@@ -61,23 +58,27 @@ const BATCH_BYTES = 16 << 20;
 const MAX_CHAIN = 64;
 
 /** Streams the pack to `out` (not ended: the caller frames and ends it). */
-export async function writeStoredPack(store: DataStore, sending: readonly SendObject[], out: Writable, options: StoredPackOptions): Promise<WrittenStoredPack> {
-  // One map for every object of the pack (a million ids cost ~100 MB a map): -(its place + 1) until written, then its offset (>= 12).
-  const slots = new Map<string, number>();
-  const objects: SendObject[] = [];
-  for (const o of sending) if (!slots.has(o.id)) slots.set(o.id, -objects.push(o));
+export async function writeStoredPack(store: DataStore, sending: SendList | readonly SendObject[], out: Writable, options: StoredPackOptions): Promise<WrittenStoredPack> {
+  // Each object by its place in the list; its offset once written (>= 12: after the header), 0 before.
+  const objects = sending instanceof SendList ? sending : SendList.from(sending);
+  const offsets = new Float64Array(objects.length);
+  const crc32s = new Uint32Array(options.index ? objects.length : 0);
+  // A delta's base is looked up several times in a row (in the pack? written? where?): the last answer is kept.
+  let lastId = '';
+  let lastPos = -1;
+  const positionOf = (id: string) => (id === lastId ? lastPos : ((lastId = id), (lastPos = objects.indexOf(id))));
+  const inPack = (id: string) => positionOf(id) >= 0;
   const offsetOf = (id: string): number | undefined => {
-    const v = slots.get(id);
-    return v !== undefined && v > 0 ? v : undefined;
+    const pos = positionOf(id);
+    return pos >= 0 && offsets[pos] > 0 ? offsets[pos] : undefined;
   };
-  const written = (id: string) => (slots.get(id) ?? 0) > 0;
+  const written = (id: string) => offsetOf(id) !== undefined;
   let writtenCount = 0;
   const sink = new HashingSink(out, options.format);
   await sink.write(packHeader(objects.length));
   const encoder = new EntryEncoder(options.level ?? 1, options.deltas ?? false);
   let reused = 0;
   let rebuilt = 0;
-  const index: IndexEntry[] = [];
 
   /** The entries of `ids`: from the stash, the rest in one read. */
   const readEntries = async (ids: string[]): Promise<Map<string, ObjectEntry>> => {
@@ -97,7 +98,7 @@ export async function writeStoredPack(store: DataStore, sending: readonly SendOb
   /** A delta entry that can go out as it is: its base is written, or the client has it. */
   const reusable = (e: ObjectEntry) => e.encoding === ENCODING.whole || (e.encoding === ENCODING.delta && (written(e.base!) || options.clientHas?.(e.base!) === true));
 
-  const write = async (obj: SendObject, entry: ObjectEntry, built?: GitObject) => {
+  const write = async (pos: number, obj: SendObject, entry: ObjectEntry, built?: GitObject) => {
     const offset = sink.bytes;
     // Header and payload go out apart: a large entry is never copied into one buffer.
     let parts: Buffer[];
@@ -117,29 +118,29 @@ export async function writeStoredPack(store: DataStore, sending: readonly SendOb
       parts = [encoder.encode({ type: data.type, data: data.data, name: obj.name }, offset)];
       rebuilt++;
     }
-    slots.set(obj.id, offset);
+    offsets[pos] = offset;
     writtenCount++;
-    if (options.index) index.push({ id: obj.id, offset, crc32: parts.reduce((crc, p) => crc32(p, crc), 0) });
+    if (options.index) crc32s[pos] = parts.reduce((crc, p) => crc32(p, crc), 0);
     for (const p of parts) await sink.write(p);
     options.onObject?.(writtenCount);
   };
 
   /** Writes `entry` after the bases it needs that this pack sends later (depth first). */
-  const writeWithBases = async (obj: SendObject, entry: ObjectEntry, built: Map<string, GitObject>) => {
-    const chain: Array<{ obj: SendObject; entry: ObjectEntry }> = [{ obj, entry }];
-    for (let e = entry; e.encoding === ENCODING.delta && !written(e.base!) && slots.has(e.base!); ) {
-      if (chain.length > MAX_CHAIN) throw new IntegrityError(`object ${obj.id}: delta chain longer than ${MAX_CHAIN} in the store`);
-      const base = objects[-slots.get(e.base!)! - 1];
+  const writeWithBases = async (pos: number, entry: ObjectEntry, built: Map<string, GitObject>) => {
+    const chain: Array<{ pos: number; obj: SendObject; entry: ObjectEntry }> = [{ pos, obj: objects.at(pos), entry }];
+    for (let e = entry, basePos: number; e.encoding === ENCODING.delta && (basePos = positionOf(e.base!)) >= 0 && offsets[basePos] === 0; ) {
+      if (chain.length > MAX_CHAIN) throw new IntegrityError(`object ${chain[0].obj.id}: delta chain longer than ${MAX_CHAIN} in the store`);
+      const base = objects.at(basePos);
       const found = (await readEntries([base.id])).get(base.id);
       if (!found) throw new IntegrityError(`object ${base.id} is missing from the store`);
-      chain.push({ obj: base, entry: found });
+      chain.push({ pos: basePos, obj: base, entry: found });
       e = found;
     }
     for (let i = chain.length - 1; i >= 0; i--) {
       const c = chain[i];
-      if (written(c.obj.id)) continue;
+      if (offsets[c.pos] > 0) continue;
       const data = built.get(c.obj.id) ?? (!reusable(c.entry) && c.entry.encoding === ENCODING.delta ? (await store.getObjects([c.obj.id])).get(c.obj.id) : undefined);
-      await write(c.obj, c.entry, data);
+      await write(c.pos, c.obj, c.entry, data);
     }
   };
 
@@ -151,31 +152,34 @@ export async function writeStoredPack(store: DataStore, sending: readonly SendOb
     let blobLargest = 0;
     let blobBatch = 4;
     for (let i = 0; i < objects.length; ) {
-      const blobs = objects[i].type === 'blob';
+      const blobs = objects.typeAt(i) === 'blob';
       const limit = blobs ? Math.max(1, Math.min(MAX_BATCH, 2 * blobBatch, Math.floor(BATCH_BYTES / (blobLargest || 2 << 20)))) : MAX_BATCH;
       let end = i + 1;
-      while (end < objects.length && end - i < limit && (objects[end].type === 'blob') === blobs) end++;
-      const slice = objects.slice(i, end).filter((o) => !written(o.id));
+      while (end < objects.length && end - i < limit && (objects.typeAt(end) === 'blob') === blobs) end++;
+      const positions: number[] = [];
+      for (let p = i; p < end; p++) if (offsets[p] === 0) positions.push(p);
       if (blobs) blobBatch = end - i;
       i = end;
+      const slice = positions.map((p) => objects.at(p));
       const entries = await readEntries(slice.map((o) => o.id));
       if (blobs && entries.size > 0) blobLargest = Math.max(...[...entries.values()].map((e) => e.bytes.byteLength));
       // Deltas whose base the client lacks and this pack does not send: built, one read for the batch.
       const lost = slice.filter((o) => {
         const e = entries.get(o.id);
-        return e && e.encoding === ENCODING.delta && !slots.has(e.base!) && !options.clientHas?.(e.base!);
+        return e && e.encoding === ENCODING.delta && !inPack(e.base!) && !options.clientHas?.(e.base!);
       });
       const built = lost.length ? await store.getObjects(lost.map((o) => o.id)) : new Map<string, GitObject>();
-      for (const obj of slice) {
-        if (written(obj.id)) continue;
-        const entry = entries.get(obj.id);
-        if (!entry) throw new IntegrityError(`object ${obj.id} is missing from the store`);
-        await writeWithBases(obj, entry, built);
+      for (let k = 0; k < slice.length; k++) {
+        if (offsets[positions[k]] > 0) continue;
+        const entry = entries.get(slice[k].id);
+        if (!entry) throw new IntegrityError(`object ${slice[k].id} is missing from the store`);
+        await writeWithBases(positions[k], entry, built);
       }
     }
   } finally {
     encoder.close();
   }
   const checksum = await sink.finish();
-  return { count: objects.length, bytes: sink.bytes, checksum: checksum.toString('hex'), reused, rebuilt, entries: index };
+  const entries = options.index ? { ids: objects.ids.ids, offsets, crc32s } : { ids: new IdList(1), offsets: new Float64Array(0), crc32s };
+  return { count: objects.length, bytes: sink.bytes, checksum: checksum.toString('hex'), reused, rebuilt, entries };
 }
