@@ -65,6 +65,28 @@ describeOnStores('repo import and export', (fx) => {
     assert.equal(third.commitsIndexed, 2);
     assert.equal(await store.getRef(third.repository.id, 'refs/heads/o2'), undefined);
     assert.equal((await store.getRef(third.repository.id, 'HEAD'))?.target, 'refs/heads/later');
+    // One event per import, whether its refs moved (written with them) or not.
+    const events = async () => (await store.queryEvents({ repositoryId: third.repository.id, action: 'repo.import' })).items;
+    const changed = (await events()).map((e) => e.details.refsChanged);
+    assert.equal(changed.length, 3);
+    assert.ok(changed.includes(0) && changed.includes(3), `refsChanged of the events: ${changed}`);
+
+    // The event rides on the refs' write: an import that stops right after that write still has it.
+    gitSync(repo, ['checkout', '-q', 'main']);
+    gitSync(repo, ['branch', '-q', 'fourth']);
+    const updateRefs = store.updateRefs.bind(store);
+    store.updateRefs = async (...args) => {
+      await updateRefs(...args);
+      throw new Error('stopped after the refs write');
+    };
+    try {
+      await assert.rejects(importRepository(store, repo, { name: 'fixture' }), /stopped after the refs write/);
+    } finally {
+      store.updateRefs = updateRefs;
+    }
+    assert.ok(await store.getRef(third.repository.id, 'refs/heads/fourth'));
+    const last = (await events()).filter((e) => e.details.refsChanged === 2);
+    assert.equal(last.length, 1, 'the import that moved fourth and HEAD has its event');
     const out = join(root, 'exported-2.git');
     await exportRepository(store, 'fixture', out);
     assert.deepEqual(sortedLines(gitBuffer(out, ['rev-list', '--all', '--objects'])), sortedLines(gitBuffer(repo, ['rev-list', '--all', '--objects'])));

@@ -12,6 +12,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { InvalidArgumentError } from '../../datastore/errors.js';
 import type { CommitIndexRow } from '../../datastore/commit-index/index.js';
 import type { DataStore } from '../../datastore/store.js';
+import type { EventInput } from '../../datastore/inputs.js';
 import type { Ref, RefUpdate, Repository } from '../../datastore/types.js';
 import { checkRefName } from '../../datastore/validate.js';
 import { listLooseObjects, listPacks, objectDirs, readLooseObject } from '../disk/disk-objects.js';
@@ -149,20 +150,29 @@ export async function importRepository(store: DataStore, path: string, options: 
   // The index rows of the last commits go in the refs' write; earlier ones in batches ahead of it.
   const targets = refs.filter((r) => r.type === 'direct').map((r) => r.target);
   const indexed = options.index === false ? { count: 0, rows: [] } : await indexAhead(store, repository.id, targets, { keep: INDEX_WITH_REFS, onProgress: options.onProgress });
-  const refsChanged = await mirrorRefs(store, repository.id, refs, indexed.rows);
   const commitsIndexed = indexed.count;
-  const stats = { objectsSeen: packOffered + batcher.stats.offered, objectsAdded: packAdded + batcher.stats.added, refsChanged, commitsIndexed };
-  await store.logEvent({
+  const counts = { objectsSeen: packOffered + batcher.stats.offered, objectsAdded: packAdded + batcher.stats.added };
+  // The event goes in the write that moves the refs: an import that lands is never left without it.
+  const refsChanged = await mirrorRefs(store, repository.id, refs, indexed.rows, (changed) => ({
     action: 'repo.import',
     repositoryId: repository.id,
     resource: `repository/${repository.name}`,
-    details: { source: gitDir, ...stats, refsSkipped, created },
-  });
-  return { repository, created, ...stats, refsSkipped };
+    details: { source: gitDir, ...counts, refsChanged: changed, commitsIndexed, refsSkipped, created },
+  }));
+  return { repository, created, ...counts, refsChanged, commitsIndexed, refsSkipped };
 }
 
-/** Makes the stored refs equal `source` in one atomic compare-and-swap update; returns how many changed. */
-export async function mirrorRefs(store: DataStore, repositoryId: string, source: readonly Ref[], commits: CommitIndexRow[] = []): Promise<number> {
+/**
+ * Makes the stored refs equal `source` in one atomic compare-and-swap update; returns how many changed.
+ * `event`, given how many change, is written in that same update (or alone when none changes).
+ */
+export async function mirrorRefs(
+  store: DataStore,
+  repositoryId: string,
+  source: readonly Ref[],
+  commits: CommitIndexRow[] = [],
+  event?: (refsChanged: number) => EventInput,
+): Promise<number> {
   const stored = new Map<string, Ref>();
   for await (const ref of store.listRefs(repositoryId)) stored.set(ref.name, ref);
   const head = await store.getRef(repositoryId, 'HEAD');
@@ -176,7 +186,11 @@ export async function mirrorRefs(store: DataStore, repositoryId: string, source:
     updates.push({ name: ref.name, old: now ? now.target : null, new: ref.target, symbolic: ref.type === 'symbolic' });
   }
   for (const [name, ref] of stored) if (!wanted.has(name)) updates.push({ name, old: ref.target, new: null });
-  if (updates.length > 0) await store.updateRefs(repositoryId, updates, { commits });
-  else await store.indexCommits(repositoryId, commits);
+  if (updates.length > 0) {
+    await store.updateRefs(repositoryId, updates, { commits, event: event?.(updates.length) });
+  } else {
+    await store.indexCommits(repositoryId, commits);
+    if (event) await store.logEvent(event(0));
+  }
   return updates.length;
 }
