@@ -46,8 +46,10 @@ test('reads come from cached aligned blocks: a scan reads each block once, jumps
       assert.deepEqual(owned, bytes.subarray(12_010, 12_030));
       assert.deepEqual(across, bytes.subarray(4090, 4110));
       assert.notEqual(owned.buffer.byteLength, 4096, 'an owned read does not pin its block');
-      // The end of the file cuts a read short.
+      // The end of the file cuts a read short; past it there is nothing, before it an error.
       assert.deepEqual(await window.read(bytes.length - 10, 100), bytes.subarray(bytes.length - 10));
+      assert.equal((await window.read(bytes.length + 5, 100)).length, 0);
+      await assert.rejects(window.read(-1, 10), RangeError);
     } finally {
       await file.close();
     }

@@ -31,7 +31,9 @@ export class FileWindow {
    * may share memory with a cached block: copy it (readOwned) to keep it long.
    */
   async read(offset: number, length: number): Promise<Buffer> {
+    if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`pack read at offset ${offset}: not a position in the file`);
     length = Math.max(0, Math.min(length, this.size - offset));
+    if (length === 0) return Buffer.alloc(0); // at or past the end: nothing there
     if (length > this.blockSize) {
       const out = Buffer.allocUnsafe(length);
       await this.fill(out, offset, length);
