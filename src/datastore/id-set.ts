@@ -12,9 +12,9 @@ export interface IdMembership {
   has(id: string): boolean;
 }
 
-/** What a walk fills as it goes. */
+/** What a walk fills as it goes: `add` says whether the id is new, in one lookup. */
 export interface SeenIds extends IdMembership {
-  add(id: string): unknown;
+  add(id: string): boolean;
 }
 
 const EMPTY = 0;

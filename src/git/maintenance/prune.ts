@@ -10,6 +10,7 @@
  * base that stays has nothing to rewrite; one that goes while a reachable
  * object builds on it has that object rewritten whole (deleteObject does).
  */
+import { IdSet } from '../../datastore/id-set.js';
 import { KEYSPACE } from '../../datastore/keyspace.js';
 import type { DataStore } from '../../datastore/store.js';
 import { entryDepth } from '../../datastore/objects/encoding.js';
@@ -39,7 +40,7 @@ export interface PruneResult {
 
 export async function pruneStore(store: DataStore, options: PruneOptions): Promise<PruneResult> {
   const now = (options.now ?? new Date()).getTime();
-  const reachable = new Set<string>();
+  const reachable = new IdSet();
   let repositories = 0;
   const markReachable = async (repositoryId: string): Promise<void> => {
     const tips = (await repositoryRefs(store, repositoryId)).filter((r) => r.type === 'direct').map((r) => r.target);

@@ -252,10 +252,8 @@ export class Walker {
     reads?: ObjectReadOptions,
   ): Promise<void> {
     const scanner = new TreeScanner(ID_BYTES[this.store.objectFormat]);
-    // One lookup where the set tells whether an add was new.
-    const firstSight = seen instanceof IdSet ? (id: string) => seen.add(id) : (id: string) => !seen.has(id) && (seen.add(id), true);
     let level: Array<{ id: string; name: string }> = [];
-    for (const id of roots) if (firstSight(id)) level.push({ id, name: '' });
+    for (const id of roots) if (seen.add(id)) level.push({ id, name: '' });
     for (let depth = 0; level.length > 0; depth++) {
       if (depth + 1 >= maxDepth) {
         // Their entries are too deep to send: the trees are visited, not read.
@@ -272,7 +270,7 @@ export class Walker {
           visit(id, 'tree', name, depth);
           const buf = asBuffer(obj.data);
           scanner.scan(buf, name, (e) => {
-            if (e.kind === 'gitlink' || !firstSight(e.id)) return;
+            if (e.kind === 'gitlink' || !seen.add(e.id)) return;
             const entryName = buf.toString('latin1', e.nameStart, e.nameEnd);
             if (e.kind === 'tree') next.push({ id: e.id, name: entryName });
             else visit(e.id, 'blob', entryName, depth + 1);
@@ -311,7 +309,7 @@ export class Walker {
     const left = new Set(targets);
     if (left.size === 0) return left;
     const starts = await this.tipStarts(tips, left);
-    const seen = new Set<string>();
+    const seen = new IdSet();
     // Roots in growing batches (1, 2, 4 ... 64): the first tips, the ones a caller puts first, often hold everything.
     const sweep = async (roots: string[]) => {
       for (let i = 0, n = 1; i < roots.length && left.size > 0; i += n, n = Math.min(64, n * 2)) {
