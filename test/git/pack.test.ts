@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { deflateSync } from 'node:zlib';
 import { createWriteStream, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import type { GitObject } from '../../src/datastore/types.js';
 import { applyDelta, createDelta, indexBytes, indexPackFile, PackReader, receivePack, writePack, writePackFiles, writePackIndex } from '../../src/git/index.js';
 import { allObjects, type CatObject } from './cat-file.js';
 import { buildPack, copyDelta, type PackEntry } from '../../support/pack-builder.js';
+import { encodeEntryHeader } from '../../src/git/pack/entry-header.js';
 import { tempDir } from '../../support/temp-dir.js';
 import { makeFixtureRepo, removeDir } from './fixture.js';
 import { gitSync, gitBuffer, gitStatus } from '../../support/git.js';
@@ -224,6 +226,44 @@ describe('pack files against git', () => {
       await assert.rejects(indexPackFile(join(dir, 'bad.pack')), IntegrityError);
       writeFileSync(join(dir, 'short.pack'), bytes.subarray(0, bytes.length - 100));
       await assert.rejects(indexPackFile(join(dir, 'short.pack')), IntegrityError);
+    } finally {
+      removeDir(dir);
+    }
+  });
+
+  test('an entry that is not a zlib stream, or inflates to more or fewer bytes than its header says, is refused at its offset', async () => {
+    const dir = tempDir().path;
+    // A valid checksum over a bad entry: only the entry itself can refuse it.
+    const packOf = (size: number, zlib: Buffer) => {
+      const head = Buffer.alloc(12);
+      head.write('PACK', 0, 'latin1');
+      head.writeUInt32BE(2, 4);
+      head.writeUInt32BE(2, 8);
+      const good = Buffer.from('after the bad one\n');
+      const body = Buffer.concat([head, encodeEntryHeader('blob', size), zlib, encodeEntryHeader('blob', good.length), deflateSync(good)]);
+      return Buffer.concat([body, createHash('sha1').update(body).digest()]);
+    };
+    const small = Buffer.from('hello pack\n');
+    const large = randomBytes(2 << 20); // past the reused inflater's size: the other path
+    const cases: Array<[string, Buffer, RegExp]> = [
+      ['longer', packOf(small.length - 1, deflateSync(small)), /pack entry at 12: .*past 10 bytes/],
+      ['shorter', packOf(small.length + 1, deflateSync(small)), /pack entry at 12: .*12/],
+      ['garbage', packOf(small.length, Buffer.from('not zlib at all, not at all')), /pack entry at 12: /],
+      ['large shorter', packOf(large.length + 1, deflateSync(large)), /pack entry at 12: /],
+    ];
+    try {
+      for (const [name, pack, message] of cases) {
+        writeFileSync(join(dir, `${name}.pack`), pack);
+        await assert.rejects(indexPackFile(join(dir, `${name}.pack`)), (err: Error) => err instanceof IntegrityError && message.test(err.message), name);
+      }
+      // The same entries, right: both objects read back, the second found after the first's stream.
+      writeFileSync(join(dir, 'good.pack'), packOf(small.length, deflateSync(small)));
+      const pack = await indexPackFile(join(dir, 'good.pack'));
+      try {
+        assert.deepEqual(pack.entries.map((e) => e.id), [hashObject('blob', small, 'sha1'), hashObject('blob', Buffer.from('after the bad one\n'), 'sha1')]);
+      } finally {
+        await pack.reader.close();
+      }
     } finally {
       removeDir(dir);
     }

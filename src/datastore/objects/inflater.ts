@@ -24,6 +24,12 @@ export const MAX_REUSED_SIZE = 1 << 20;
 /** What went wrong, for the caller's error message. */
 export class InflateFailure extends Error {}
 
+export interface Inflated {
+  data: Buffer;
+  /** Bytes of the input the zlib stream took. */
+  consumed: number;
+}
+
 class ReusedInflater {
   private stream: Inflate;
   private handle: ZlibHandle;
@@ -34,15 +40,21 @@ class ReusedInflater {
     ({ handle: this.handle, state: this.state } = reusableHandle(this.stream));
   }
 
-  /** The `size` bytes `zlib` inflates to; an InflateFailure when it is corrupt or not exactly `size`. */
-  inflate(zlib: Uint8Array, size: number): Buffer {
+  /**
+   * The `size` bytes the zlib stream at the start of `zlib` inflates to, and
+   * how many bytes of `zlib` the stream took (others may follow it, as the
+   * next entries follow one in a pack); an InflateFailure when it is corrupt
+   * or not exactly `size`.
+   */
+  inflate(zlib: Uint8Array, size: number): Inflated {
     const out = Buffer.allocUnsafeSlow(size + 1);
     this.handle.writeSync(constants.Z_FINISH, zlib, 0, zlib.byteLength, out, 0, out.length);
     if (this.stream.destroyed) throw new InflateFailure('corrupt zlib stream');
     const produced = out.length - this.state[0];
+    const consumed = zlib.byteLength - this.state[1];
     this.handle.reset();
     if (produced !== size) throw new InflateFailure(produced > size ? `inflates past ${size} bytes` : `inflates to ${produced} bytes, not ${size}`);
-    return out.subarray(0, size);
+    return { data: out.subarray(0, size), consumed };
   }
 
   close(): void {
@@ -58,6 +70,11 @@ let usable: boolean | undefined;
  * reuse; else undefined (the caller uses inflateSync). Throws InflateFailure.
  */
 export function inflateReused(zlib: Uint8Array, size: number): Buffer | undefined {
+  return inflateLeading(zlib, size)?.data;
+}
+
+/** Like inflateReused, for a zlib stream that other bytes may follow: says how many bytes it took. */
+export function inflateLeading(zlib: Uint8Array, size: number): Inflated | undefined {
   if (size > MAX_REUSED_SIZE || !(usable ??= selfCheck())) return undefined;
   shared ??= new ReusedInflater();
   try {
@@ -76,7 +93,11 @@ function selfCheck(): boolean {
   try {
     probe = new ReusedInflater();
     const samples = [Buffer.alloc(0), Buffer.from('tree 1\n'), Buffer.alloc(100_000, 'abcdefgh'), Buffer.from('again')];
-    for (const s of samples) if (!probe.inflate(deflateSync(s), s.length).equals(s)) return false;
+    for (const s of samples) if (!probe.inflate(deflateSync(s), s.length).data.equals(s)) return false;
+    // A stream followed by other bytes: all of it inflated, and only its own bytes counted.
+    const lead = deflateSync(samples[1]);
+    const followed = probe.inflate(Buffer.concat([lead, deflateSync(samples[3])]), samples[1].length);
+    if (!followed.data.equals(samples[1]) || followed.consumed !== lead.length) return false;
     const fails = (zlib: Buffer, size: number) => {
       try {
         probe!.inflate(zlib, size);
@@ -90,7 +111,7 @@ function selfCheck(): boolean {
     };
     const z = deflateSync(Buffer.alloc(5000, 'xyz'));
     if (!fails(z.subarray(0, z.length - 6), 5000) || !fails(z, 4999) || !fails(z, 5001)) return false;
-    return probe.inflate(z, 5000).equals(Buffer.alloc(5000, 'xyz'));
+    return probe.inflate(z, 5000).data.equals(Buffer.alloc(5000, 'xyz'));
   } catch {
     return false;
   } finally {
