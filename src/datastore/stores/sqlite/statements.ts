@@ -36,14 +36,13 @@ export function prepareStatements(db: Database) {
     hasObject: db.prepare<[Buffer, Buffer], number>(`SELECT 1 FROM objects WHERE ${ID_MATCH}`).pluck(),
     hasObjects: db.prepare<[string], string>(`SELECT lower(hex(o.hash)) FROM ${EACH_ID_ROW}`).pluck(),
     statObject: db.prepare<[Buffer, Buffer], number>(`SELECT kind FROM objects WHERE ${ID_MATCH}`).pluck(),
-    // The base's n is looked up in the same statement; a delta whose base is not stored gets a NULL back
-    // (Writer keeps its base's id in object_bases). A new row's n is the one SQLite would give it (the
-    // largest + 1), named here so that back can be computed from it.
-    insertObject: db.prepare<[ObjectParams]>(
-      `INSERT INTO objects (n, hash, kind, back, data)
-       SELECT next.n, :hash, :kind, next.n - ${BASE_N}, :data FROM (SELECT coalesce((SELECT n FROM objects ORDER BY n DESC LIMIT 1), 0) + 1 AS n) next
-        WHERE NOT EXISTS (SELECT 1 FROM objects WHERE substr(hash, 1, 4) = substr(:hash, 1, 4) AND hash = :hash)`,
+    // A plain VALUES insert: as INSERT ... SELECT (reading objects, the table it writes) SQLite put each
+    // row in a temporary table first, and a 100 MB blob was copied four times (~480 MB) inside one insert.
+    // Writer computes n and back and checks that the id is new (objects are write-once).
+    insertObject: db.prepare<[{ n: number; hash: Buffer; kind: number; back: number | null; data: Buffer }]>(
+      'INSERT INTO objects (n, hash, kind, back, data) VALUES (:n, :hash, :kind, :back, :data)',
     ),
+    lastRowNumber: db.prepare<[], number>('SELECT coalesce(max(n), 0) FROM objects').pluck(),
     updateObject: db.prepare<[ObjectParams]>(
       `UPDATE objects SET kind = :kind, back = n - ${BASE_N}, data = :data WHERE substr(hash, 1, 4) = substr(:hash, 1, 4) AND hash = :hash`,
     ),
@@ -52,6 +51,7 @@ export function prepareStatements(db: Database) {
     insertPendingBase: db.prepare<[number, Buffer]>('INSERT OR REPLACE INTO object_bases (n, base) VALUES (?, ?)'),
     deletePendingBase: db.prepare<[number]>('DELETE FROM object_bases WHERE n = ?'),
     pendingOn: db.prepare<[Buffer], number>('SELECT n FROM object_bases WHERE base = ?').pluck(),
+    anyPendingBase: db.prepare<[], number>('SELECT 1 FROM object_bases LIMIT 1').pluck(),
     /** Named: n (the waiting delta's row), base (the base's row). */
     resolvePendingBase: db.prepare<[{ n: number; base: number }]>(
       'UPDATE objects SET back = :n - :base WHERE n = :n',

@@ -25,9 +25,17 @@ export class Writer {
 
   constructor(private readonly s: Statements) {}
 
-  /** Before the ops of one write. */
+  /** Whether any delta may be waiting for its base: when none is, a new object need not look for them. */
+  private pendingPossible = false;
+
+  /** The last row number given out in this write (rows append: a new row's n is one more). */
+  private lastN: number | undefined;
+
+  /** Before the ops of one write, inside its transaction. */
   begin(): void {
     this.deleted = [];
+    this.pendingPossible = this.s.anyPendingBase.get() !== undefined;
+    this.lastN = undefined;
   }
 
   /** After the ops of one write, inside its transaction: a throw rolls the write back. */
@@ -49,16 +57,27 @@ export class Writer {
     const hash = Buffer.from(e.id, 'hex');
     const base = e.base === null ? null : Buffer.from(e.base, 'hex');
     const params = { hash, kind: encodeKind(e.type, e.size, e.encoding), base, data: toBuffer(e.bytes) };
-    const replaced = replace && s.updateObject.run(params).changes > 0;
-    if (!replaced && s.insertObject.run(params).changes === 0) return;
-    const n = s.rowNumber.get(hash, hash)!;
-    if (replaced) s.deletePendingBase.run(n);
-    if (base !== null && s.backOf.get(n) === null) s.insertPendingBase.run(n, base);
-    if (replaced) return;
+    if (replace && s.updateObject.run(params).changes > 0) {
+      const n = s.rowNumber.get(hash, hash)!;
+      s.deletePendingBase.run(n);
+      if (base !== null && s.backOf.get(n) === null) this.keepPendingBase(n, base);
+      return;
+    }
+    if (s.hasObject.get(hash, hash) !== undefined) return; // stored already: objects are write-once
+    const n = (this.lastN = (this.lastN ?? s.lastRowNumber.get()!) + 1);
+    const baseN = base === null ? undefined : s.rowNumber.get(base, base);
+    s.insertObject.run({ n, hash, kind: params.kind, back: baseN === undefined ? null : n - baseN, data: params.data });
+    if (base !== null && baseN === undefined) this.keepPendingBase(n, base);
+    if (!this.pendingPossible) return;
     for (const waiting of s.pendingOn.all(hash)) {
       s.resolvePendingBase.run({ n: waiting, base: n });
       s.deletePendingBase.run(waiting);
     }
+  }
+
+  private keepPendingBase(n: number, base: Buffer): void {
+    this.s.insertPendingBase.run(n, base);
+    this.pendingPossible = true;
   }
 
   apply(op: WriteOp, now: number): void {
