@@ -3,7 +3,7 @@
  * itself, in one run.
  *
  *   npx tsc -p . && node dist/bench/pack-storage.js [--stores sqlite,postgres,lmdb,rocksdb,redis]
- *     [--commits 20000] [--files 400] [--runs 3] [--big-pack-mb 256] [--keep] [--json]
+ *     [--commits 20000] [--files 400] [--runs 3] [--big-pack-mb 256] [--big-file-mb 8] [--keep] [--json]
  *     [--no-index] [--only import,stored,clone,push,big] [--cli path/to/other/dist/src/cli/main.js] [--redis-appendfsync everysec|always|no] [--postgres-url postgres://postgres@127.0.0.1:5432/test]
  *
  * On two cores, --commits 30000 (225,000 objects, a 256 MiB large pack, all
@@ -14,7 +14,9 @@
  * The repository (bench/pack-storage/generate.ts): `--commits` commits of
  * small edits to 1-3 of `--files` text files, merges, branches, tags and six
  * binary-ish files of 1-10 MB, one pack after `git gc`. A second repository
- * of about `--big-pack-mb` MiB of incompressible blobs is the large pack.
+ * of about `--big-pack-mb` MiB of incompressible blobs (files of `--big-file-mb` MiB;
+ * `--big-pack-mb 100 --big-file-mb 100` is one 100 MiB file and a second version
+ * of it, a delta) is the large pack.
  * Both are cached in $TMPDIR/govc-bench-pack-storage/<parameters>; `--keep`
  * keeps them (and the stores) after the run, else a cache made by this run
  * is removed at its end (one kept by an earlier run stays).
@@ -64,6 +66,7 @@ const OPTS = {
   files: num('files', 400, 2),
   runs: num('runs', 3),
   bigPackMb: num('big-pack-mb', 256),
+  bigFileMb: num('big-file-mb', 8),
   stores: arg('stores', STORES.join(','))
     .split(',')
     .map((s) => s.trim())
@@ -484,7 +487,7 @@ function report(ctx: Context, results: StoreResult[], totalMs: number, reused: {
         {
           options: OPTS,
           repository: { commits: h.commits, objects: h.objects, refs: h.refs, pack_bytes: h.packBytes, cached: reused.history },
-          big_pack: { requested_mib: OPTS.bigPackMb, pack_bytes: ctx.big?.packBytes, objects: ctx.big?.objects, cached: reused.big },
+          big_pack: { requested_mib: OPTS.bigPackMb, file_mib: OPTS.bigFileMb, pack_bytes: ctx.big?.packBytes, objects: ctx.big?.objects, cached: reused.big },
           index_pack: { default_threads_ms: ctx.indexPack.defaultMs, threads_1_ms: ctx.indexPack.threads1Ms, runs: OPTS.runs },
           stores: results,
           total_ms: totalMs,
@@ -498,7 +501,7 @@ function report(ctx: Context, results: StoreResult[], totalMs: number, reused: {
   const out: string[] = [];
   const p = (s = '') => out.push(s);
   p(`repository: ${h.commits} commits, ${h.objects} objects, ${h.refs} refs; pack after git gc ${mib(h.packBytes)} (${h.packBytes} bytes)`);
-  if (ctx.big) p(`large pack: --big-pack-mb ${OPTS.bigPackMb}: ${ctx.big.objects} objects, pack ${mib(ctx.big.packBytes)} (incompressible blobs)`);
+  if (ctx.big) p(`large pack: --big-pack-mb ${OPTS.bigPackMb} --big-file-mb ${OPTS.bigFileMb}: ${ctx.big.objects} objects, pack ${mib(ctx.big.packBytes)} (incompressible blobs)`);
   if (wants('import')) p(`git index-pack of the pack: ${secs(ctx.indexPack.defaultMs)} (default threads), ${secs(ctx.indexPack.threads1Ms)} (--threads=1); medians of ${OPTS.runs}`);
   p(`import: govc repo import${OPTS.index ? ' (with the commit index, the default)' : ' --no-index'}; redis appendfsync ${OPTS.redisFsync}`);
   for (const r of results) {
@@ -556,8 +559,9 @@ async function main(): Promise<void> {
     const history = await cached(cacheRoot, historyKey, env, (repo) => generateHistory(repo, env, { commits: OPTS.commits, files: OPTS.files }));
     if (!history.reused) madeCaches.push(join(cacheRoot, historyKey));
     log(history.reused ? 'repository reused from the cache' : `repository generated in ${secs(history.ms)}`);
-    const bigKey = `big-${OPTS.bigPackMb}mib-v1`;
-    const big = wants('big') ? await cached(cacheRoot, bigKey, env, (repo) => generateBig(repo, env, OPTS.bigPackMb)) : undefined;
+    // The old key for the default file size: packs generated before the option stay usable.
+    const bigKey = `big-${OPTS.bigPackMb}mib${OPTS.bigFileMb === 8 ? '' : `-files-${OPTS.bigFileMb}mib`}-v1`;
+    const big = wants('big') ? await cached(cacheRoot, bigKey, env, (repo) => generateBig(repo, env, OPTS.bigPackMb, OPTS.bigFileMb)) : undefined;
     if (big && !big.reused) madeCaches.push(join(cacheRoot, bigKey));
     if (big) log(big.reused ? 'large pack reused from the cache' : `large pack generated in ${secs(big.ms)}`);
     const historyInfo = { ...packInfo(history.repo, env), repo: history.repo };

@@ -233,10 +233,9 @@ export async function generateHistory(repo: string, env: NodeJS.ProcessEnv, p: H
   git(repo, env, ['gc', '-q']);
 }
 
-/** Writes about `mb` MB of incompressible blobs into `repo` (bare). */
-export async function generateBig(repo: string, env: NodeJS.ProcessEnv, mb: number): Promise<void> {
+/** Writes about `mb` MB of incompressible blobs of `fileMb` MiB each into `repo` (bare); every fourth has a second version, a delta. */
+export async function generateBig(repo: string, env: NodeJS.ProcessEnv, mb: number, fileMb = 8): Promise<void> {
   execFileSync('git', ['init', '-q', '--bare', '-b', 'main', repo], { env });
-  const fileMb = 8;
   const files = Math.max(1, Math.round(mb / fileMb));
   const r = new Rand(99);
   await fastImport(repo, env, async (write) => {
