@@ -52,7 +52,7 @@ export interface WrittenStoredPack {
   entries: IndexColumns;
 }
 
-const MAX_BATCH = 256;
+const MAX_BATCH = 1024;
 /** Entry bytes one batch of reads aims at: batches shrink after large entries, so memory stays bounded. */
 const BATCH_BYTES = 16 << 20;
 const MAX_CHAIN = 64;
@@ -175,14 +175,15 @@ export async function writeStoredPack(store: DataStore, sending: SendList | read
 
   try {
     // Blobs may be large, and their sizes are unknown until read: the blobs of a batch start few, at most
-    // double, and keep within BATCH_BYTES of the largest blob of the last batch; commits and trees (small,
-    // mostly in the stash) fill the rest of its MAX_BATCH. A clone lists trees and their new blobs in turn,
-    // so batches of one kind only were a read per blob. (A long run of small blobs followed by many large
-    // ones can still read up to MAX_BATCH of those at once: only a bulk size lookup in the stores would
-    // bound that.)
+    // double, and keep within BATCH_BYTES of the largest blob of the last batch read; commits and trees
+    // (small, mostly in the stash) fill the rest of its MAX_BATCH. A clone lists trees and their new blobs
+    // in turn, so batches of one kind only were a read per blob. (A long run of small blobs followed by many
+    // large ones can still read up to MAX_BATCH of those at once: only a bulk size lookup in the stores
+    // would bound that.) The next batch is read while one is written: a store over the network
+    // (PostgreSQL) otherwise leaves the writer idle for a round trip per batch. So two batches are held.
     let blobLargest = 0;
     let blobBatch = 4;
-    for (let i = 0; i < objects.length; ) {
+    const readBatch = (i: number) => {
       const blobLimit = Math.max(1, Math.min(MAX_BATCH, 2 * blobBatch, Math.floor(BATCH_BYTES / (blobLargest || 2 << 20))));
       let end = i;
       let blobCount = 0;
@@ -194,10 +195,17 @@ export async function writeStoredPack(store: DataStore, sending: SendList | read
       const positions: number[] = [];
       for (let p = i; p < end; p++) if (offsets[p] === 0) positions.push(p);
       if (blobCount > 0) blobBatch = blobCount;
-      i = end;
       const slice = positions.map((p) => objects.at(p));
-      const entries = await readEntries(slice.map((o) => o.id));
-      if (blobCount > 0) blobLargest = largestBlob(entries);
+      const entries = readEntries(slice.map((o) => o.id));
+      // Awaited below; a failure of the batch being written first must not leave this one unhandled.
+      entries.catch(() => undefined);
+      return { end, positions, slice, blobCount, entries };
+    };
+    for (let batch = objects.length > 0 ? readBatch(0) : undefined; batch; ) {
+      const { positions, slice } = batch;
+      const entries = await batch.entries;
+      if (batch.blobCount > 0) blobLargest = largestBlob(entries);
+      batch = batch.end < objects.length ? readBatch(batch.end) : undefined;
       // Deltas whose base the client lacks and this pack does not send: built, one read for the batch.
       const lost = slice.filter((o) => {
         const e = entries.get(o.id);
