@@ -96,7 +96,7 @@ test('a send list survives its encoding, and a flipped byte is refused', () => {
   list.push('b'.repeat(40), 'tree', '');
   list.push('c'.repeat(40), 'blob', 'n\xe9me');
   list.push('d'.repeat(40), 'blob', 'n\xe9me');
-  const bytes = encodeSendList(list, { wants: ['x'] });
+  const bytes = Buffer.concat(encodeSendList(list, { wants: ['x'] }));
   const { list: back, head } = decodeSendList(bytes);
   assert.deepEqual([...back], [...list]);
   assert.deepEqual(head.wants, ['x']);

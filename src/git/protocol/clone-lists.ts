@@ -128,14 +128,26 @@ async function listFiles(dir: string): Promise<Array<{ path: string; mtimeMs: nu
 }
 
 /** Writes the list whole (temp file, rename), then keeps the directory's lists within bounds. */
-async function keep(options: CloneListOptions, dir: string, file: string, bytes: Buffer): Promise<void> {
-  if (bytes.length > options.maxBytes) return;
+async function keep(options: CloneListOptions, dir: string, file: string, parts: Buffer[]): Promise<void> {
+  const bytes = parts.reduce((n, p) => n + p.length, 0);
+  if (bytes > options.maxBytes) return;
   // Private to the server's user, as the pack cache: the lists name the objects of private repositories.
   await fs.mkdir(options.dir, { recursive: true, mode: 0o700 });
   await fs.mkdir(dir, { recursive: true, mode: 0o700 });
   const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  await fs.writeFile(tmp, bytes, { mode: 0o600 });
-  await fs.rename(tmp, file);
+  try {
+    const handle = await fs.open(tmp, 'w', 0o600);
+    try {
+      const { bytesWritten } = await handle.writev(parts);
+      if (bytesWritten !== bytes) throw new Error(`wrote ${bytesWritten} of ${bytes} bytes`);
+    } finally {
+      await handle.close();
+    }
+    await fs.rename(tmp, file);
+  } catch (err) {
+    await fs.rm(tmp, { force: true });
+    throw err;
+  }
   const mine = await listFiles(dir);
   for (const f of mine.slice(0, Math.max(0, mine.length - KEPT_PER_REPOSITORY))) await fs.rm(f.path, { force: true });
   // Across repositories: the oldest lists go until the rest fit.

@@ -13,7 +13,8 @@ import { SendList } from './send-list.js';
 const MAGIC = Buffer.from('GOVCSL1\n');
 const CHECKSUM_BYTES = 20;
 
-export function encodeSendList(list: SendList, head: Record<string, unknown>): Buffer {
+/** The file's parts, in order (written apart: a list of a million objects is not copied into one buffer again). */
+export function encodeSendList(list: SendList, head: Record<string, unknown>): Buffer[] {
   const n = list.length;
   const width = list.ids.ids.idBytes;
   const ids = Buffer.allocUnsafe(n * width);
@@ -35,8 +36,10 @@ export function encodeSendList(list: SendList, head: Record<string, unknown>): B
   const headBytes = Buffer.from(JSON.stringify({ ...head, count: n, width, names: nameList.length }));
   const size = Buffer.alloc(4);
   size.writeUInt32LE(headBytes.length);
-  const body = Buffer.concat([MAGIC, size, headBytes, ids, types, names, Buffer.from(nameList.join('\0'), 'latin1')]);
-  return Buffer.concat([body, createHash('sha1').update(body).digest()]);
+  const parts = [MAGIC, size, headBytes, ids, types, names, Buffer.from(nameList.join('\0'), 'latin1')];
+  const checksum = createHash('sha1');
+  for (const p of parts) checksum.update(p);
+  return [...parts, checksum.digest()];
 }
 
 /** The list and its head; an IntegrityError for bytes that are not a whole list. */
