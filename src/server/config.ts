@@ -138,7 +138,7 @@ export function parseServerYaml(text: string, source: string): Partial<ServerCon
   if (doc.server !== undefined) {
     const s = doc.server;
     if (!isRecord(s)) throw new ConfigError('server must be a mapping, e.g. {host: 127.0.0.1, port: 8080}', { key: 'server' });
-    refuseUnknown(s, 'server', ['host', 'port', 'auth', 'shutdown_timeout_ms', 'tmp_dir', 'timeouts', 'max_connections', 'limits', 'expose', 'ssh', 'pack_cache', 'workers']);
+    refuseUnknown(s, 'server', ['host', 'port', 'auth', 'shutdown_timeout_ms', 'tmp_dir', 'timeouts', 'max_connections', 'limits', 'expose', 'ssh', 'pack_cache', 'clone_lists', 'workers']);
     if (s.host !== undefined) {
       if (typeof s.host !== 'string' || s.host === '') throw new ConfigError('server.host must be a host name or address', { key: 'server.host' });
       out.host = s.host;

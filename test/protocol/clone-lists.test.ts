@@ -15,6 +15,7 @@ import { Walker } from '../../src/git/protocol/walk.js';
 import { decodeSendList, encodeSendList } from '../../src/git/transfer/send-list-file.js';
 import { SendList } from '../../src/git/transfer/send-list.js';
 import { cloneListOptions, parseCloneLists } from '../../src/server/clone-lists-config.js';
+import { parseServerYaml } from '../../src/server/config.js';
 import { tempDir } from '../../support/temp-dir.js';
 
 let clock = 1_700_000_000;
@@ -109,4 +110,5 @@ test('server.clone_lists: defaults, off, and unknown keys refused', () => {
   assert.equal(cloneListOptions(parseCloneLists({ enabled: false }), '/tmp/t'), undefined);
   assert.deepEqual(cloneListOptions(parseCloneLists({ dir: '/x', max_size: '1MB' }), '/tmp/t'), { dir: '/x', maxBytes: 1024 ** 2 });
   assert.throws(() => parseCloneLists({ max_age: '5m' }), /max_age/);
+  assert.deepEqual(parseServerYaml('server: {clone_lists: {enabled: false}}\n', 'govc.yaml').cloneLists, { enabled: false, maxBytes: 256 * 1024 ** 2 });
 });
