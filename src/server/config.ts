@@ -15,6 +15,7 @@
  *     expose: {health: admin, metrics: admin}
  *     ssh: {enabled: true, port: 2222, host_key: ./data/ssh_host_ed25519_key}  (see ssh/config.ts)
  *     pack_cache: {enabled: true, max_age: 5m, max_size: 1GB}              (see pack-cache-config.ts)
+ *     clone_lists: {enabled: true, max_size: 256MB}                        (see clone-lists-config.ts)
  *     workers: {threads: <cores>, per_thread: 4, queue: 64, retry_after: 5s} (see engine-pool/config.ts)
  */
 import { parse as parseYaml } from 'yaml';
@@ -25,6 +26,7 @@ import { DEFAULT_LIMITS, parseLimits, type ServerLimits } from './limits.js';
 import { DEFAULT_SSH, parseSshConfig, type SshConfig } from './ssh/config.js';
 import { defaultTmpRoot } from './tmp-dirs.js';
 import { DEFAULT_PACK_CACHE, parsePackCache, type PackCacheConfig } from './pack-cache-config.js';
+import { DEFAULT_CLONE_LISTS, parseCloneLists, type CloneListsConfig } from './clone-lists-config.js';
 import { DEFAULT_WORKERS, parseWorkers, parseWorkerThreads, type WorkersConfig } from './engine-pool/config.js';
 
 export interface ServerConfig {
@@ -48,6 +50,8 @@ export interface ServerConfig {
   ssh: SshConfig;
   /** Packs made for clones, kept for identical clones. */
   packCache: PackCacheConfig;
+  /** Object lists of clones, kept so that the next clone need not walk. */
+  cloneLists: CloneListsConfig;
   /** The worker threads that run clones and pushes off the main event loop. */
   workers: WorkersConfig;
 }
@@ -96,6 +100,7 @@ export const DEFAULTS: Omit<ServerConfig, 'datastore'> = {
   expose: { health: 'admin', metrics: 'admin' },
   ssh: DEFAULT_SSH,
   packCache: DEFAULT_PACK_CACHE,
+  cloneLists: DEFAULT_CLONE_LISTS,
   workers: DEFAULT_WORKERS,
 };
 
@@ -133,7 +138,7 @@ export function parseServerYaml(text: string, source: string): Partial<ServerCon
   if (doc.server !== undefined) {
     const s = doc.server;
     if (!isRecord(s)) throw new ConfigError('server must be a mapping, e.g. {host: 127.0.0.1, port: 8080}', { key: 'server' });
-    refuseUnknown(s, 'server', ['host', 'port', 'auth', 'shutdown_timeout_ms', 'tmp_dir', 'timeouts', 'max_connections', 'limits', 'expose', 'ssh', 'pack_cache', 'workers']);
+    refuseUnknown(s, 'server', ['host', 'port', 'auth', 'shutdown_timeout_ms', 'tmp_dir', 'timeouts', 'max_connections', 'limits', 'expose', 'ssh', 'pack_cache', 'clone_lists', 'workers']);
     if (s.host !== undefined) {
       if (typeof s.host !== 'string' || s.host === '') throw new ConfigError('server.host must be a host name or address', { key: 'server.host' });
       out.host = s.host;
@@ -166,6 +171,7 @@ export function parseServerYaml(text: string, source: string): Partial<ServerCon
     if (s.ssh !== undefined) out.ssh = parseSshConfig(s.ssh);
     if (s.workers !== undefined) out.workers = parseWorkers(mapping(s.workers, 'server.workers', '{threads: 4, per_thread: 4, queue: 64, retry_after: 5s}'));
     if (s.pack_cache !== undefined) out.packCache = parsePackCache(mapping(s.pack_cache, 'server.pack_cache', '{enabled: true, max_age: 5m, max_size: 1GB}'));
+    if (s.clone_lists !== undefined) out.cloneLists = parseCloneLists(mapping(s.clone_lists, 'server.clone_lists', '{enabled: true, max_size: 256MB}'));
   }
   return out;
 }

@@ -10,6 +10,7 @@ import { bodyStream, readJson, type BodyGuard, type BodyLimit } from './http-uti
 import { limitMessage, type ServerLimits } from './limits.js';
 import type { ServerMetrics } from './metrics.js';
 import type { PackCacheOptions } from '../git/protocol/pack-cache.js';
+import type { CloneListOptions } from '../git/protocol/clone-lists.js';
 import type { Engine } from './engine-pool/engine.js';
 
 export interface ServerState {
@@ -22,6 +23,8 @@ export interface ServerState {
   tmpDir: string;
   /** Where clones' packs are kept (server.pack_cache), unless it is off. */
   packCache?: PackCacheOptions;
+  /** Where clones' object lists are kept (server.clone_lists), unless they are off. */
+  cloneLists?: CloneListOptions;
   /** Where upload-pack and receive-pack run: the engine pool's threads, or the main loop. */
   engine: Engine;
 }

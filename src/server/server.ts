@@ -24,6 +24,7 @@ import { HttpError, statusOf } from './http-error.js';
 import { closeAfterUnreadBody, decodeParam, sendJson, sendText } from './http-util.js';
 import { ServerMetrics } from './metrics.js';
 import { packCacheOptions } from './pack-cache-config.js';
+import { cloneListOptions } from './clone-lists-config.js';
 import { ServerBusyError, startEngine, type Engine } from './engine-pool/engine.js';
 import { protocolLimits } from './limits.js';
 import { match } from './routes.js';
@@ -59,10 +60,11 @@ export async function startServer(config: ServerConfig, options: { store?: DataS
     throw err;
   }
   const packCache = packCacheOptions(config.packCache, config.tmpDir);
+  const cloneLists = cloneListOptions(config.cloneLists, config.tmpDir);
   const closeStore = () => (options.store ? Promise.resolve() : store.close());
   let engine: Engine;
   try {
-    engine = await startEngine(config.workers, { datastore: config.datastore, limits: protocolLimits(config.limits), tmpDir: tmp.path, ...(packCache ? { packCache } : {}) }, log);
+    engine = await startEngine(config.workers, { datastore: config.datastore, limits: protocolLimits(config.limits), tmpDir: tmp.path, ...(packCache ? { packCache } : {}), ...(cloneLists ? { cloneLists } : {}) }, log);
   } catch (err) {
     await closeStore();
     await tmp.release();
@@ -70,7 +72,7 @@ export async function startServer(config: ServerConfig, options: { store?: DataS
   }
   const metrics = new ServerMetrics(store);
   metrics.watchEngine(engine);
-  const state: ServerState = { store, config, metrics, limits: config.limits, tmpDir: tmp.path, engine, ...(packCache ? { packCache } : {}) };
+  const state: ServerState = { store, config, metrics, limits: config.limits, tmpDir: tmp.path, engine, ...(packCache ? { packCache } : {}), ...(cloneLists ? { cloneLists } : {}) };
   const inFlight = new Set<Promise<void>>();
   let closing = false;
 

@@ -51,3 +51,33 @@ test('blob entries are read a bounded number of bytes at a time, and the pack is
     await store.close();
   }
 });
+
+test('a pack that lists trees and blobs in turn (as a clone does) reads its blobs in batches, not one at a time', async () => {
+  const store = await createStore('memory://');
+  try {
+    const sending: SendObject[] = [];
+    for (let i = 0; i < 100; i++) {
+      const blob = await store.putObject({ type: 'blob', data: Buffer.from(`version ${i}\n`) });
+      const tree = await store.putObject({ type: 'tree', data: Buffer.concat([Buffer.from('100644 f\0'), Buffer.from(blob, 'hex')]) });
+      sending.push({ id: tree, type: 'tree' }, { id: blob, type: 'blob' });
+    }
+    let reads = 0;
+    const getEntries = store.getEntries.bind(store);
+    store.getEntries = async (ids) => (reads++, getEntries(ids));
+    const chunks: Buffer[] = [];
+    const sink = new Writable({ write: (c: Buffer, _e, cb) => (chunks.push(c), cb()) });
+    const written = await writeStoredPack(store, sending, sink, { format: store.objectFormat, ofsDelta: true });
+    assert.equal(written.count, 200);
+    // Blob batches start at 4 and double: 4 + 8 + 16 + 32 + 40 blobs.
+    assert.ok(reads <= 6, `${reads} reads for 200 objects`);
+    const dir = tempDir('govc-stored-pack-reads-');
+    try {
+      gitSync(dir.path, ['init', '-q', '--bare', 'r.git']);
+      gitSync(`${dir.path}/r.git`, ['index-pack', '--stdin', '--strict'], { input: Buffer.concat(chunks) });
+    } finally {
+      dir.remove();
+    }
+  } finally {
+    await store.close();
+  }
+});

@@ -13,6 +13,7 @@ import type { GitOutput } from './sideband.js';
 import { cloneKey, sendCachedPack, type CacheUse, type PackCacheOptions } from './pack-cache.js';
 import type { SendList } from '../transfer/send-list.js';
 import type { SendListOptions, Walker } from './walk.js';
+import { cloneObjects, type CloneListOptions, type CloneListUse } from './clone-lists.js';
 
 export interface SendOptions extends SendListOptions {
   includeTag: boolean;
@@ -22,6 +23,8 @@ export interface SendOptions extends SendListOptions {
   thinPack: boolean;
   /** Where clones' packs are kept for identical clones (absent: none are kept). */
   cache?: { options: PackCacheOptions; repositoryId: string };
+  /** Where the object lists of clones are kept (absent: every clone walks). */
+  lists?: { options: CloneListOptions; repositoryId: string };
 }
 
 export interface UploadPackResult {
@@ -34,6 +37,8 @@ export interface UploadPackResult {
   shallow?: boolean;
   /** How the pack cache answered, when it was asked. */
   cache?: CacheUse;
+  /** How a clone's object list was found, when the lists were asked. */
+  list?: CloneListUse;
 }
 
 /** Adds the annotated tags the client did not ask for but whose objects it receives (include-tag). */
@@ -51,7 +56,12 @@ export async function sendPack(
   out: GitOutput,
   options: SendOptions,
 ): Promise<UploadPackResult> {
-  const make = (sink: Writable) => makePack(store, walker, refs, wants, common, out, sink, options);
+  let list: CloneListUse | undefined;
+  const make = async (sink: Writable) => {
+    const made = await makePack(store, walker, refs, wants, common, out, sink, options);
+    list = made.list;
+    return made;
+  };
   // Only a clone (no haves) asks for what its wants alone decide.
   const cache = common.length === 0 ? options.cache : undefined;
   const key = cache && cloneKey({
@@ -72,6 +82,7 @@ export async function sendPack(
     filter: options.filter?.spec,
     shallow: options.shallow !== undefined && options.shallow.size > 0,
     ...(sent.use ? { cache: sent.use } : {}),
+    ...(list ? { list } : {}),
   };
   if (out.multiplexed) await out.write(FLUSH);
   return result;
@@ -82,12 +93,14 @@ async function makePack(store: DataStore, walker: Walker, refs: RepoRefs, wants:
   await out.progress('Enumerating objects...\n');
   // The walk's commit and tree entries go into the pack as read (a clone's are most of its reads).
   const stash = new EntryStash(STASH_BYTES);
-  const sending = await walker.objectsToSend(wants, common, { ...options, stash });
+  // A clone's objects depend on its wants alone: from the lists when they are kept (the walker's clientHas stays empty).
+  const listed = common.length === 0 && !options.filter && !options.shallow?.size && options.lists ? await cloneObjects(store, options.lists, wants, stash) : undefined;
+  const sending = listed?.sending ?? (await walker.objectsToSend(wants, common, { ...options, stash }));
   if (options.includeTag) includeTags(refs, sending);
   await out.progress(`Enumerating objects: ${sending.length}, done.\n`);
   const clientHas = options.thinPack ? (id: string) => walker.clientHas.has(id) : undefined;
   // Objects built afresh get ofs-deltas between versions of one path, when the client takes them.
   const written = await writeStoredPack(store, sending, sink, { format: store.objectFormat, ofsDelta: options.ofsDelta, clientHas, deltas: options.ofsDelta, stash });
   await new Promise<void>((resolve, reject) => sink.end((err?: Error | null) => (err ? reject(err) : resolve())));
-  return written;
+  return { ...written, ...(listed ? { list: listed.use } : {}) };
 }

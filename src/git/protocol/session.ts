@@ -6,6 +6,7 @@
 import type { DataStore } from '../../datastore/store.js';
 import type { Repository } from '../../datastore/types.js';
 import { DEFAULT_PROTOCOL_LIMITS, type ProtocolLimits } from './limits.js';
+import type { CloneListOptions } from './clone-lists.js';
 import type { PackCacheOptions } from './pack-cache.js';
 import type { PushEventBase } from './push-event.js';
 
@@ -26,6 +27,8 @@ export interface ProtocolSession {
   describeError?: (err: unknown) => string;
   /** Where clones' packs are kept for identical clones; none when absent. */
   packCache?: PackCacheOptions;
+  /** Where the object lists of clones are kept (clone-lists.ts); none when absent. */
+  cloneLists?: CloneListOptions;
   /**
    * A push's audit event, the transport's part: the engine records it in the
    * write that moves the refs (PushResult.eventRecorded); when no write moved
@@ -56,4 +59,9 @@ export function limitsOf(session: ProtocolSession): ProtocolLimits {
 /** The pack cache as sendPack takes it: the session's, for its repository. */
 export function packCacheOf(session: ProtocolSession): { options: PackCacheOptions; repositoryId: string } | undefined {
   return session.packCache && { options: session.packCache, repositoryId: session.repo.id };
+}
+
+/** The clone lists as sendPack takes them: the session's, for its repository. */
+export function cloneListsOf(session: ProtocolSession): { options: CloneListOptions; repositoryId: string } | undefined {
+  return session.cloneLists && { options: session.cloneLists, repositoryId: session.repo.id };
 }

@@ -14,7 +14,7 @@ import { checkCounts, checkWants, commonCommits, readyToSend } from './negotiati
 import { FLUSH, DELIM, pkt, PktReader } from './pkt-line.js';
 import { readRefs, type RepoRefs } from './refs.js';
 import { sendPack, type UploadPackResult } from './send-pack.js';
-import { limitsOf, packCacheOf, type ProtocolSession, type Transport } from './session.js';
+import { cloneListsOf, limitsOf, packCacheOf, type ProtocolSession, type Transport } from './session.js';
 import { deepens, emptyDeepen, readDeepenLine, shallowInfo } from './shallow.js';
 import type { GitOutput } from './sideband.js';
 import { Walker } from './walk.js';
@@ -136,6 +136,7 @@ async function fetch(session: ProtocolSession, refs: RepoRefs, args: string[], o
     ofsDelta: options.has('ofs-delta'),
     thinPack: options.has('thin-pack'),
     cache: packCacheOf(session),
+    lists: cloneListsOf(session),
     shallow,
     filter,
   });

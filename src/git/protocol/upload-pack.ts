@@ -14,7 +14,7 @@ import { checkCounts, checkWants, commonCommits, readyToSend } from './negotiati
 import { FLUSH, pkt, PktReader } from './pkt-line.js';
 import { readRefs, type RepoRefs } from './refs.js';
 import { sendPack, type UploadPackResult } from './send-pack.js';
-import { limitsOf, packCacheOf, type ProtocolSession, type Transport } from './session.js';
+import { cloneListsOf, limitsOf, packCacheOf, type ProtocolSession, type Transport } from './session.js';
 import { deepens, emptyDeepen, readDeepenLine, shallowInfo, type DeepenRequest } from './shallow.js';
 import { sidebandOf, type GitOutput } from './sideband.js';
 import { Walker } from './walk.js';
@@ -136,6 +136,7 @@ export async function uploadPackV0(session: ProtocolSession, input: AsyncIterabl
     ofsDelta: req.caps.has('ofs-delta'),
     thinPack: req.caps.has('thin-pack'),
     cache: packCacheOf(session),
+    lists: cloneListsOf(session),
     shallow,
     filter: req.filter,
   });

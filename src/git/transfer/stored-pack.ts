@@ -52,7 +52,7 @@ export interface WrittenStoredPack {
   entries: IndexColumns;
 }
 
-const MAX_BATCH = 256;
+const MAX_BATCH = 1024;
 /** Entry bytes one batch of reads aims at: batches shrink after large entries, so memory stays bounded. */
 const BATCH_BYTES = 16 << 20;
 const MAX_CHAIN = 64;
@@ -125,13 +125,42 @@ export async function writeStoredPack(store: DataStore, sending: SendList | read
     options.onObject?.(writtenCount);
   };
 
-  /** Writes `entry` after the bases it needs that this pack sends later (depth first). */
-  const writeWithBases = async (pos: number, entry: ObjectEntry, built: Map<string, GitObject>) => {
+  /** An in-pack delta base not written yet (it comes later in the pack), or undefined. */
+  const unwrittenBase = (e: ObjectEntry): string | undefined => {
+    if (e.encoding !== ENCODING.delta) return undefined;
+    const pos = positionOf(e.base!);
+    return pos >= 0 && offsets[pos] === 0 ? e.base! : undefined;
+  };
+
+  /**
+   * The entries of the bases `batch` needs written before it that are not in it, read a level of the chains at a
+   * time: one read each was a round trip per base (a clone of the bench repository made 38k reads for 39k blobs).
+   * Stops past BATCH_BYTES; writeWithBases reads what is left one at a time.
+   */
+  const readBases = async (batch: Map<string, ObjectEntry>): Promise<Map<string, ObjectEntry>> => {
+    const bases = new Map<string, ObjectEntry>();
+    let level = [...batch.values()];
+    for (let depth = 0, bytes = 0; level.length > 0 && depth < MAX_CHAIN && bytes < BATCH_BYTES; depth++) {
+      const wanted = new Set<string>();
+      for (const e of level) {
+        const base = unwrittenBase(e);
+        if (base !== undefined && !batch.has(base) && !bases.has(base)) wanted.add(base);
+      }
+      if (wanted.size === 0) break;
+      const found = await readEntries([...wanted]);
+      for (const [id, e] of found) (bases.set(id, e), (bytes += e.bytes.byteLength));
+      level = [...found.values()];
+    }
+    return bases;
+  };
+
+  /** Writes `entry` after the bases it needs that this pack sends later (depth first), found in `near` when read already. */
+  const writeWithBases = async (pos: number, entry: ObjectEntry, built: Map<string, GitObject>, near: ReadonlyArray<Map<string, ObjectEntry>>) => {
     const chain: Array<{ pos: number; obj: SendObject; entry: ObjectEntry }> = [{ pos, obj: objects.at(pos), entry }];
     for (let e = entry, basePos: number; e.encoding === ENCODING.delta && (basePos = positionOf(e.base!)) >= 0 && offsets[basePos] === 0; ) {
       if (chain.length > MAX_CHAIN) throw new IntegrityError(`object ${chain[0].obj.id}: delta chain longer than ${MAX_CHAIN} in the store`);
       const base = objects.at(basePos);
-      const found = (await readEntries([base.id])).get(base.id);
+      const found = near.find((m) => m.has(base.id))?.get(base.id) ?? (await readEntries([base.id])).get(base.id);
       if (!found) throw new IntegrityError(`object ${base.id} is missing from the store`);
       chain.push({ pos: basePos, obj: base, entry: found });
       e = found;
@@ -145,35 +174,50 @@ export async function writeStoredPack(store: DataStore, sending: SendList | read
   };
 
   try {
-    // Blobs may be large, and their sizes are unknown until read: a batch never mixes blobs with other
-    // objects, and blob batches start small, at most double, and keep within BATCH_BYTES of the largest
-    // blob of the last batch. (A long run of small blobs followed by many large ones can still read up
-    // to MAX_BATCH of those at once: only a bulk size lookup in the stores would bound that.)
+    // Blobs may be large, and their sizes are unknown until read: the blobs of a batch start few, at most
+    // double, and keep within BATCH_BYTES of the largest blob of the last batch read; commits and trees
+    // (small, mostly in the stash) fill the rest of its MAX_BATCH. A clone lists trees and their new blobs
+    // in turn, so batches of one kind only were a read per blob. (A long run of small blobs followed by many
+    // large ones can still read up to MAX_BATCH of those at once: only a bulk size lookup in the stores
+    // would bound that.) The next batch is read while one is written: a store over the network
+    // (PostgreSQL) otherwise leaves the writer idle for a round trip per batch. So two batches are held.
     let blobLargest = 0;
     let blobBatch = 4;
-    for (let i = 0; i < objects.length; ) {
-      const blobs = objects.typeAt(i) === 'blob';
-      const limit = blobs ? Math.max(1, Math.min(MAX_BATCH, 2 * blobBatch, Math.floor(BATCH_BYTES / (blobLargest || 2 << 20)))) : MAX_BATCH;
-      let end = i + 1;
-      while (end < objects.length && end - i < limit && (objects.typeAt(end) === 'blob') === blobs) end++;
+    const readBatch = (i: number) => {
+      const blobLimit = Math.max(1, Math.min(MAX_BATCH, 2 * blobBatch, Math.floor(BATCH_BYTES / (blobLargest || 2 << 20))));
+      let end = i;
+      let blobCount = 0;
+      for (; end < objects.length && end - i < MAX_BATCH; end++) {
+        if (objects.typeAt(end) !== 'blob') continue;
+        if (blobCount === blobLimit) break;
+        blobCount++;
+      }
       const positions: number[] = [];
       for (let p = i; p < end; p++) if (offsets[p] === 0) positions.push(p);
-      if (blobs) blobBatch = end - i;
-      i = end;
+      if (blobCount > 0) blobBatch = blobCount;
       const slice = positions.map((p) => objects.at(p));
-      const entries = await readEntries(slice.map((o) => o.id));
-      if (blobs && entries.size > 0) blobLargest = Math.max(...[...entries.values()].map((e) => e.bytes.byteLength));
+      const entries = readEntries(slice.map((o) => o.id));
+      // Awaited below; a failure of the batch being written first must not leave this one unhandled.
+      entries.catch(() => undefined);
+      return { end, positions, slice, blobCount, entries };
+    };
+    for (let batch = objects.length > 0 ? readBatch(0) : undefined; batch; ) {
+      const { positions, slice } = batch;
+      const entries = await batch.entries;
+      if (batch.blobCount > 0) blobLargest = largestBlob(entries);
+      batch = batch.end < objects.length ? readBatch(batch.end) : undefined;
       // Deltas whose base the client lacks and this pack does not send: built, one read for the batch.
       const lost = slice.filter((o) => {
         const e = entries.get(o.id);
         return e && e.encoding === ENCODING.delta && !inPack(e.base!) && !options.clientHas?.(e.base!);
       });
       const built = lost.length ? await store.getObjects(lost.map((o) => o.id)) : new Map<string, GitObject>();
+      const near = [entries, await readBases(entries)];
       for (let k = 0; k < slice.length; k++) {
         if (offsets[positions[k]] > 0) continue;
         const entry = entries.get(slice[k].id);
         if (!entry) throw new IntegrityError(`object ${slice[k].id} is missing from the store`);
-        await writeWithBases(positions[k], entry, built);
+        await writeWithBases(positions[k], entry, built, near);
       }
     }
   } finally {
@@ -182,4 +226,11 @@ export async function writeStoredPack(store: DataStore, sending: SendList | read
   const checksum = await sink.finish();
   const entries = options.index ? { ids: objects.ids.ids, offsets, crc32s } : { ids: new IdList(1), offsets: new Float64Array(0), crc32s };
   return { count: objects.length, bytes: sink.bytes, checksum: checksum.toString('hex'), reused, rebuilt, entries };
+}
+
+/** Bytes of the largest blob entry among `entries` (0 when none). */
+function largestBlob(entries: Map<string, ObjectEntry>): number {
+  let largest = 0;
+  for (const e of entries.values()) if (e.type === 'blob') largest = Math.max(largest, e.bytes.byteLength);
+  return largest;
 }

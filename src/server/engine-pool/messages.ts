@@ -5,14 +5,16 @@ import type { Repository } from '../../datastore/types.js';
 import type { Access, ProtocolVersion } from '../../git/protocol/index.js';
 import type { ProtocolLimits } from '../../git/protocol/limits.js';
 import type { PackCacheOptions } from '../../git/protocol/pack-cache.js';
+import type { CloneListOptions } from '../../git/protocol/clone-lists.js';
 import type { PushEventBase } from '../../git/protocol/push-event.js';
 
-/** What a worker opens and serves with: the server's own store config, limits, tmp dir and pack cache. */
+/** What a worker opens and serves with: the server's own store config, limits, tmp dir, pack cache and clone lists. */
 export interface EngineWorkerData {
   datastore: string | StoreConfig;
   limits: ProtocolLimits;
   tmpDir: string;
   packCache?: PackCacheOptions;
+  cloneLists?: CloneListOptions;
 }
 
 export type EngineService = 'upload-pack' | 'receive-pack';

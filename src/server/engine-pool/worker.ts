@@ -30,6 +30,7 @@ async function runJob(store: DataStore, job: EngineJob, inputPort: MessagePort, 
     limits: data.limits,
     tmpDir: data.tmpDir,
     packCache: data.packCache,
+    cloneLists: data.cloneLists,
     describeError: (err) => statusOf(err).message,
     pushEvent: job.pushEvent,
   };

@@ -23,6 +23,7 @@ function session(ctx: RequestContext, repo: Repository, level: Level): ProtocolS
     limits: protocolLimits(ctx.state.limits),
     tmpDir: ctx.state.tmpDir,
     packCache: ctx.state.packCache,
+    cloneLists: ctx.state.cloneLists,
     describeError: (err) => statusOf(err).message,
     pushEvent: pushEventBase(ctx.user?.id ?? null),
   };

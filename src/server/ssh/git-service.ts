@@ -35,6 +35,7 @@ export async function runGitService(state: ServerState, exec: GitExec, log: (lin
     limits: protocolLimits(state.limits),
     tmpDir: state.tmpDir,
     packCache: state.packCache,
+    cloneLists: state.cloneLists,
     describeError: (err) => statusOf(err).message,
     pushEvent: pushEventBase(exec.identity.user.id, { transport: 'ssh', key: exec.identity.key.fingerprint }),
   };
