@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { hashObject } from '../../src/datastore/hash.js';
-import { IdList } from '../../src/datastore/id-list.js';
+import { CHUNK_IDS, IdList } from '../../src/datastore/id-list.js';
 import { IdSet } from '../../src/datastore/id-set.js';
 import { SendList } from '../../src/git/transfer/send-list.js';
 
@@ -65,6 +65,32 @@ describe('IdList', () => {
     const out = Buffer.alloc(20);
     list.copyTo(1, out, 0);
     assert.equal(out.toString('hex'), a);
+  });
+
+  it('keeps ids past its first chunks whole: each read, compared and copied as pushed, across chunk edges', () => {
+    const n = 2 * CHUNK_IDS + 3;
+    const all = ids(n);
+    const list = new IdList(5);
+    all.forEach((id, i) => assert.equal(list.push(id), i));
+    assert.equal(list.length, n);
+    const edges = [0, 4, 5, CHUNK_IDS - 1, CHUNK_IDS, CHUNK_IDS + 1, 2 * CHUNK_IDS - 1, 2 * CHUNK_IDS, n - 1];
+    const out = Buffer.alloc(20);
+    const key = Buffer.alloc(32);
+    for (const i of edges) {
+      assert.equal(list.at(i), all[i], `id ${i}`);
+      list.copyTo(i, out, 0);
+      assert.equal(out.toString('hex'), all[i]);
+      assert.equal(list.prefixAt(i), parseInt(all[i].slice(0, 12), 16));
+      assert.ok(list.parse(all[i], key) && list.matches(i, key));
+      assert.equal(list.matches(i === 0 ? 1 : 0, key), false);
+    }
+    for (const [i, j] of [[CHUNK_IDS - 1, CHUNK_IDS], [1, 2 * CHUNK_IDS + 1], [2 * CHUNK_IDS, 7]]) {
+      assert.equal(Math.sign(list.compare(i, j)), Math.sign(all[i] < all[j] ? -1 : 1), `compare ${i} ${j}`);
+    }
+    assert.throws(() => list.at(n), RangeError);
+    const set = new IdSet(3);
+    for (const id of all) set.add(id);
+    assert.ok(all.every((id, i) => set.indexOf(id) === i), 'a set over several chunks finds each id at its place');
   });
 });
 

@@ -26,6 +26,16 @@ export interface PackedObject {
   size?: number;
 }
 
+/**
+ * The pack's objects by position, in offset order: an array, or a view that
+ * makes each object when asked (an import's index of a million objects as
+ * an array of {id, offset} took ~110 MB).
+ */
+export interface PackedObjectList {
+  readonly length: number;
+  at(i: number): PackedObject | undefined;
+}
+
 export interface PackEntriesOptions {
   /** Resolve and hash every object against its id (a pack whose ids nobody checked yet). */
   verify: boolean;
@@ -62,11 +72,20 @@ interface Pending {
   zlib: Buffer;
 }
 
+/** The objects at positions `i..i+count` (fewer at the end). */
+function sliceOf(objects: PackedObjectList, i: number, count: number): PackedObject[] {
+  const slice: PackedObject[] = [];
+  for (let k = i; k < Math.min(objects.length, i + count); k++) slice.push(objects.at(k)!);
+  return slice;
+}
+
 /** `objects` sorted by offset: every entry of the pack. */
-export async function storePackEntries(store: DataStore, reader: PackReader, objects: readonly PackedObject[], options: PackEntriesOptions): Promise<PackEntriesResult> {
+export async function storePackEntries(store: DataStore, reader: PackReader, objects: PackedObjectList, options: PackEntriesOptions): Promise<PackEntriesResult> {
   const n = objects.length;
   const end = reader.size - ID_BYTES[reader.format];
-  const offsets = Float64Array.from(objects, (o) => o.offset);
+  const offsets = new Float64Array(n);
+  for (let i = 0; i < n; i++) offsets[i] = objects.at(i)!.offset;
+  const idAt = (pos: number) => objects.at(pos)!.id;
   const state = new Uint8Array(n);
   const depth = new Uint8Array(n);
   const types = new Uint8Array(n);
@@ -103,7 +122,7 @@ export async function storePackEntries(store: DataStore, reader: PackReader, obj
     if (header.kind === 'object') return { pos, base: null, basePos: -1, inflated: header.size, zlib };
     const basePos = header.kind === 'ofs-delta' ? positionAt(header.baseOffset) : positionOfId(header.baseId);
     if (header.kind === 'ofs-delta' && basePos < 0) throw new IntegrityError(`pack entry at ${offsets[pos]}: its delta base is not an entry of the pack`);
-    return { pos, base: header.kind === 'ofs-delta' ? objects[basePos].id : header.baseId, basePos, inflated: header.size, zlib };
+    return { pos, base: header.kind === 'ofs-delta' ? idAt(basePos) : header.baseId, basePos, inflated: header.size, zlib };
   };
 
   const flush = async () => {
@@ -113,7 +132,7 @@ export async function storePackEntries(store: DataStore, reader: PackReader, obj
     const stored = outside.length ? await store.getEntries(outside) : new Map<string, ObjectEntry>();
     const entries: ObjectEntry[] = [];
     for (const p of batch) {
-      const { id } = objects[p.pos];
+      const id = idAt(p.pos);
       const type = OBJECT_TYPES[types[p.pos]];
       const size = sizes[p.pos];
       if (!p.base) {
@@ -123,7 +142,7 @@ export async function storePackEntries(store: DataStore, reader: PackReader, obj
       const storedBase = stored.get(p.base);
       const d = storedBase ? entryDepth(storedBase) + 1 : depth[p.basePos] + 1;
       if (d > MAX_DELTA_DEPTH) {
-        const obj = await reader.readAt(objects[p.pos].offset);
+        const obj = await reader.readAt(offsets[p.pos]);
         entries.push({ id, type, size, encoding: ENCODING.whole, base: null, bytes: deflate(obj.data) });
         depth[p.pos] = 0;
       } else {
@@ -171,7 +190,7 @@ export async function storePackEntries(store: DataStore, reader: PackReader, obj
   const prepare = (i: number): Promise<{ present: boolean[]; checked: Promise<VerifiedObjects> }> => {
     const prepared = previous.then(async () => {
       if (stopped) throw new Error('pack entries: stopped');
-      const slice = objects.slice(i, i + batchSize);
+      const slice = sliceOf(objects, i, batchSize);
       const present = await store.hasObjects(slice.map((o) => o.id));
       // Objects the store has are neither verified nor written again (their type and size are not needed).
       const unchecked = slice.filter((o, k) => !present[k] && !trusted(o));
@@ -194,7 +213,7 @@ export async function storePackEntries(store: DataStore, reader: PackReader, obj
       const { present, checked } = await ahead.shift()!;
       const verified = await checked;
       const i = s * batchSize;
-      const slice = objects.slice(i, i + batchSize);
+      const slice = sliceOf(objects, i, batchSize);
       let v = 0;
       for (let k = 0; k < slice.length; k++) {
         const pos = i + k;

